@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The cpushaper data path.
+ *
+ * cs_xdp_steer runs on ingress of both devices and moves each packet through
+ * a cpumap to the CPU that owns its circuit. cs_tc_classify runs on clsact
+ * egress of both devices and picks the circuit's class in that CPU's HTB, and
+ * the TX queue whose HTB it is, so no two CPUs share a qdisc lock.
+ *
+ * Direction: on wan-dev ingress and lan-dev egress the subscriber is the
+ * destination (download); on lan-dev ingress and wan-dev egress it is the
+ * source (upload).
+ */
+#include <linux/bpf.h>
+#include <linux/pkt_cls.h>
+#include <bpf/bpf_helpers.h>
+#include "parse.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 1 << 20);
+	__type(key, struct cs_lpm_key);
+	__type(value, struct cs_target);
+} cs_lpm SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 1 << 20);
+	__type(key, __u32);
+	__type(value, struct cs_circuit);
+} cs_circuits SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct cs_config);
+} cs_config SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_CPUMAP);
+	__uint(max_entries, CS_MAX_CPUS);
+	__type(key, __u32);
+	__type(value, struct bpf_cpumap_val);
+} cs_cpumap SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, CS_MAX_CPUS);
+	__type(key, __u32);
+	__type(value, struct cs_cpu_counters);
+} cs_cpu_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct cs_misc_counters);
+} cs_misc_stats SEC(".maps");
+
+static __always_inline struct cs_config *cs_cfg(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&cs_config, &zero);
+}
+
+static __always_inline struct cs_misc_counters *cs_misc(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&cs_misc_stats, &zero);
+}
+
+static __always_inline void cs_count_parse(int res)
+{
+	struct cs_misc_counters *m = cs_misc();
+
+	if (!m)
+		return;
+	if (res == CS_PARSE_TRUNCATED)
+		m->truncated++;
+	else if (res == CS_PARSE_NON_IP)
+		m->non_ip++;
+	else
+		m->unknown++;
+}
+
+/* CPU for traffic of no circuit: the current one if it shapes, else the default. */
+static __always_inline __u32 cs_fallback_cpu(const struct cs_config *cfg)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+
+	if (cfg->unknown_policy == CS_UNKNOWN_CPU || cpu >= CS_MAX_CPUS ||
+	    !cfg->cpu_enabled[cpu])
+		cpu = cfg->default_cpu;
+	return cpu;
+}
+
+SEC("xdp")
+int cs_xdp_steer(struct xdp_md *ctx)
+{
+	void *data_end = (void *)(long)ctx->data_end;
+	void *data = (void *)(long)ctx->data;
+	struct cs_cpu_counters *c;
+	struct cs_config *cfg;
+	struct cs_target *t;
+	struct cs_lpm_key key;
+	__u32 cpu;
+	int res;
+
+	cfg = cs_cfg();
+	if (!cfg)
+		return XDP_PASS;
+
+	res = cs_parse(data, data_end, ctx->ingress_ifindex == cfg->wan_ifindex, &key);
+	t = res == CS_PARSE_OK ? bpf_map_lookup_elem(&cs_lpm, &key) : NULL;
+	if (t) {
+		cpu = t->cpu;
+	} else {
+		cs_count_parse(res);
+		/* Never dropped: stays where it is unless told to go to the default CPU. */
+		if (cfg->unknown_policy != CS_UNKNOWN_CPU)
+			return XDP_PASS;
+		cpu = cfg->default_cpu;
+	}
+
+	c = bpf_map_lookup_elem(&cs_cpu_stats, &cpu);
+	if (c) {
+		c->xdp_packets++;
+		c->xdp_bytes += data_end - data;
+	}
+	res = bpf_redirect_map(&cs_cpumap, cpu, XDP_PASS);
+	if (res != XDP_REDIRECT) {
+		struct cs_misc_counters *m = cs_misc();
+
+		if (m)
+			m->redirect_err++;
+	}
+	return res;
+}
+
+SEC("tc")
+int cs_tc_classify(struct __sk_buff *skb)
+{
+	struct cs_cpu_counters *c;
+	struct cs_config *cfg;
+	struct cs_target *t = NULL;
+	struct cs_lpm_key key;
+	void *data, *data_end;
+	__u32 cpu, classid;
+	int use_dst, res;
+
+	cfg = cs_cfg();
+	if (!cfg)
+		return TC_ACT_OK;
+	use_dst = skb->ifindex == cfg->lan_ifindex;
+
+	data = (void *)(long)skb->data;
+	data_end = (void *)(long)skb->data_end;
+	res = cs_parse(data, data_end, use_dst, &key);
+	if (res == CS_PARSE_TRUNCATED && skb->len > data_end - data) {
+		/* Headers in a paged fragment: pull what the parser can need. */
+		__u32 want = sizeof(struct ethhdr) + CS_MAX_VLAN * 4 + sizeof(struct ipv6hdr);
+
+		if (bpf_skb_pull_data(skb, skb->len < want ? skb->len : want) == 0) {
+			data = (void *)(long)skb->data;
+			data_end = (void *)(long)skb->data_end;
+			res = cs_parse(data, data_end, use_dst, &key);
+		}
+	}
+	if (res == CS_PARSE_OK)
+		t = bpf_map_lookup_elem(&cs_lpm, &key);
+
+	if (t) {
+		cpu = t->cpu;
+		classid = use_dst ? t->classid_down : t->classid_up;
+	} else {
+		cs_count_parse(res);
+		cpu = cs_fallback_cpu(cfg);
+		classid = ((cpu + 1) << 16) | CS_DEFAULT_MINOR;
+	}
+
+	skb->priority = classid;
+	/* Without XPS a recorded queue_mapping of N selects TX queue N - 1. */
+	skb->queue_mapping = cpu + 1;
+
+	c = bpf_map_lookup_elem(&cs_cpu_stats, &cpu);
+	if (c) {
+		c->tc_packets++;
+		c->tc_bytes += skb->len;
+	}
+	return TC_ACT_OK;
+}

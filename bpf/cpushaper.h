@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Map keys and values shared by the BPF programs and the manager. */
+#ifndef CPUSHAPER_H
+#define CPUSHAPER_H
+
+#ifdef __BPF__
+#include <linux/types.h>
+#define CS_STATIC_ASSERT(c, m)
+#else
+#include <linux/types.h>
+#define CS_STATIC_ASSERT(c, m) _Static_assert(c, m)
+#endif
+
+/* Bumped whenever a struct below changes: a manager refuses state built by another ABI. */
+#define CS_ABI_VERSION 1
+
+#define CS_MAX_CPUS 256
+#define CS_MAX_VLAN 2             /* 802.1Q / 802.1ad tags parsed before giving up */
+#define CS_ID_LEN 64
+#define CS_NAME_LEN 64
+
+/* HTB layout per CPU k: qdisc (k+1):0 under MQ 7fff:(k+1); class :1 = link, :2 = default. */
+#define CS_MQ_MAJOR 0x7fff
+#define CS_LINK_MINOR 1
+#define CS_DEFAULT_MINOR 2
+#define CS_FIRST_MINOR 3
+#define CS_LAST_MINOR 0xffff
+
+/* Our cls_bpf filter on clsact egress: how later invocations find the loaded state. */
+#define CS_TC_HANDLE 0xc5
+#define CS_TC_PRIORITY 0xc5
+
+/* Leaf qdisc of each circuit class; DEFAULT is what HTB attaches itself (pfifo). */
+enum cs_leaf {
+	CS_LEAF_DEFAULT = 0,
+	CS_LEAF_FQ_CODEL = 1,
+	CS_LEAF_CAKE = 2,
+};
+
+enum cs_unknown_policy {
+	CS_UNKNOWN_PASS = 0, /* stay on the current CPU, default class of its HTB */
+	CS_UNKNOWN_CPU = 1,  /* steer to cfg.default_cpu, default class of its HTB */
+};
+
+/* LPM key: IPv4 is stored as ::ffff:a.b.c.d with prefixlen + 96. */
+struct cs_lpm_key {
+	__u32 prefixlen;
+	__u8 addr[16];
+};
+CS_STATIC_ASSERT(sizeof(struct cs_lpm_key) == 20, "cs_lpm_key layout");
+
+/* What a lookup yields: where the circuit lives. */
+struct cs_target {
+	__u32 cpu;
+	__u32 classid_down; /* on lan-dev egress */
+	__u32 classid_up;   /* on wan-dev egress */
+	__u32 circuit;      /* key into cs_circuits */
+};
+CS_STATIC_ASSERT(sizeof(struct cs_target) == 16, "cs_target layout");
+
+/* Circuit metadata kept in the kernel so a later invocation can show and diff it. */
+struct cs_circuit {
+	char id[CS_ID_LEN];
+	char name[CS_NAME_LEN];
+	__u32 cpu;
+	__u32 minor;
+	__u64 down_min_bps;
+	__u64 down_max_bps;
+	__u64 up_min_bps;
+	__u64 up_max_bps;
+};
+CS_STATIC_ASSERT(sizeof(struct cs_circuit) == 168, "cs_circuit layout");
+
+struct cs_config {
+	__u32 abi;
+	__u32 lan_ifindex;
+	__u32 wan_ifindex;
+	__u32 unknown_policy;
+	__u32 default_cpu;
+	__u32 leaf;         /* enum cs_leaf, as applied */
+	__u64 link_bps;
+	__u64 default_bps;
+	__u8 cpu_enabled[CS_MAX_CPUS];
+};
+CS_STATIC_ASSERT(sizeof(struct cs_config) == 40 + CS_MAX_CPUS, "cs_config layout");
+
+/* Per-CPU counters, indexed by the CPU a packet was sent to. */
+struct cs_cpu_counters {
+	__u64 xdp_packets; /* steered (or passed) to this CPU by XDP */
+	__u64 xdp_bytes;
+	__u64 tc_packets;  /* classified into this CPU's HTB */
+	__u64 tc_bytes;
+};
+
+/* Per-CPU counters of what could not be classified. */
+struct cs_misc_counters {
+	__u64 unknown;   /* IP packets whose address is in no circuit */
+	__u64 non_ip;    /* not IPv4/IPv6, or more VLAN tags than parsed */
+	__u64 truncated; /* headers cut short */
+	__u64 redirect_err;
+};
+
+#endif

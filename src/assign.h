@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+#ifndef CS_ASSIGN_H
+#define CS_ASSIGN_H
+
+#include <stdbool.h>
+#include "circuits.h"
+
+#define CS_MAX_CIRCUITS (1u << 20)
+#define CS_MINORS_PER_CPU (CS_LAST_MINOR - CS_FIRST_MINOR + 1)
+
+/*
+ * Give every circuit of @want a CPU, an HTB minor and an index. A circuit
+ * that @have (the running state) already places on an enabled CPU keeps all
+ * three. New ones go, heaviest first, to the enabled CPU with the least sum
+ * of plan rates (Download Max + Upload Max). Minors and indices of @have are
+ * never reused within one apply, since old classes go after new ones come.
+ * Both sets sorted by id. -ENOSPC (with a message in @d) when they do not fit.
+ */
+int assign_circuits(struct circuit_set *want, const struct circuit_set *have,
+		    const bool cpus[CS_MAX_CPUS], const char *file, struct cs_diag *d);
+
+static inline uint64_t circuit_weight(const struct circuit *c)
+{
+	return c->down_max + c->up_max;
+}
+
+#endif

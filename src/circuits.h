@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* The customer model: circuits with rates and address prefixes, read from a ShapedDevices.csv. */
+#ifndef CS_CIRCUITS_H
+#define CS_CIRCUITS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "cpushaper.h"
+#include "diag.h"
+
+/* A prefix in the 128-bit key space: IPv4 is ::ffff:a.b.c.d with len + 96. */
+struct cs_prefix {
+	uint8_t addr[16];
+	uint8_t len;
+	int line; /* where the file named it; 0 when read from the kernel */
+};
+
+struct circuit {
+	char id[CS_ID_LEN];
+	char name[CS_NAME_LEN];
+	uint64_t down_min, down_max, up_min, up_max; /* bit/s */
+	struct cs_prefix *pfx;
+	size_t n_pfx;
+	int line; /* first row of the circuit */
+	/* placement, set by assign (or read from the kernel) */
+	uint32_t cpu;
+	uint32_t minor;
+	uint32_t index;
+};
+
+struct circuit_set {
+	struct circuit *v;
+	size_t n;
+};
+
+/* Parse prefix text; @v4 says which column it came from. -EINVAL with *why. */
+int prefix_parse(const char *s, bool v4, struct cs_prefix *p, const char **why);
+void prefix_format(const struct cs_prefix *p, char *buf, size_t len);
+bool prefix_is_v4(const struct cs_prefix *p);
+int prefix_cmp(const struct cs_prefix *a, const struct cs_prefix *b);
+bool prefix_contains(const struct cs_prefix *outer, const struct cs_prefix *inner);
+
+/*
+ * Read a customer file. Every problem goes to @d as "FILE:LINE: what"; on any
+ * problem the result is -EINVAL and @set is left empty. On success @set is
+ * sorted by circuit id.
+ */
+int circuits_load_csv(const char *path, struct circuit_set *set, struct cs_diag *d);
+int circuits_parse_csv(const char *name, const char *data, size_t len,
+		       struct circuit_set *set, struct cs_diag *d);
+
+void circuit_set_sort(struct circuit_set *s);
+/* Binary search in a set sorted by id. */
+struct circuit *circuit_set_find(const struct circuit_set *s, const char *id);
+void circuit_set_free(struct circuit_set *s);
+
+#endif

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+#ifndef CS_CLI_H
+#define CS_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Exit codes: 0 done, 1 failed (nothing or everything applied), 2 bad usage. */
+#define EXIT_USAGE 2
+
+struct cli_common {
+	const char *lan, *wan;
+	bool json;
+};
+
+/* Options every command takes; see COMMON_OPTS_HELP. */
+#define COMMON_LONGOPTS                                   \
+	{ "lan-dev", required_argument, NULL, 'L' },      \
+	{ "wan-dev", required_argument, NULL, 'W' },      \
+	{ "json", no_argument, NULL, 'j' },               \
+	{ "verbose", no_argument, NULL, 'v' },            \
+	{ "help", no_argument, NULL, 'h' }
+#define COMMON_SHORTOPTS "jvh"
+
+#define COMMON_OPTS_HELP                                                              \
+	"  --lan-dev DEV   customer-facing device (download is shaped on its egress)\n" \
+	"  --wan-dev DEV   internet-facing device (upload is shaped on its egress)\n"   \
+	"  -j, --json      print JSON\n"                                                 \
+	"  -v, --verbose   more messages (repeat for libbpf/libxdp debug output)\n"     \
+	"  -h, --help      this text\n"
+
+/* Handle a common option; returns 1 if @opt was one. */
+int cli_common_opt(int opt, const char *arg, struct cli_common *c);
+/* Parse a Mbit/s option value; prints an error naming @name. */
+int cli_rate(const char *name, const char *arg, uint64_t *bps);
+
+int cmd_load(int argc, char **argv);
+int cmd_show(int argc, char **argv);
+int cmd_unload(int argc, char **argv);
+
+#endif

@@ -1,0 +1,502 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "assign.h"
+#include "circuits.h"
+#include "cli.h"
+#include "cpulist.h"
+#include "datapath.h"
+#include "log.h"
+#include "netdev.h"
+#include "output.h"
+#include "plan.h"
+#include "qdisc.h"
+#include "rate.h"
+#include "state.h"
+
+#define CPUMAP_QSIZE 2048
+#define DEFAULT_LINK_BPS 10000000000ULL  /* 10 Gbit/s */
+#define DEFAULT_CLASS_BPS 1000000000ULL  /* 1 Gbit/s */
+
+static const char help[] =
+	"Usage: cpushaper load --lan-dev DEV --wan-dev DEV [OPTIONS] FILE\n"
+	"\n"
+	"Validate the customer file FILE (LibreQoS ShapedDevices.csv columns; see\n"
+	"customers/README.md) and make the kernel shape it. The whole file is checked\n"
+	"first: with any error, each is printed as FILE:LINE: reason and nothing changes.\n"
+	"\n"
+	"The first load builds, on both devices, an MQ root with one HTB per CPU (on the\n"
+	"TX queue of that CPU), a class per circuit and direction (Download/Upload Min\n"
+	"-> rate, Max -> ceil), the XDP program that steers each packet to its\n"
+	"circuit's CPU, and the TC classifier that picks its class. XPS is turned off on\n"
+	"both devices. Later loads apply only the difference with what the kernel runs:\n"
+	"unchanged circuits keep their CPU, class, counters and queued packets; loading\n"
+	"the same file again changes nothing. New circuits go to the CPU with the least\n"
+	"sum of plans (Download Max + Upload Max); existing ones never move unless their\n"
+	"CPU is taken out of --cpus.\n"
+	"\n"
+	"Options:\n"
+	COMMON_OPTS_HELP
+	"  --cpus LIST        CPUs that shape, e.g. 0-3,6 (default: all online CPUs on\n"
+	"                     the first load, then what the running shaper uses). Each\n"
+	"                     device needs more TX queues than the highest CPU number.\n"
+	"  --link-mbps N      rate of each HTB's root class :1 (default 10000)\n"
+	"  --default-mbps N   rate and ceil of class :2, which shapes traffic of no\n"
+	"                     circuit (default 1000)\n"
+	"  --unknown POLICY   traffic of no circuit: 'pass' keeps it on the CPU it\n"
+	"                     arrived on (default), 'cpu:N' steers it to CPU N;\n"
+	"                     either way it is shaped by class :2, never dropped\n"
+	"  --leaf QDISC       leaf queue of each circuit class: fq_codel (default),\n"
+	"                     cake or pfifo. Where the kernel lacks it: pfifo, with a\n"
+	"                     warning\n"
+	"  --xdp-mode MODE    native (default) or skb (generic XDP, slower: for\n"
+	"                     drivers without native XDP)\n"
+	"  -n, --dry-run      validate and print what would change, change nothing\n"
+	"\n"
+	"Devices, --cpus and the rates of :1/:2 given on a later load change the running\n"
+	"shaper; --leaf and --xdp-mode apply to what is created from then on.\n";
+
+struct load_opts {
+	struct cli_common c;
+	const char *file;
+	bool cpus_given, link_given, default_given, unknown_given;
+	bool cpus[CS_MAX_CPUS];
+	uint64_t link_bps, default_bps;
+	uint32_t unknown_policy, default_cpu;
+	enum cs_leaf leaf;
+	enum cs_xdp_mode xdp_mode;
+	bool dry_run;
+};
+
+static int parse_args(int argc, char **argv, struct load_opts *o)
+{
+	static const struct option longopts[] = {
+		COMMON_LONGOPTS,
+		{ "cpus", required_argument, NULL, 'c' },
+		{ "link-mbps", required_argument, NULL, 'l' },
+		{ "default-mbps", required_argument, NULL, 'd' },
+		{ "unknown", required_argument, NULL, 'u' },
+		{ "leaf", required_argument, NULL, 'q' },
+		{ "xdp-mode", required_argument, NULL, 'x' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *why;
+	int opt;
+
+	o->link_bps = DEFAULT_LINK_BPS;
+	o->default_bps = DEFAULT_CLASS_BPS;
+	o->leaf = CS_LEAF_FQ_CODEL;
+	while ((opt = getopt_long(argc, argv, COMMON_SHORTOPTS "n", longopts, NULL)) != -1) {
+		if (cli_common_opt(opt, optarg, &o->c))
+			continue;
+		switch (opt) {
+		case 'h':
+			fputs(help, stdout);
+			exit(0);
+		case 'c':
+			if (cpulist_parse(optarg, o->cpus, &why)) {
+				fprintf(stderr, "cpushaper: --cpus \"%s\" %s\n", optarg, why);
+				return -1;
+			}
+			o->cpus_given = true;
+			break;
+		case 'l':
+			if (cli_rate("--link-mbps", optarg, &o->link_bps))
+				return -1;
+			o->link_given = true;
+			break;
+		case 'd':
+			if (cli_rate("--default-mbps", optarg, &o->default_bps))
+				return -1;
+			o->default_given = true;
+			break;
+		case 'u': {
+			char *end;
+
+			o->unknown_given = true;
+			if (!strcmp(optarg, "pass")) {
+				o->unknown_policy = CS_UNKNOWN_PASS;
+				break;
+			}
+			if (!strncmp(optarg, "cpu:", 4) && optarg[4]) {
+				unsigned long cpu = strtoul(optarg + 4, &end, 10);
+
+				if (!*end && cpu < CS_MAX_CPUS) {
+					o->unknown_policy = CS_UNKNOWN_CPU;
+					o->default_cpu = (uint32_t)cpu;
+					break;
+				}
+			}
+			fprintf(stderr, "cpushaper: --unknown \"%s\": expected pass or cpu:N\n", optarg);
+			return -1;
+		}
+		case 'q':
+			if (!strcmp(optarg, "fq_codel"))
+				o->leaf = CS_LEAF_FQ_CODEL;
+			else if (!strcmp(optarg, "cake"))
+				o->leaf = CS_LEAF_CAKE;
+			else if (!strcmp(optarg, "pfifo"))
+				o->leaf = CS_LEAF_DEFAULT;
+			else {
+				fprintf(stderr, "cpushaper: --leaf \"%s\": expected fq_codel, cake or pfifo\n",
+					optarg);
+				return -1;
+			}
+			break;
+		case 'x':
+			if (!strcmp(optarg, "native"))
+				o->xdp_mode = CS_XDP_NATIVE;
+			else if (!strcmp(optarg, "skb"))
+				o->xdp_mode = CS_XDP_SKB;
+			else {
+				fprintf(stderr, "cpushaper: --xdp-mode \"%s\": expected native or skb\n",
+					optarg);
+				return -1;
+			}
+			break;
+		case 'n':
+			o->dry_run = true;
+			break;
+		default:
+			fprintf(stderr, "Try 'cpushaper load --help'.\n");
+			return -1;
+		}
+	}
+	if (optind != argc - 1) {
+		fprintf(stderr, "cpushaper load: expected one customer FILE; try 'cpushaper load --help'\n");
+		return -1;
+	}
+	o->file = argv[optind];
+	if (!o->c.lan || !o->c.wan) {
+		fprintf(stderr, "cpushaper load: --lan-dev and --wan-dev are required\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* The CPUs to shape with, checked against what is online and the devices' queues. */
+static int choose_cpus(const struct load_opts *o, const struct cs_state *s, bool cpus[CS_MAX_CPUS])
+{
+	bool online[CS_MAX_CPUS];
+	int top = -1, err;
+
+	if ((err = cpulist_online(online))) {
+		fprintf(stderr, "cpushaper: cannot read the online CPUs: %s\n", strerror(-err));
+		return err;
+	}
+	if (o->cpus_given)
+		memcpy(cpus, o->cpus, sizeof(o->cpus));
+	else if (s->loaded)
+		for (int c = 0; c < CS_MAX_CPUS; c++)
+			cpus[c] = s->cfg.cpu_enabled[c];
+	else
+		memcpy(cpus, online, sizeof(online));
+	for (int c = 0; c < CS_MAX_CPUS; c++) {
+		if (!cpus[c])
+			continue;
+		if (!online[c]) {
+			fprintf(stderr, "cpushaper: CPU %d is not online; choose others with --cpus\n", c);
+			return -EINVAL;
+		}
+		top = c;
+	}
+	if (top < 0) {
+		fprintf(stderr, "cpushaper: no CPU to shape with\n");
+		return -EINVAL;
+	}
+	for (int i = 0; i < 2; i++) {
+		const char *dev = i ? s->wan : s->lan;
+		int txq = netdev_tx_queues(dev);
+
+		if (txq < 0) {
+			fprintf(stderr, "cpushaper: cannot count the TX queues of %s: %s\n", dev,
+				strerror(-txq));
+			return txq;
+		}
+		if (txq <= top) {
+			char list[256];
+
+			cpulist_format(cpus, list, sizeof(list));
+			fprintf(stderr,
+				"cpushaper: %s has %d TX queue%s, but CPUs %s shape and CPU k needs TX queue k:\n"
+				"  give it more queues (ethtool -L %s tx %d) or shape with fewer CPUs (--cpus)\n",
+				dev, txq, txq == 1 ? "" : "s", list, dev, top + 1);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static void fill_config(const struct load_opts *o, const struct cs_state *s,
+			const bool cpus[CS_MAX_CPUS], struct cs_config *cfg)
+{
+	if (!s->loaded) {
+		memset(cfg, 0, sizeof(*cfg));
+		cfg->abi = CS_ABI_VERSION;
+		cfg->lan_ifindex = (__u32)s->lan_ix;
+		cfg->wan_ifindex = (__u32)s->wan_ix;
+		cfg->link_bps = o->link_bps;
+		cfg->default_bps = o->default_bps;
+		cfg->unknown_policy = o->unknown_policy;
+		cfg->leaf = o->leaf;
+	} else {
+		*cfg = s->cfg;
+		if (o->link_given)
+			cfg->link_bps = o->link_bps;
+		if (o->default_given)
+			cfg->default_bps = o->default_bps;
+		if (o->unknown_given)
+			cfg->unknown_policy = o->unknown_policy;
+	}
+	if (o->unknown_given || !s->loaded)
+		cfg->default_cpu = o->default_cpu;
+	for (int c = 0; c < CS_MAX_CPUS; c++)
+		cfg->cpu_enabled[c] = cpus[c];
+	if (!cpus[cfg->default_cpu]) {
+		for (int c = 0; c < CS_MAX_CPUS; c++)
+			if (cpus[c]) {
+				cfg->default_cpu = (__u32)c;
+				break;
+			}
+	}
+}
+
+static int ensure_trees(struct nl_sock *sk, struct cs_state *s, struct cs_config *cfg,
+			const bool cpus[CS_MAX_CPUS])
+{
+	struct tc_tree_opts t = {
+		.cpus = cpus,
+		.link_bps = cfg->link_bps,
+		.default_bps = cfg->default_bps,
+		.leaf = (enum cs_leaf)cfg->leaf,
+	};
+	int err;
+
+	for (int i = 0; i < 2; i++) {
+		const char *dev = i ? s->wan : s->lan;
+
+		err = tc_tree_ensure(sk, i ? s->wan_ix : s->lan_ix, &t);
+		if (err) {
+			fprintf(stderr, "cpushaper: cannot build the qdisc tree of %s: %s\n", dev,
+				strerror(-err));
+			return err;
+		}
+		err = netdev_xps_off(dev);
+		if (err) {
+			fprintf(stderr, "cpushaper: cannot turn XPS off on %s: %s\n", dev, strerror(-err));
+			return err;
+		}
+	}
+	cfg->leaf = t.leaf;
+	return 0;
+}
+
+/* Attach whatever of our four hooks is missing, loading programs on the running maps. */
+static int ensure_attached(struct cs_state *s, struct cpushaper *skel, enum cs_xdp_mode mode)
+{
+	struct cpushaper *own = NULL;
+	struct cs_maps tmp;
+	int err = 0;
+
+	for (int i = 0; i < 4 && !err; i++) {
+		int ix = i & 1 ? s->wan_ix : s->lan_ix;
+		const char *dev = i & 1 ? s->wan : s->lan;
+		bool xdp = i >= 2;
+		__u32 id;
+
+		if (xdp ? dp_xdp_present(ix) == 1 : dp_tc_query(ix, &id) == 0)
+			continue;
+		if (!skel) {
+			err = dp_load(&s->maps, &own, &tmp);
+			if (err) {
+				fprintf(stderr, "cpushaper: cannot load the BPF programs: %s\n", strerror(-err));
+				break;
+			}
+			maps_close(&tmp);
+			skel = own;
+		}
+		err = xdp ? dp_xdp_attach(ix, dp_xdp_fd(skel), mode) : dp_tc_attach(ix, dp_tc_fd(skel));
+		if (err)
+			fprintf(stderr, "cpushaper: cannot attach the %s program to %s: %s%s\n",
+				xdp ? "XDP" : "TC", dev, strerror(-err),
+				xdp && err == -EOPNOTSUPP ? " (driver without native XDP? try --xdp-mode skb)" : "");
+	}
+	if (own)
+		dp_unload(own);
+	return err;
+}
+
+static void undo_create(struct nl_sock *sk, struct cs_state *s)
+{
+	for (int i = 0; i < 2; i++) {
+		int ix = i ? s->wan_ix : s->lan_ix;
+
+		dp_xdp_detach(ix);
+		dp_tc_detach(ix);
+		tc_tree_destroy(sk, ix);
+	}
+}
+
+static void print_summary(const struct load_opts *o, const struct circuit_set *want,
+			  const struct plan *p, const bool cpus[CS_MAX_CPUS])
+{
+	size_t moved = 0, renamed = 0;
+	char buf[64];
+
+	for (size_t i = 0; i < p->n_class_del; i++)
+		moved += circuit_set_find(want, p->class_del[i]->id) != NULL;
+	renamed = p->n_meta_put - p->n_class_add - p->n_class_change;
+	out_open_obj(NULL);
+	print_str(PRINT_ANY, "file", o->dry_run ? "%s: dry run, nothing changed\n" : "%s: ", o->file);
+	print_u64(PRINT_ANY, "circuits", "%llu circuits", want->n);
+	print_u64(PRINT_ANY, "added", ", %llu added", p->n_class_add - moved);
+	print_u64(PRINT_ANY, "changed", ", %llu changed", p->n_class_change + renamed);
+	print_u64(PRINT_ANY, "moved", ", %llu moved", moved);
+	print_u64(PRINT_ANY, "removed", ", %llu removed", p->n_meta_del);
+	print_u64(PRINT_ANY, "addresses_changed", ", %llu address updates\n",
+		  p->n_lpm_put + p->n_lpm_del);
+	print_bool(PRINT_JSON, "dry_run", NULL, o->dry_run);
+	out_open_arr("cpus");
+	for (uint32_t c = 0; c < CS_MAX_CPUS; c++) {
+		uint64_t down = 0, up = 0, n = 0;
+
+		if (!cpus[c])
+			continue;
+		for (size_t i = 0; i < want->n; i++) {
+			if (want->v[i].cpu != c)
+				continue;
+			n++;
+			down += want->v[i].down_max;
+			up += want->v[i].up_max;
+		}
+		out_open_obj(NULL);
+		print_u64(PRINT_ANY, "cpu", "  cpu %llu:", c);
+		print_u64(PRINT_ANY, "circuits", " %llu circuits,", n);
+		rate_format_mbps(down, buf, sizeof(buf));
+		print_num(PRINT_ANY, "down_max_mbps", " %s Mbit/s down", buf);
+		rate_format_mbps(up, buf, sizeof(buf));
+		print_num(PRINT_ANY, "up_max_mbps", ", %s Mbit/s up planned\n", buf);
+		out_close_obj();
+	}
+	out_close_arr();
+	out_close_obj();
+	out_finish();
+}
+
+int cmd_load(int argc, char **argv)
+{
+	struct circuit_set want = { 0 }, have = { 0 };
+	struct cs_diag diag = { 0 };
+	struct lpm_entry *have_lpm = NULL;
+	struct cpushaper *skel = NULL;
+	struct nl_sock *sk = NULL;
+	struct load_opts o = { 0 };
+	struct cs_state s;
+	struct cs_config cfg, bridge;
+	bool cpus[CS_MAX_CPUS], created = false;
+	size_t n_have_lpm = 0;
+	struct plan plan = { 0 };
+	int err;
+
+	if (parse_args(argc, argv, &o))
+		return EXIT_USAGE;
+	out_init(stdout, o.c.json);
+
+	/* 1. Everything that can refuse, before anything changes. */
+	err = circuits_load_csv(o.file, &want, &diag);
+	if (err)
+		goto refuse;
+	if ((err = state_open(&s, o.c.lan, o.c.wan)))
+		goto out_state;
+	if ((err = choose_cpus(&o, &s, cpus)))
+		goto out_state;
+	if (s.loaded && (err = maps_read_state(&s.maps, &have, &have_lpm, &n_have_lpm))) {
+		fprintf(stderr, "cpushaper: cannot read the running circuits: %s\n", strerror(-err));
+		goto out_state;
+	}
+	if ((err = assign_circuits(&want, &have, cpus, o.file, &diag)))
+		goto refuse_state;
+	if ((err = plan_build(&want, &have, have_lpm, n_have_lpm, &plan)))
+		goto out_state;
+	if (o.unknown_given && o.unknown_policy == CS_UNKNOWN_CPU && !cpus[o.default_cpu]) {
+		fprintf(stderr, "cpushaper: --unknown cpu:%u names a CPU that does not shape\n",
+			o.default_cpu);
+		err = -EINVAL;
+		goto out_state;
+	}
+	fill_config(&o, &s, cpus, &cfg);
+	if (o.dry_run) {
+		print_summary(&o, &want, &plan, cpus);
+		goto out_state;
+	}
+
+	/* 2. Apply. */
+	if ((err = tc_open(&sk))) {
+		fprintf(stderr, "cpushaper: cannot open rtnetlink: %s\n", strerror(-err));
+		goto out_state;
+	}
+	if (!s.loaded) {
+		err = dp_load(NULL, &skel, &s.maps);
+		if (err) {
+			fprintf(stderr, "cpushaper: cannot load the BPF programs: %s%s\n", strerror(-err),
+				err == -EPERM ? " (needs CAP_BPF and CAP_NET_ADMIN: run as root)" : "");
+			goto out_state;
+		}
+		created = true;
+		bridge = cfg;
+	} else {
+		/* While circuits move, both old and new CPUs must be reachable. */
+		bridge = cfg;
+		for (int c = 0; c < CS_MAX_CPUS; c++)
+			bridge.cpu_enabled[c] |= s.cfg.cpu_enabled[c];
+	}
+	if ((err = ensure_trees(sk, &s, &cfg, cpus)))
+		goto fail;
+	bridge.leaf = cfg.leaf;
+	s.cfg = cfg;
+	if ((err = maps_config_write(&s.maps, &bridge)) ||
+	    (err = maps_cpumap_sync(&s.maps, (bool *)bridge.cpu_enabled, CPUMAP_QSIZE))) {
+		fprintf(stderr, "cpushaper: cannot write the data path configuration: %s\n",
+			strerror(-err));
+		goto fail;
+	}
+	if ((err = state_apply(&s, sk, &plan, &have, have_lpm, n_have_lpm)))
+		goto fail;
+	if ((err = maps_config_write(&s.maps, &cfg)) ||
+	    (err = maps_cpumap_sync(&s.maps, cpus, CPUMAP_QSIZE))) {
+		fprintf(stderr, "cpushaper: cannot write the data path configuration: %s\n",
+			strerror(-err));
+		goto fail;
+	}
+	if ((err = ensure_attached(&s, skel, o.xdp_mode)))
+		goto fail;
+	print_summary(&o, &want, &plan, cpus);
+	goto out_state;
+
+fail:
+	if (created)
+		undo_create(sk, &s);
+	goto out_state;
+refuse_state:
+	state_close(&s);
+refuse:
+	diag_print(&diag, stderr);
+	fprintf(stderr, "cpushaper: %s refused; nothing was changed\n", o.file);
+	goto out;
+out_state:
+	state_close(&s);
+out:
+	if (skel)
+		dp_unload(skel);
+	tc_close(sk);
+	plan_free(&plan);
+	circuit_set_free(&want);
+	circuit_set_free(&have);
+	free(have_lpm);
+	diag_free(&diag);
+	return err ? 1 : 0;
+}

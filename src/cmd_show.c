@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "circuits.h"
+#include "cli.h"
+#include "cpulist.h"
+#include "maps.h"
+#include "output.h"
+#include "plan.h"
+#include "qdisc.h"
+#include "rate.h"
+#include "state.h"
+
+static const char help[] =
+	"Usage: cpushaper show --lan-dev DEV --wan-dev DEV [-j] [CIRCUIT]\n"
+	"\n"
+	"Print the circuits the kernel shapes on this device pair (all, or the one whose\n"
+	"Circuit ID is CIRCUIT): CPU, addresses, and per direction the HTB class with\n"
+	"its Min (rate) and Max (ceil). Everything is read from the kernel, not from a\n"
+	"file. With -j: {\"lan_dev\":...,\"circuits\":[{\"id\":...,\"name\":...,\"cpu\":0,\n"
+	"\"addresses\":[...],\"down\":{\"classid\":\"1:3\",\"min_mbps\":5,\"max_mbps\":12},\n"
+	"\"up\":{...}}]}.\n"
+	"\n"
+	"Options:\n" COMMON_OPTS_HELP;
+
+static void print_dir(const char *key, const char *label, uint32_t classid, uint64_t min,
+		      uint64_t max)
+{
+	char buf[32];
+
+	out_open_obj(key);
+	print_fp("    %-4s", label);
+	snprintf(buf, sizeof(buf), "%x:%x", classid >> 16, classid & 0xffff);
+	print_str(PRINT_ANY, "classid", " class %s", buf);
+	rate_format_mbps(min, buf, sizeof(buf));
+	print_num(PRINT_ANY, "min_mbps", " min %sMbit", buf);
+	rate_format_mbps(max, buf, sizeof(buf));
+	print_num(PRINT_ANY, "max_mbps", " max %sMbit\n", buf);
+	out_close_obj();
+}
+
+static void print_circuit(const struct circuit *c)
+{
+	char buf[64];
+
+	out_open_obj(NULL);
+	print_str(PRINT_ANY, "id", "circuit %s", c->id);
+	print_str(PRINT_ANY, "name", " \"%s\"", c->name);
+	print_u64(PRINT_ANY, "cpu", " cpu %llu\n", c->cpu);
+	print_fp("    addresses");
+	out_open_arr("addresses");
+	for (size_t i = 0; i < c->n_pfx; i++) {
+		prefix_format(&c->pfx[i], buf, sizeof(buf));
+		print_str(PRINT_ANY, NULL, " %s", buf);
+	}
+	out_close_arr();
+	print_fp("\n");
+	print_dir("down", "down", circuit_classid(c), c->down_min, c->down_max);
+	print_dir("up", "up", circuit_classid(c), c->up_min, c->up_max);
+	out_close_obj();
+}
+
+int cmd_show(int argc, char **argv)
+{
+	static const struct option longopts[] = { COMMON_LONGOPTS, { NULL, 0, NULL, 0 } };
+	struct cli_common c = { 0 };
+	struct circuit_set have = { 0 };
+	struct lpm_entry *lpm = NULL;
+	const char *only = NULL;
+	struct cs_state s;
+	size_t n_lpm = 0, shown = 0;
+	char buf[1024];
+	int opt, err;
+
+	while ((opt = getopt_long(argc, argv, COMMON_SHORTOPTS, longopts, NULL)) != -1) {
+		if (cli_common_opt(opt, optarg, &c))
+			continue;
+		if (opt == 'h') {
+			fputs(help, stdout);
+			return 0;
+		}
+		fprintf(stderr, "Try 'cpushaper show --help'.\n");
+		return EXIT_USAGE;
+	}
+	if (optind < argc)
+		only = argv[optind++];
+	if (optind < argc || !c.lan || !c.wan) {
+		fprintf(stderr, "cpushaper show: --lan-dev and --wan-dev are required, and at most one CIRCUIT\n");
+		return EXIT_USAGE;
+	}
+	out_init(stdout, c.json);
+	if ((err = state_open(&s, c.lan, c.wan)))
+		goto out;
+	if (s.loaded && (err = maps_read_state(&s.maps, &have, &lpm, &n_lpm))) {
+		fprintf(stderr, "cpushaper: cannot read the running circuits: %s\n", strerror(-err));
+		goto out;
+	}
+	if (only && !circuit_set_find(&have, only)) {
+		fprintf(stderr, "cpushaper: no circuit \"%s\" is loaded on %s/%s\n", only, c.lan, c.wan);
+		err = -ENOENT;
+		goto out;
+	}
+
+	out_open_obj(NULL);
+	print_str(PRINT_JSON, "lan_dev", NULL, c.lan);
+	print_str(PRINT_JSON, "wan_dev", NULL, c.wan);
+	print_bool(PRINT_JSON, "loaded", NULL, s.loaded);
+	if (s.loaded) {
+		cpulist_format((const bool *)s.cfg.cpu_enabled, buf, sizeof(buf));
+		print_str(PRINT_JSON, "cpus", NULL, buf);
+		print_str(PRINT_JSON, "leaf", NULL, tc_leaf_name((enum cs_leaf)s.cfg.leaf));
+	} else if (!c.json) {
+		fprintf(stderr, "cpushaper: nothing is loaded on %s/%s\n", c.lan, c.wan);
+	}
+	out_open_arr("circuits");
+	for (size_t i = 0; i < have.n; i++) {
+		if (only && strcmp(only, have.v[i].id))
+			continue;
+		print_circuit(&have.v[i]);
+		shown++;
+	}
+	out_close_arr();
+	out_close_obj();
+	out_finish();
+out:
+	state_close(&s);
+	circuit_set_free(&have);
+	free(lpm);
+	return err ? 1 : 0;
+}

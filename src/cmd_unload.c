@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include "cli.h"
+#include "datapath.h"
+#include "netdev.h"
+#include "output.h"
+#include "qdisc.h"
+
+static const char help[] =
+	"Usage: cpushaper unload --lan-dev DEV --wan-dev DEV\n"
+	"\n"
+	"Remove everything cpushaper made on both devices: the XDP programs, the TC\n"
+	"classifiers (and the clsact qdisc when no other filter uses it), the MQ/HTB\n"
+	"trees (the kernel puts the device's default qdisc back) and with them every map.\n"
+	"Safe to run when nothing or only part of it is there. XPS stays off.\n"
+	"\n"
+	"Options:\n" COMMON_OPTS_HELP;
+
+int cmd_unload(int argc, char **argv)
+{
+	static const struct option longopts[] = { COMMON_LONGOPTS, { NULL, 0, NULL, 0 } };
+	struct cli_common c = { 0 };
+	struct nl_sock *sk = NULL;
+	const char *dev[2];
+	int ix[2], opt, err = 0, removed = 0;
+
+	while ((opt = getopt_long(argc, argv, COMMON_SHORTOPTS, longopts, NULL)) != -1) {
+		if (cli_common_opt(opt, optarg, &c))
+			continue;
+		if (opt == 'h') {
+			fputs(help, stdout);
+			return 0;
+		}
+		fprintf(stderr, "Try 'cpushaper unload --help'.\n");
+		return EXIT_USAGE;
+	}
+	if (optind < argc || !c.lan || !c.wan) {
+		fprintf(stderr, "cpushaper unload: --lan-dev and --wan-dev are required\n");
+		return EXIT_USAGE;
+	}
+	out_init(stdout, c.json);
+	dev[0] = c.lan;
+	dev[1] = c.wan;
+	for (int i = 0; i < 2; i++) {
+		ix[i] = netdev_ifindex(dev[i]);
+		if (ix[i] < 0) {
+			fprintf(stderr, "cpushaper: no such device \"%s\"\n", dev[i]);
+			return 1;
+		}
+	}
+	if ((err = tc_open(&sk))) {
+		fprintf(stderr, "cpushaper: cannot open rtnetlink: %s\n", strerror(-err));
+		return 1;
+	}
+	/* XDP first: no packet is steered to a CPU whose tree is gone. */
+	for (int step = 0; step < 3; step++) {
+		for (int i = 0; i < 2; i++) {
+			const char *what[] = { "XDP program", "TC classifier", "qdisc tree" };
+			__u32 id;
+			int e, had;
+
+			if (step == 0) {
+				had = dp_xdp_present(ix[i]) == 1;
+				e = dp_xdp_detach(ix[i]);
+			} else if (step == 1) {
+				had = dp_tc_query(ix[i], &id) == 0;
+				e = dp_tc_detach(ix[i]);
+			} else {
+				had = tc_tree_present(sk, ix[i]) == 1;
+				e = tc_tree_destroy(sk, ix[i]);
+			}
+			if (e) {
+				fprintf(stderr, "cpushaper: cannot remove the %s of %s: %s\n", what[step],
+					dev[i], strerror(-e));
+				err = e;
+			}
+			removed += had && !e;
+		}
+	}
+	tc_close(sk);
+	out_open_obj(NULL);
+	print_u64(PRINT_JSON, "removed", NULL, (uint64_t)removed);
+	if (!c.json && !err)
+		printf(removed ? "unloaded from %s/%s\n" : "nothing was loaded on %s/%s\n", c.lan, c.wan);
+	out_close_obj();
+	out_finish();
+	return err ? 1 : 0;
+}

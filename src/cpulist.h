@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+#ifndef CS_CPULIST_H
+#define CS_CPULIST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "cpushaper.h"
+
+/* "0-3,6" -> cpus[0..3] = cpus[6] = true. -EINVAL with *why. */
+int cpulist_parse(const char *s, bool cpus[CS_MAX_CPUS], const char **why);
+/* CPUs the kernel lists as online (sysfs). */
+int cpulist_online(bool cpus[CS_MAX_CPUS]);
+void cpulist_format(const bool cpus[CS_MAX_CPUS], char *buf, size_t len);
+int cpulist_count(const bool cpus[CS_MAX_CPUS]);
+
+#endif

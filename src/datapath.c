@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/pkt_sched.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
+#include "cpushaper.skel.h"
+#include "datapath.h"
+#include "log.h"
+#include "qdisc.h"
+
+#define XDP_PROG_NAME "cs_xdp_steer"
+
+static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	int want = level == LIBBPF_DEBUG ? CS_LOG_DEBUG + 1 : CS_LOG_INFO;
+
+	if (cs_log_level < want)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static int print_libxdp(enum libxdp_print_level level, const char *fmt, va_list ap)
+{
+	int want = level == LIBXDP_DEBUG ? CS_LOG_DEBUG + 1 : CS_LOG_INFO;
+
+	if (cs_log_level < want)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+void dp_setup_logging(void)
+{
+	libbpf_set_print(print_libbpf);
+	libxdp_set_print(print_libxdp);
+}
+
+static int dup_fd(int fd)
+{
+	return fcntl(fd, F_DUPFD_CLOEXEC, 3);
+}
+
+int dp_load(const struct cs_maps *reuse, struct cpushaper **out, struct cs_maps *m)
+{
+	struct cpushaper *skel;
+	int err;
+
+	maps_init(m);
+	skel = cpushaper__open();
+	if (!skel)
+		return -errno ? -errno : -ENOMEM;
+	if (reuse) {
+		struct { struct bpf_map *map; int fd; } r[] = {
+			{ skel->maps.cs_lpm, reuse->lpm },
+			{ skel->maps.cs_circuits, reuse->circuits },
+			{ skel->maps.cs_config, reuse->config },
+			{ skel->maps.cs_cpumap, reuse->cpumap },
+			{ skel->maps.cs_cpu_stats, reuse->cpu_stats },
+			{ skel->maps.cs_misc_stats, reuse->misc_stats },
+		};
+
+		for (size_t i = 0; i < sizeof(r) / sizeof(r[0]); i++)
+			if ((err = bpf_map__reuse_fd(r[i].map, r[i].fd)))
+				goto err;
+	}
+	if ((err = cpushaper__load(skel)))
+		goto err;
+
+	m->lpm = dup_fd(bpf_map__fd(skel->maps.cs_lpm));
+	m->circuits = dup_fd(bpf_map__fd(skel->maps.cs_circuits));
+	m->config = dup_fd(bpf_map__fd(skel->maps.cs_config));
+	m->cpumap = dup_fd(bpf_map__fd(skel->maps.cs_cpumap));
+	m->cpu_stats = dup_fd(bpf_map__fd(skel->maps.cs_cpu_stats));
+	m->misc_stats = dup_fd(bpf_map__fd(skel->maps.cs_misc_stats));
+	if (m->lpm < 0 || m->circuits < 0 || m->config < 0 || m->cpumap < 0 ||
+	    m->cpu_stats < 0 || m->misc_stats < 0) {
+		err = -EMFILE;
+		maps_close(m);
+		goto err;
+	}
+	*out = skel;
+	return 0;
+err:
+	cpushaper__destroy(skel);
+	return err;
+}
+
+void dp_unload(struct cpushaper *skel)
+{
+	cpushaper__destroy(skel);
+}
+
+int dp_xdp_fd(struct cpushaper *skel)
+{
+	return bpf_program__fd(skel->progs.cs_xdp_steer);
+}
+
+int dp_tc_fd(struct cpushaper *skel)
+{
+	return bpf_program__fd(skel->progs.cs_tc_classify);
+}
+
+static void tc_opts(struct bpf_tc_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->sz = sizeof(*o);
+	o->handle = CS_TC_HANDLE;
+	o->priority = CS_TC_PRIORITY;
+}
+
+int dp_tc_query(int ifindex, __u32 *prog_id)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_EGRESS);
+	struct bpf_tc_opts o;
+	int err;
+
+	tc_opts(&o);
+	err = bpf_tc_query(&hook, &o);
+	if (err == -EINVAL)
+		err = -ENOENT; /* no clsact qdisc at all */
+	if (!err)
+		*prog_id = o.prog_id;
+	return err;
+}
+
+int dp_tc_attach(int ifindex, int prog_fd)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_EGRESS);
+	struct bpf_tc_opts o;
+	int err;
+
+	err = bpf_tc_hook_create(&hook);
+	if (err && err != -EEXIST)
+		return err;
+	tc_opts(&o);
+	o.prog_fd = prog_fd;
+	o.flags = BPF_TC_F_REPLACE;
+	return bpf_tc_attach(&hook, &o);
+}
+
+int dp_tc_detach(int ifindex)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_EGRESS);
+	struct nl_sock *sk = NULL;
+	struct bpf_tc_opts o;
+	__u32 id;
+	int err, n_in, n_eg;
+
+	if (dp_tc_query(ifindex, &id) == 0) {
+		tc_opts(&o);
+		err = bpf_tc_detach(&hook, &o);
+		if (err && err != -ENOENT)
+			return err;
+	}
+	/* Leave clsact alone if anybody else filters there. */
+	if ((err = tc_open(&sk)))
+		return err;
+	n_in = tc_filter_count(sk, ifindex, TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS));
+	n_eg = tc_filter_count(sk, ifindex, TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_EGRESS));
+	tc_close(sk);
+	if (n_in == 0 && n_eg == 0) {
+		hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+		err = bpf_tc_hook_destroy(&hook);
+		if (err && err != -ENOENT && err != -EINVAL)
+			return err;
+	}
+	return 0;
+}
+
+/* Our program on @ifindex, from the multiprog view; caller frees *mp. */
+static struct xdp_program *find_ours(int ifindex, struct xdp_multiprog **mp)
+{
+	struct xdp_program *p;
+
+	*mp = xdp_multiprog__get_from_ifindex(ifindex);
+	if (libxdp_get_error(*mp)) {
+		*mp = NULL;
+		return NULL;
+	}
+	if (xdp_multiprog__is_legacy(*mp)) {
+		p = xdp_multiprog__main_prog(*mp);
+		return p && !strcmp(xdp_program__name(p), XDP_PROG_NAME) ? p : NULL;
+	}
+	for (p = xdp_multiprog__next_prog(NULL, *mp); p; p = xdp_multiprog__next_prog(p, *mp))
+		if (!strcmp(xdp_program__name(p), XDP_PROG_NAME))
+			return p;
+	return NULL;
+}
+
+int dp_xdp_present(int ifindex)
+{
+	struct xdp_multiprog *mp;
+	int found = find_ours(ifindex, &mp) != NULL;
+
+	if (mp)
+		xdp_multiprog__close(mp);
+	return found;
+}
+
+int dp_xdp_attach(int ifindex, int prog_fd, enum cs_xdp_mode mode)
+{
+	struct xdp_program *prog;
+	int fd, err;
+
+	fd = dup(prog_fd); /* libxdp closes what it is given */
+	if (fd < 0)
+		return -errno;
+	prog = xdp_program__from_fd(fd);
+	err = libxdp_get_error(prog);
+	if (err) {
+		close(fd);
+		return err;
+	}
+	err = xdp_program__attach(prog, ifindex,
+				  mode == CS_XDP_SKB ? XDP_MODE_SKB : XDP_MODE_NATIVE, 0);
+	xdp_program__close(prog);
+	return err;
+}
+
+int dp_xdp_detach(int ifindex)
+{
+	struct xdp_multiprog *mp;
+	struct xdp_program *p = find_ours(ifindex, &mp);
+	int err = 0;
+
+	if (p) {
+		if (xdp_multiprog__is_legacy(mp))
+			err = xdp_multiprog__detach(mp);
+		else
+			err = xdp_program__detach(p, ifindex, xdp_multiprog__attach_mode(mp), 0);
+	}
+	if (mp)
+		xdp_multiprog__close(mp);
+	return err;
+}

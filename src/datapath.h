@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Loading the BPF object and attaching its programs (libbpf TC, libxdp XDP). */
+#ifndef CS_DATAPATH_H
+#define CS_DATAPATH_H
+
+#include <stdbool.h>
+#include <linux/types.h>
+#include "maps.h"
+
+struct cpushaper; /* the skeleton */
+
+enum cs_xdp_mode { CS_XDP_NATIVE, CS_XDP_SKB };
+
+/* Route libbpf and libxdp messages through our log (shown with -v). */
+void dp_setup_logging(void);
+
+/*
+ * Open and load the object. With @reuse, its programs use the running maps
+ * (to re-attach a missing program); else it creates fresh maps. On success
+ * @m holds duplicates of the map fds.
+ */
+int dp_load(const struct cs_maps *reuse, struct cpushaper **skel, struct cs_maps *m);
+void dp_unload(struct cpushaper *skel);
+int dp_xdp_fd(struct cpushaper *skel);
+int dp_tc_fd(struct cpushaper *skel);
+
+/* Our TC filter on @ifindex egress: 0 with *prog_id, -ENOENT, or -errno. */
+int dp_tc_query(int ifindex, __u32 *prog_id);
+int dp_tc_attach(int ifindex, int prog_fd);
+/* Remove our filter, and the clsact qdisc when nothing else uses it. */
+int dp_tc_detach(int ifindex);
+
+/* Is our XDP program on @ifindex (alone or under libxdp's dispatcher)? 1/0/-errno. */
+int dp_xdp_present(int ifindex);
+int dp_xdp_attach(int ifindex, int prog_fd, enum cs_xdp_mode mode);
+int dp_xdp_detach(int ifindex);
+
+#endif

@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* cpushaper: per-customer traffic shaping with one HTB per CPU. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+#include "datapath.h"
+#include "log.h"
+#include "rate.h"
+
+static const char usage[] =
+	"Usage: cpushaper COMMAND [OPTIONS]\n"
+	"\n"
+	"Shape every customer of an ISP to its plan, in both directions, each customer\n"
+	"on one fixed CPU with its own HTB, so no two CPUs share a qdisc lock.\n"
+	"\n"
+	"Commands:\n"
+	"  load FILE     validate a customer file (ShapedDevices.csv) and apply it;\n"
+	"                a second load applies only the differences\n"
+	"  show [ID]     the circuits as the kernel has them\n"
+	"  unload        remove every program, map and qdisc cpushaper made\n"
+	"  help          this text\n"
+	"\n"
+	"Every command takes --lan-dev DEV --wan-dev DEV, -j (JSON) and --help.\n"
+	"'cpushaper COMMAND --help' describes a command. Exit status: 0 success,\n"
+	"1 failure (the running state is left as it was), 2 bad usage.\n";
+
+int cli_common_opt(int opt, const char *arg, struct cli_common *c)
+{
+	switch (opt) {
+	case 'L': c->lan = arg; return 1;
+	case 'W': c->wan = arg; return 1;
+	case 'j': c->json = true; return 1;
+	case 'v': cs_log_level++; return 1;
+	}
+	return 0;
+}
+
+int cli_rate(const char *name, const char *arg, uint64_t *bps)
+{
+	const char *why;
+
+	if (rate_parse_mbps(arg, bps, &why)) {
+		fprintf(stderr, "cpushaper: %s \"%s\" %s\n", name, arg, why);
+		return -1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*fn)(int, char **);
+	} cmds[] = {
+		{ "load", cmd_load },
+		{ "show", cmd_show },
+		{ "unload", cmd_unload },
+	};
+	const char *cmd;
+
+	if (argc < 2) {
+		fputs(usage, stderr);
+		return EXIT_USAGE;
+	}
+	cmd = argv[1];
+	if (!strcmp(cmd, "help") || !strcmp(cmd, "-h") || !strcmp(cmd, "--help")) {
+		fputs(usage, stdout);
+		return 0;
+	}
+	if (!strcmp(cmd, "-V") || !strcmp(cmd, "--version")) {
+		printf("cpushaper %s\n", CS_VERSION);
+		return 0;
+	}
+	dp_setup_logging();
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (!strcmp(cmd, cmds[i].name))
+			return cmds[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "cpushaper: unknown command \"%s\"; try 'cpushaper help'\n", cmd);
+	return EXIT_USAGE;
+}

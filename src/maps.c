@@ -1,0 +1,297 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "maps.h"
+
+void maps_init(struct cs_maps *m)
+{
+	m->lpm = m->circuits = m->config = m->cpumap = m->cpu_stats = m->misc_stats = -1;
+}
+
+void maps_close(struct cs_maps *m)
+{
+	int *fds[] = { &m->lpm, &m->circuits, &m->config, &m->cpumap, &m->cpu_stats, &m->misc_stats };
+
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+	maps_init(m);
+}
+
+int maps_from_prog_id(__u32 prog_id, struct cs_maps *m)
+{
+	struct bpf_prog_info info = { 0 };
+	__u32 len = sizeof(info), ids[16];
+	int fd, err = 0;
+
+	maps_init(m);
+	fd = bpf_prog_get_fd_by_id(prog_id);
+	if (fd < 0)
+		return -errno;
+	info.nr_map_ids = sizeof(ids) / sizeof(ids[0]);
+	info.map_ids = (__u64)(unsigned long)ids;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		err = -errno;
+		goto out;
+	}
+	for (__u32 i = 0; i < info.nr_map_ids && i < 16; i++) {
+		struct bpf_map_info mi = { 0 };
+		__u32 mlen = sizeof(mi);
+		int mfd = bpf_map_get_fd_by_id(ids[i]);
+		int *slot = NULL;
+
+		if (mfd < 0) {
+			err = -errno;
+			goto out;
+		}
+		if (bpf_obj_get_info_by_fd(mfd, &mi, &mlen)) {
+			err = -errno;
+			close(mfd);
+			goto out;
+		}
+		if (!strcmp(mi.name, "cs_lpm")) slot = &m->lpm;
+		else if (!strcmp(mi.name, "cs_circuits")) slot = &m->circuits;
+		else if (!strcmp(mi.name, "cs_config")) slot = &m->config;
+		else if (!strcmp(mi.name, "cs_cpumap")) slot = &m->cpumap;
+		else if (!strcmp(mi.name, "cs_cpu_stats")) slot = &m->cpu_stats;
+		else if (!strcmp(mi.name, "cs_misc_stats")) slot = &m->misc_stats;
+		if (slot && *slot < 0)
+			*slot = mfd;
+		else
+			close(mfd);
+	}
+	if (m->lpm < 0 || m->circuits < 0 || m->config < 0 || m->cpumap < 0 ||
+	    m->cpu_stats < 0 || m->misc_stats < 0)
+		err = -ENOENT;
+out:
+	close(fd);
+	if (err)
+		maps_close(m);
+	return err;
+}
+
+int maps_config_read(const struct cs_maps *m, struct cs_config *cfg)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(m->config, &zero, cfg) ? -errno : 0;
+}
+
+int maps_config_write(const struct cs_maps *m, const struct cs_config *cfg)
+{
+	__u32 zero = 0;
+
+	return bpf_map_update_elem(m->config, &zero, cfg, BPF_ANY) ? -errno : 0;
+}
+
+int maps_cpumap_sync(const struct cs_maps *m, const bool cpus[CS_MAX_CPUS], __u32 qsize)
+{
+	for (__u32 cpu = 0; cpu < CS_MAX_CPUS; cpu++) {
+		struct bpf_cpumap_val v = { .qsize = qsize };
+
+		if (cpus[cpu]) {
+			if (bpf_map_update_elem(m->cpumap, &cpu, &v, BPF_ANY))
+				return -errno;
+		} else if (bpf_map_delete_elem(m->cpumap, &cpu) && errno != ENOENT &&
+			   errno != EINVAL) {
+			return -errno;
+		}
+	}
+	return 0;
+}
+
+static void key_to_prefix(const struct cs_lpm_key *k, struct cs_prefix *p)
+{
+	memset(p, 0, sizeof(*p));
+	memcpy(p->addr, k->addr, 16);
+	p->len = (uint8_t)k->prefixlen;
+}
+
+static void prefix_to_key(const struct cs_prefix *p, struct cs_lpm_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	memcpy(k->addr, p->addr, 16);
+	k->prefixlen = p->len;
+}
+
+static int circuit_index_cmp(const void *a, const void *b)
+{
+	const struct circuit *x = a, *y = b;
+
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+int maps_read_state(const struct cs_maps *m, struct circuit_set *have, struct lpm_entry **lpm,
+		    size_t *n_lpm)
+{
+	struct lpm_entry *l = NULL;
+	size_t nl = 0, cap = 0, ncap = 0;
+	struct cs_lpm_key key, next;
+	__u32 ix, nix;
+	void *prev;
+	int err = 0;
+
+	memset(have, 0, sizeof(*have));
+	for (prev = NULL; !bpf_map_get_next_key(m->circuits, prev, &nix); prev = &ix) {
+		struct cs_circuit kc;
+		struct circuit *c;
+
+		ix = nix;
+		if (bpf_map_lookup_elem(m->circuits, &ix, &kc))
+			continue; /* deleted meanwhile */
+		if (have->n == ncap) {
+			struct circuit *g = realloc(have->v, (ncap = ncap ? 2 * ncap : 64) * sizeof(*g));
+
+			if (!g) {
+				err = -ENOMEM;
+				goto out;
+			}
+			have->v = g;
+		}
+		c = &have->v[have->n++];
+		memset(c, 0, sizeof(*c));
+		memcpy(c->id, kc.id, sizeof(c->id));
+		c->id[CS_ID_LEN - 1] = '\0';
+		memcpy(c->name, kc.name, sizeof(c->name));
+		c->name[CS_NAME_LEN - 1] = '\0';
+		c->cpu = kc.cpu;
+		c->minor = kc.minor;
+		c->index = ix;
+		c->down_min = kc.down_min_bps;
+		c->down_max = kc.down_max_bps;
+		c->up_min = kc.up_min_bps;
+		c->up_max = kc.up_max_bps;
+	}
+
+	for (prev = NULL; !bpf_map_get_next_key(m->lpm, prev, &next); prev = &key) {
+		struct cs_target t;
+
+		key = next;
+		if (bpf_map_lookup_elem(m->lpm, &key, &t))
+			continue;
+		if (nl == cap) {
+			struct lpm_entry *g = realloc(l, (cap = cap ? 2 * cap : 64) * sizeof(*g));
+
+			if (!g) {
+				err = -ENOMEM;
+				goto out;
+			}
+			l = g;
+		}
+		key_to_prefix(&key, &l[nl].p);
+		l[nl++].t = t;
+	}
+
+	/* Hand each circuit its prefixes: sort circuits by index, look each entry up. */
+	if (have->n)
+		qsort(have->v, have->n, sizeof(*have->v), circuit_index_cmp);
+	for (size_t i = 0; i < nl; i++) {
+		struct circuit probe = { .index = l[i].t.circuit }, *c;
+		struct cs_prefix *g;
+
+		c = have->n ? bsearch(&probe, have->v, have->n, sizeof(*have->v), circuit_index_cmp)
+			    : NULL;
+		if (!c)
+			continue; /* orphan: the plan deletes it */
+		g = realloc(c->pfx, (c->n_pfx + 1) * sizeof(*g));
+		if (!g) {
+			err = -ENOMEM;
+			goto out;
+		}
+		c->pfx = g;
+		c->pfx[c->n_pfx++] = l[i].p;
+	}
+	circuit_set_sort(have);
+	for (size_t i = 0; i < have->n; i++)
+		if (have->v[i].n_pfx > 1)
+			qsort(have->v[i].pfx, have->v[i].n_pfx, sizeof(struct cs_prefix),
+			      (int (*)(const void *, const void *))prefix_cmp);
+out:
+	if (err) {
+		circuit_set_free(have);
+		free(l);
+		return err;
+	}
+	*lpm = l;
+	*n_lpm = nl;
+	return 0;
+}
+
+int maps_circuit_put(const struct cs_maps *m, const struct circuit *c)
+{
+	struct cs_circuit kc = {
+		.cpu = c->cpu,
+		.minor = c->minor,
+		.down_min_bps = c->down_min,
+		.down_max_bps = c->down_max,
+		.up_min_bps = c->up_min,
+		.up_max_bps = c->up_max,
+	};
+
+	memcpy(kc.id, c->id, sizeof(kc.id));
+	memcpy(kc.name, c->name, sizeof(kc.name));
+	return bpf_map_update_elem(m->circuits, &c->index, &kc, BPF_ANY) ? -errno : 0;
+}
+
+int maps_circuit_del(const struct cs_maps *m, __u32 index)
+{
+	if (bpf_map_delete_elem(m->circuits, &index) && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+int maps_lpm_put(const struct cs_maps *m, const struct cs_prefix *p, const struct cs_target *t)
+{
+	struct cs_lpm_key k;
+
+	prefix_to_key(p, &k);
+	return bpf_map_update_elem(m->lpm, &k, t, BPF_ANY) ? -errno : 0;
+}
+
+int maps_lpm_del(const struct cs_maps *m, const struct cs_prefix *p)
+{
+	struct cs_lpm_key k;
+
+	prefix_to_key(p, &k);
+	if (bpf_map_delete_elem(m->lpm, &k) && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+static int percpu_sum(int fd, __u32 key, __u64 *out, size_t nfields)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	__u64 *vals;
+
+	if (ncpu < 0)
+		return ncpu;
+	vals = calloc((size_t)ncpu * nfields, sizeof(__u64));
+	if (!vals)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(fd, &key, vals)) {
+		int err = -errno;
+
+		free(vals);
+		return err;
+	}
+	memset(out, 0, nfields * sizeof(__u64));
+	for (int c = 0; c < ncpu; c++)
+		for (size_t f = 0; f < nfields; f++)
+			out[f] += vals[(size_t)c * nfields + f];
+	free(vals);
+	return 0;
+}
+
+int maps_cpu_counters(const struct cs_maps *m, __u32 cpu, struct cs_cpu_counters *out)
+{
+	return percpu_sum(m->cpu_stats, cpu, (__u64 *)out, sizeof(*out) / sizeof(__u64));
+}
+
+int maps_misc_counters(const struct cs_maps *m, struct cs_misc_counters *out)
+{
+	return percpu_sum(m->misc_stats, 0, (__u64 *)out, sizeof(*out) / sizeof(__u64));
+}

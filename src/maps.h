@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* The data path's maps, read and written through libbpf. */
+#ifndef CS_MAPS_H
+#define CS_MAPS_H
+
+#include <linux/types.h>
+#include "circuits.h"
+#include "plan.h"
+
+struct cs_maps {
+	int lpm, circuits, config, cpumap, cpu_stats, misc_stats;
+};
+
+void maps_init(struct cs_maps *m);
+void maps_close(struct cs_maps *m);
+/* Open the maps used by a loaded program, by name: how a later invocation finds them. */
+int maps_from_prog_id(__u32 prog_id, struct cs_maps *m);
+
+int maps_config_read(const struct cs_maps *m, struct cs_config *cfg);
+int maps_config_write(const struct cs_maps *m, const struct cs_config *cfg);
+/* One cpumap entry per enabled CPU, none for the others. */
+int maps_cpumap_sync(const struct cs_maps *m, const bool cpus[CS_MAX_CPUS], __u32 qsize);
+
+/* The running circuits (sorted by id, each with its prefixes) and the raw address map. */
+int maps_read_state(const struct cs_maps *m, struct circuit_set *have, struct lpm_entry **lpm,
+		    size_t *n_lpm);
+
+int maps_circuit_put(const struct cs_maps *m, const struct circuit *c);
+int maps_circuit_del(const struct cs_maps *m, __u32 index);
+int maps_lpm_put(const struct cs_maps *m, const struct cs_prefix *p, const struct cs_target *t);
+int maps_lpm_del(const struct cs_maps *m, const struct cs_prefix *p);
+
+/* Per-CPU counters summed over the CPUs that ran the programs. */
+int maps_cpu_counters(const struct cs_maps *m, __u32 cpu, struct cs_cpu_counters *out);
+int maps_misc_counters(const struct cs_maps *m, struct cs_misc_counters *out);
+
+#endif

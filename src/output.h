@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * One printing path for text and JSON, in the manner of iproute2's
+ * json_print: each value is printed once with a key (JSON) and a format
+ * (text). PRINT_ANY prints in both modes, PRINT_JSON / PRINT_FP in one only.
+ */
+#ifndef CS_OUTPUT_H
+#define CS_OUTPUT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum out_kind { PRINT_ANY, PRINT_JSON, PRINT_FP };
+
+void out_init(FILE *f, bool json);
+bool out_is_json(void);
+void out_open_obj(const char *key);
+void out_close_obj(void);
+void out_open_arr(const char *key);
+void out_close_arr(void);
+void print_str(enum out_kind k, const char *key, const char *fmt, const char *v);
+void print_u64(enum out_kind k, const char *key, const char *fmt, uint64_t v);
+/* A number given as decimal text (exact rates), unquoted in JSON. */
+void print_num(enum out_kind k, const char *key, const char *fmt, const char *v);
+void print_bool(enum out_kind k, const char *key, const char *fmt, bool v);
+/* Text mode only. */
+void print_fp(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Ends the document: a newline after JSON. */
+void out_finish(void);
+
+/* JSON string escaping (also used for error reports); invalid UTF-8 becomes U+FFFD. */
+void json_escape(FILE *f, const char *s);
+
+#endif

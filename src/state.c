@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "datapath.h"
+#include "log.h"
+#include "netdev.h"
+#include "qdisc.h"
+#include "state.h"
+
+int state_open(struct cs_state *s, const char *lan, const char *wan)
+{
+	__u32 prog_id;
+	int err;
+
+	memset(s, 0, sizeof(*s));
+	maps_init(&s->maps);
+	s->lan = lan;
+	s->wan = wan;
+	if (!lan || !wan) {
+		pr_warn("cpushaper: both --lan-dev and --wan-dev are needed\n");
+		return -EINVAL;
+	}
+	if (!strcmp(lan, wan)) {
+		pr_warn("cpushaper: --lan-dev and --wan-dev must be two different devices\n");
+		return -EINVAL;
+	}
+	s->lan_ix = netdev_ifindex(lan);
+	s->wan_ix = netdev_ifindex(wan);
+	if (s->lan_ix < 0 || s->wan_ix < 0) {
+		pr_warn("cpushaper: no such device \"%s\"\n", s->lan_ix < 0 ? lan : wan);
+		return -ENODEV;
+	}
+
+	err = dp_tc_query(s->lan_ix, &prog_id);
+	if (err == -ENOENT)
+		return 0;
+	if (err) {
+		pr_warn("cpushaper: cannot query the TC filters of %s: %s%s\n", lan, strerror(-err),
+			err == -EPERM ? " (needs CAP_NET_ADMIN and CAP_BPF: run as root)" : "");
+		return err;
+	}
+	err = maps_from_prog_id(prog_id, &s->maps);
+	if (!err)
+		err = maps_config_read(&s->maps, &s->cfg);
+	if (err) {
+		pr_warn("cpushaper: %s has a classifier at our handle whose maps cannot be read: %s\n",
+			lan, strerror(-err));
+		return err;
+	}
+	if (s->cfg.abi != CS_ABI_VERSION) {
+		pr_warn("cpushaper: %s is shaped by another cpushaper version (state ABI %u, this is %u): run unload with that version first\n",
+			lan, s->cfg.abi, CS_ABI_VERSION);
+		return -EPROTO;
+	}
+	if ((int)s->cfg.lan_ifindex != s->lan_ix || (int)s->cfg.wan_ifindex != s->wan_ix) {
+		pr_warn("cpushaper: %s is shaped as part of another device pair (lan ifindex %u, wan ifindex %u)\n",
+			lan, s->cfg.lan_ifindex, s->cfg.wan_ifindex);
+		return -EXDEV;
+	}
+	s->loaded = true;
+	return 0;
+}
+
+void state_close(struct cs_state *s)
+{
+	maps_close(&s->maps);
+}
+
+/* Set or remove both directions of a circuit's classes. */
+static int classes_set(struct cs_state *s, struct nl_sock *sk, const struct circuit *c,
+		       bool create)
+{
+	uint32_t classid = circuit_classid(c);
+	int err;
+
+	err = tc_class_set(sk, s->lan_ix, classid, c->down_min, c->down_max, create);
+	if (!err && create)
+		err = tc_leaf_add(sk, s->lan_ix, classid, s->cfg.leaf);
+	if (err)
+		return err;
+	err = tc_class_set(sk, s->wan_ix, classid, c->up_min, c->up_max, create);
+	if (!err && create)
+		err = tc_leaf_add(sk, s->wan_ix, classid, s->cfg.leaf);
+	if (err && create)
+		tc_class_del(sk, s->lan_ix, classid);
+	return err;
+}
+
+static int classes_del(struct cs_state *s, struct nl_sock *sk, uint32_t classid)
+{
+	int e1 = tc_class_del(sk, s->lan_ix, classid);
+	int e2 = tc_class_del(sk, s->wan_ix, classid);
+
+	if (e1 == -ENOENT)
+		e1 = 0;
+	if (e2 == -ENOENT)
+		e2 = 0;
+	return e1 ? e1 : e2;
+}
+
+static const struct lpm_entry *lpm_find(const struct lpm_entry *v, size_t n,
+					const struct cs_prefix *p)
+{
+	struct lpm_entry key = { .p = *p };
+
+	return n ? bsearch(&key, v, n, sizeof(*v), lpm_entry_cmp) : NULL;
+}
+
+int state_apply(struct cs_state *s, struct nl_sock *sk, const struct plan *p,
+		const struct circuit_set *have, const struct lpm_entry *hl, size_t nhl)
+{
+	size_t add = 0, chg = 0, meta = 0, put = 0, del = 0;
+	const char *what = "";
+	char pfx[64];
+	int err = 0;
+
+	for (; add < p->n_class_add; add++)
+		if ((err = classes_set(s, sk, p->class_add[add], true))) {
+			what = p->class_add[add]->id;
+			goto undo;
+		}
+	for (; chg < p->n_class_change; chg++)
+		if ((err = classes_set(s, sk, p->class_change[chg], false))) {
+			what = p->class_change[chg]->id;
+			goto undo;
+		}
+	for (; meta < p->n_meta_put; meta++)
+		if ((err = maps_circuit_put(&s->maps, p->meta_put[meta]))) {
+			what = p->meta_put[meta]->id;
+			goto undo;
+		}
+	for (; put < p->n_lpm_put; put++)
+		if ((err = maps_lpm_put(&s->maps, &p->lpm_put[put].p, &p->lpm_put[put].t))) {
+			prefix_format(&p->lpm_put[put].p, pfx, sizeof(pfx));
+			what = pfx;
+			goto undo;
+		}
+	for (; del < p->n_lpm_del; del++)
+		if ((err = maps_lpm_del(&s->maps, &p->lpm_del[del]))) {
+			prefix_format(&p->lpm_del[del], pfx, sizeof(pfx));
+			what = pfx;
+			goto undo;
+		}
+
+	/* Point of no return: traffic now follows the new map. Leftovers only warn. */
+	for (size_t i = 0; i < p->n_class_del; i++) {
+		int e = classes_del(s, sk, circuit_classid(p->class_del[i]));
+
+		if (e)
+			pr_warn("warning: class %x:%x of old circuit \"%s\" not removed: %s\n",
+				circuit_classid(p->class_del[i]) >> 16,
+				circuit_classid(p->class_del[i]) & 0xffff, p->class_del[i]->id,
+				strerror(-e));
+	}
+	for (size_t i = 0; i < p->n_meta_del; i++) {
+		int e = maps_circuit_del(&s->maps, p->meta_del[i]->index);
+
+		if (e)
+			pr_warn("warning: record of old circuit \"%s\" not removed: %s\n",
+				p->meta_del[i]->id, strerror(-e));
+	}
+	return 0;
+
+undo:
+	pr_warn("cpushaper: applying \"%s\" failed: %s; restoring the previous state\n", what,
+		strerror(-err));
+	while (del--) {
+		const struct lpm_entry *old = lpm_find(hl, nhl, &p->lpm_del[del]);
+
+		if (old)
+			maps_lpm_put(&s->maps, &old->p, &old->t);
+	}
+	while (put--) {
+		const struct lpm_entry *old = lpm_find(hl, nhl, &p->lpm_put[put].p);
+
+		if (old)
+			maps_lpm_put(&s->maps, &old->p, &old->t);
+		else
+			maps_lpm_del(&s->maps, &p->lpm_put[put].p);
+	}
+	while (meta--) {
+		const struct circuit *c = p->meta_put[meta];
+		const struct circuit *old = circuit_set_find(have, c->id);
+
+		if (old && old->index == c->index)
+			maps_circuit_put(&s->maps, old);
+		else
+			maps_circuit_del(&s->maps, c->index);
+	}
+	while (chg--) {
+		const struct circuit *old = circuit_set_find(have, p->class_change[chg]->id);
+
+		if (old)
+			classes_set(s, sk, old, false);
+	}
+	while (add--)
+		classes_del(s, sk, circuit_classid(p->class_add[add]));
+	return err;
+}

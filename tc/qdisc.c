@@ -1,0 +1,271 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <string.h>
+#include <netlink/errno.h>
+#include <netlink/route/class.h>
+#include <netlink/route/classifier.h>
+#include <netlink/route/qdisc.h>
+#include <netlink/route/qdisc/htb.h>
+#include <netlink/route/tc.h>
+#include <linux/pkt_sched.h>
+#include "log.h"
+#include "qdisc.h"
+#include "rate.h"
+
+#define MQ_HANDLE TC_H_MAKE((uint32_t)CS_MQ_MAJOR << 16, 0)
+
+/* libnl speaks -NLE_*; the rest of cpushaper speaks -errno. */
+static int nlerr(int e)
+{
+	switch (e < 0 ? -e : e) {
+	case 0: return 0;
+	case NLE_EXIST: return -EEXIST;
+	case NLE_OBJ_NOTFOUND: return -ENOENT;
+	case NLE_NOMEM: return -ENOMEM;
+	case NLE_PERM: return -EPERM;
+	case NLE_NOACCESS: return -EACCES;
+	case NLE_INVAL: return -EINVAL;
+	case NLE_RANGE: return -ERANGE;
+	case NLE_OPNOTSUPP: return -EOPNOTSUPP;
+	case NLE_BUSY: return -EBUSY;
+	case NLE_AGAIN: return -EAGAIN;
+	case NLE_NODEV: return -ENODEV;
+	case NLE_MSGSIZE: return -EMSGSIZE;
+	case NLE_MSG_TOOSHORT: case NLE_MSG_TRUNC: return -EBADMSG;
+	default: return -EIO;
+	}
+}
+
+const char *tc_leaf_name(enum cs_leaf leaf)
+{
+	switch (leaf) {
+	case CS_LEAF_FQ_CODEL: return "fq_codel";
+	case CS_LEAF_CAKE: return "cake";
+	default: return "pfifo";
+	}
+}
+
+int tc_open(struct nl_sock **out)
+{
+	struct nl_sock *sk = nl_socket_alloc();
+	int err;
+
+	if (!sk)
+		return -ENOMEM;
+	err = nlerr(nl_connect(sk, NETLINK_ROUTE));
+	if (err) {
+		nl_socket_free(sk);
+		return err;
+	}
+	*out = sk;
+	return 0;
+}
+
+void tc_close(struct nl_sock *sk)
+{
+	if (sk)
+		nl_socket_free(sk);
+}
+
+static int qdisc_cache(struct nl_sock *sk, struct nl_cache **cache)
+{
+	return nlerr(rtnl_qdisc_alloc_cache(sk, cache));
+}
+
+static bool is_kind(struct rtnl_qdisc *q, const char *kind)
+{
+	const char *k = q ? rtnl_tc_get_kind(TC_CAST(q)) : NULL;
+
+	return k && !strcmp(k, kind);
+}
+
+static bool root_is_ours(struct nl_cache *cache, int ifindex)
+{
+	struct rtnl_qdisc *root = rtnl_qdisc_get_by_parent(cache, ifindex, TC_H_ROOT);
+	bool ours = is_kind(root, "mq") && rtnl_tc_get_handle(TC_CAST(root)) == MQ_HANDLE;
+
+	rtnl_qdisc_put(root);
+	return ours;
+}
+
+int tc_tree_present(struct nl_sock *sk, int ifindex)
+{
+	struct nl_cache *cache;
+	int err = qdisc_cache(sk, &cache);
+
+	if (err)
+		return err;
+	err = root_is_ours(cache, ifindex);
+	nl_cache_free(cache);
+	return err;
+}
+
+static int qdisc_add(struct nl_sock *sk, int ifindex, uint32_t parent, uint32_t handle,
+		     const char *kind, uint32_t defcls)
+{
+	struct rtnl_qdisc *q = rtnl_qdisc_alloc();
+	int err;
+
+	if (!q)
+		return -ENOMEM;
+	rtnl_tc_set_ifindex(TC_CAST(q), ifindex);
+	rtnl_tc_set_parent(TC_CAST(q), parent);
+	if (handle)
+		rtnl_tc_set_handle(TC_CAST(q), handle);
+	err = nlerr(rtnl_tc_set_kind(TC_CAST(q), kind));
+	if (!err && defcls)
+		err = nlerr(rtnl_htb_set_defcls(q, defcls));
+	if (!err)
+		err = nlerr(rtnl_qdisc_add(sk, q, NLM_F_CREATE | NLM_F_REPLACE));
+	rtnl_qdisc_put(q);
+	return err;
+}
+
+static int class_send(struct nl_sock *sk, int ifindex, uint32_t classid, uint32_t parent,
+		      uint64_t rate_bps, uint64_t ceil_bps, int flags)
+{
+	struct rtnl_class *c = rtnl_class_alloc();
+	int err;
+
+	if (!c)
+		return -ENOMEM;
+	rtnl_tc_set_ifindex(TC_CAST(c), ifindex);
+	rtnl_tc_set_parent(TC_CAST(c), parent);
+	rtnl_tc_set_handle(TC_CAST(c), classid);
+	err = nlerr(rtnl_tc_set_kind(TC_CAST(c), "htb"));
+	/* Always all five: a message without ceil would reset ceil to rate. */
+	if (!err)
+		err = nlerr(rtnl_htb_set_rate64(c, rate_bytes(rate_bps)));
+	if (!err)
+		err = nlerr(rtnl_htb_set_ceil64(c, rate_bytes(ceil_bps)));
+	if (!err)
+		err = nlerr(rtnl_htb_set_rbuffer(c, rate_burst(rate_bps)));
+	if (!err)
+		err = nlerr(rtnl_htb_set_cbuffer(c, rate_burst(ceil_bps)));
+	if (!err)
+		err = nlerr(rtnl_htb_set_quantum(c, rate_quantum(rate_bps)));
+	if (!err)
+		err = nlerr(rtnl_class_add(sk, c, flags));
+	rtnl_class_put(c);
+	return err;
+}
+
+int tc_leaf_add(struct nl_sock *sk, int ifindex, uint32_t classid, enum cs_leaf leaf)
+{
+	if (leaf == CS_LEAF_DEFAULT)
+		return 0;
+	return qdisc_add(sk, ifindex, classid, 0, tc_leaf_name(leaf), 0);
+}
+
+int tc_tree_ensure(struct nl_sock *sk, int ifindex, struct tc_tree_opts *o)
+{
+	struct nl_cache *cache;
+	int err = qdisc_cache(sk, &cache);
+
+	if (err)
+		return err;
+	if (!root_is_ours(cache, ifindex)) {
+		err = qdisc_add(sk, ifindex, TC_H_ROOT, MQ_HANDLE, "mq", 0);
+		if (err) {
+			pr_warn("cannot create the MQ root qdisc: %s\n", strerror(-err));
+			goto out;
+		}
+	}
+	for (uint32_t cpu = 0; cpu < CS_MAX_CPUS; cpu++) {
+		uint32_t major = (cpu + 1) << 16;
+		struct rtnl_qdisc *h;
+		bool fresh;
+
+		if (!o->cpus[cpu])
+			continue;
+		h = rtnl_qdisc_get(cache, ifindex, major);
+		fresh = !is_kind(h, "htb");
+		rtnl_qdisc_put(h);
+		if (fresh) {
+			err = qdisc_add(sk, ifindex, TC_H_MAKE(MQ_HANDLE, cpu + 1), major, "htb",
+					CS_DEFAULT_MINOR);
+			if (err) {
+				pr_warn("cannot create the HTB of CPU %u: %s\n", cpu, strerror(-err));
+				goto out;
+			}
+		}
+		err = class_send(sk, ifindex, major | CS_LINK_MINOR, major, o->link_bps,
+				 o->link_bps, NLM_F_CREATE);
+		if (!err)
+			err = class_send(sk, ifindex, major | CS_DEFAULT_MINOR, major | CS_LINK_MINOR,
+					 o->default_bps, o->default_bps, NLM_F_CREATE);
+		if (err) {
+			pr_warn("cannot set the link/default classes of CPU %u: %s\n", cpu,
+				strerror(-err));
+			goto out;
+		}
+		if (fresh && o->leaf != CS_LEAF_DEFAULT) {
+			err = tc_leaf_add(sk, ifindex, major | CS_DEFAULT_MINOR, o->leaf);
+			if (err == -ENOENT || err == -EINVAL || err == -EOPNOTSUPP) {
+				/* The probe: this kernel lacks the leaf qdisc. */
+				pr_warn("warning: %s is not available in this kernel (%s); circuit classes use pfifo\n",
+					tc_leaf_name(o->leaf), strerror(-err));
+				o->leaf = CS_LEAF_DEFAULT;
+				err = 0;
+			} else if (err) {
+				goto out;
+			}
+		}
+	}
+out:
+	nl_cache_free(cache);
+	return err;
+}
+
+int tc_tree_destroy(struct nl_sock *sk, int ifindex)
+{
+	struct rtnl_qdisc *q;
+	int err = tc_tree_present(sk, ifindex);
+
+	if (err <= 0)
+		return err;
+	q = rtnl_qdisc_alloc();
+	if (!q)
+		return -ENOMEM;
+	rtnl_tc_set_ifindex(TC_CAST(q), ifindex);
+	rtnl_tc_set_parent(TC_CAST(q), TC_H_ROOT);
+	rtnl_tc_set_handle(TC_CAST(q), MQ_HANDLE);
+	err = nlerr(rtnl_qdisc_delete(sk, q));
+	rtnl_qdisc_put(q);
+	return err;
+}
+
+int tc_class_set(struct nl_sock *sk, int ifindex, uint32_t classid, uint64_t rate_bps,
+		 uint64_t ceil_bps, bool create)
+{
+	uint32_t parent = TC_H_MAJ(classid) | CS_LINK_MINOR;
+
+	return class_send(sk, ifindex, classid, parent, rate_bps, ceil_bps,
+			  create ? NLM_F_CREATE | NLM_F_EXCL : 0);
+}
+
+int tc_class_del(struct nl_sock *sk, int ifindex, uint32_t classid)
+{
+	struct rtnl_class *c = rtnl_class_alloc();
+	int err;
+
+	if (!c)
+		return -ENOMEM;
+	rtnl_tc_set_ifindex(TC_CAST(c), ifindex);
+	rtnl_tc_set_handle(TC_CAST(c), classid);
+	err = nlerr(rtnl_class_delete(sk, c));
+	rtnl_class_put(c);
+	return err;
+}
+
+int tc_filter_count(struct nl_sock *sk, int ifindex, uint32_t parent)
+{
+	struct nl_cache *cache;
+	int err = nlerr(rtnl_cls_alloc_cache(sk, ifindex, parent, &cache));
+
+	if (err)
+		return err;
+	err = nl_cache_nitems(cache);
+	nl_cache_free(cache);
+	return err;
+}

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The qdisc trees, over rtnetlink (libnl-route). The only module that
+ * includes libnl. Every function returns 0 or a negative errno.
+ *
+ * Per device: MQ 7fff: at the root; for each shaping CPU k an HTB (k+1):
+ * on MQ leaf 7fff:(k+1) (TX queue k) with class :1 (link rate) and default
+ * class :2 below it; circuit classes hang under :1.
+ */
+#ifndef CS_QDISC_H
+#define CS_QDISC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "cpushaper.h"
+
+struct nl_sock;
+
+struct tc_tree_opts {
+	const bool *cpus;   /* [CS_MAX_CPUS] */
+	uint64_t link_bps;  /* class :1 */
+	uint64_t default_bps;
+	enum cs_leaf leaf;  /* in: wanted; out: what the kernel could do */
+};
+
+int tc_open(struct nl_sock **sk);
+void tc_close(struct nl_sock *sk);
+
+/* Is our MQ the root of @ifindex? 1, 0, or -errno. */
+int tc_tree_present(struct nl_sock *sk, int ifindex);
+/* Create what is missing of the tree and (re)set classes :1 and :2. */
+int tc_tree_ensure(struct nl_sock *sk, int ifindex, struct tc_tree_opts *o);
+/* Remove our MQ root (and so everything below it). 0 when there was none. */
+int tc_tree_destroy(struct nl_sock *sk, int ifindex);
+
+/* A circuit class under (cpu+1):1. @create: exclusive create, else change in place. */
+int tc_class_set(struct nl_sock *sk, int ifindex, uint32_t classid, uint64_t rate_bps,
+		 uint64_t ceil_bps, bool create);
+int tc_class_del(struct nl_sock *sk, int ifindex, uint32_t classid);
+int tc_leaf_add(struct nl_sock *sk, int ifindex, uint32_t classid, enum cs_leaf leaf);
+
+/* Filters attached to a clsact hook (parent ffff:fff2 or fff3): count, or -errno. */
+int tc_filter_count(struct nl_sock *sk, int ifindex, uint32_t parent);
+
+const char *tc_leaf_name(enum cs_leaf leaf);
+
+#endif

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Minimal test harness: ASSERT_* record failures with what was being checked. */
+#ifndef CS_TEST_H
+#define CS_TEST_H
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+static int t_pass, t_fail;
+
+#define CHECK(cond, ...)                                                   \
+	do {                                                               \
+		if (cond) {                                                \
+			t_pass++;                                          \
+		} else {                                                   \
+			t_fail++;                                          \
+			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
+			fprintf(stderr, __VA_ARGS__);                      \
+			fputc('\n', stderr);                               \
+		}                                                          \
+	} while (0)
+
+#define ASSERT_EQ(got, want, what)                                                     \
+	CHECK((long long)(got) == (long long)(want), "%s: got %lld, want %lld", what, \
+	      (long long)(got), (long long)(want))
+#define ASSERT_STR(got, want, what)                                                 \
+	CHECK(!strcmp((got), (want)), "%s: got \"%s\", want \"%s\"", what, (got), (want))
+#define ASSERT_TRUE(cond, what) CHECK((cond), "%s", what)
+
+static inline int test_done(const char *suite)
+{
+	printf("%s: %d passed, %d failed\n", suite, t_pass, t_fail);
+	return t_fail ? 1 : 0;
+}
+
+#endif

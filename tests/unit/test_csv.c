@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* The customer file: what is accepted, and every refusal with its line. */
+#include <stdlib.h>
+#include "circuits.h"
+#include "test.h"
+
+#define HDR "Circuit ID,Circuit Name,Device ID,Device Name,Parent Node,MAC,IPv4,IPv6," \
+	    "Download Min Mbps,Upload Min Mbps,Download Max Mbps,Upload Max Mbps,Comment\n"
+
+static int parse(const char *text, struct circuit_set *set, struct cs_diag *d)
+{
+	return circuits_parse_csv("t.csv", text, strlen(text), set, d);
+}
+
+static bool diag_has(const struct cs_diag *d, const char *part)
+{
+	for (size_t i = 0; i < d->n; i++)
+		if (strstr(d->msg[i], part))
+			return true;
+	return false;
+}
+
+/* @text must be refused with a message containing both @where and @what. */
+static void refused(const char *label, const char *text, const char *where, const char *what)
+{
+	struct circuit_set set;
+	struct cs_diag d = { 0 };
+	int err = parse(text, &set, &d);
+	bool found = false;
+
+	for (size_t i = 0; i < d.n; i++)
+		if (strstr(d.msg[i], where) && strstr(d.msg[i], what))
+			found = true;
+	CHECK(err == -EINVAL && found && set.n == 0, "%s: err %d, want message \"%s ... %s\"; got:",
+	      label, err, where, what);
+	if (!found)
+		diag_print(&d, stderr);
+	diag_free(&d);
+}
+
+static void test_accepts(void)
+{
+	const char *text =
+		"\xEF\xBB\xBF" /* BOM */
+		"circuit id,Circuit Name,Device ID,Device Name,Parent Node,MAC,IPv4,IPv6,"
+		"Download Min Mbps,Upload Min Mbps,Download Max Mbps,Upload Max Mbps,Comment,"
+		"Parent Node ID,Anchor Node ID,sqm\r\n"
+		"c-2,\"Bob, Jr.\",d-3,r1,,,198.18.1.20,,1,1,20.5,5,,,,cake\r\n"
+		"\r\n"
+		"c-1,Alice,d-1,r1,site,aa:bb,\"198.18.1.10, 198.18.2.0/24\",\"2001:db8:1::/64\","
+		"5,2,12,4,\"said \"\"hi\"\"\",,,\r\n"
+		"c-1,Alice,d-2,r2,site,,198.18.1.11,,5,2,12,4,,,,\r\n";
+	struct circuit_set set;
+	struct cs_diag d = { 0 };
+	int err = parse(text, &set, &d);
+
+	ASSERT_EQ(err, 0, "valid file with BOM, CRLF, quotes, extra columns");
+	diag_print(&d, stderr);
+	if (err)
+		return;
+	ASSERT_EQ(set.n, 2, "two circuits from three rows");
+	ASSERT_STR(set.v[0].id, "c-1", "sorted by id");
+	ASSERT_EQ(set.v[0].n_pfx, 4, "c-1 merges both devices' addresses");
+	ASSERT_EQ(set.v[0].down_min, 5000000, "down min");
+	ASSERT_EQ(set.v[0].down_max, 12000000, "down max");
+	ASSERT_EQ(set.v[0].up_min, 2000000, "up min");
+	ASSERT_EQ(set.v[0].up_max, 4000000, "up max");
+	ASSERT_EQ(set.v[0].line, 4, "first row of c-1 is line 4");
+	ASSERT_STR(set.v[1].name, "Bob, Jr.", "quoted name with comma");
+	ASSERT_EQ(set.v[1].down_max, 20500000, "fractional Mbps");
+	{
+		char buf[64];
+
+		prefix_format(&set.v[0].pfx[0], buf, sizeof(buf));
+		ASSERT_STR(buf, "198.18.1.10/32", "IPv4 default /32");
+		prefix_format(&set.v[0].pfx[2], buf, sizeof(buf));
+		ASSERT_STR(buf, "198.18.2.0/24", "IPv4 CIDR");
+		prefix_format(&set.v[0].pfx[3], buf, sizeof(buf));
+		ASSERT_STR(buf, "2001:db8:1::/64", "IPv6 prefix");
+	}
+	circuit_set_free(&set);
+	diag_free(&d);
+}
+
+static void test_same_prefix_twice_in_one_circuit(void)
+{
+	struct circuit_set set;
+	struct cs_diag d = { 0 };
+	int err = parse(HDR "c,,d1,,,,198.18.1.1,,1,1,2,2,\n"
+			    "c,,d2,,,,198.18.1.1,,1,1,2,2,\n",
+			&set, &d);
+
+	ASSERT_EQ(err, 0, "a circuit may list one address on two devices");
+	if (!err)
+		ASSERT_EQ(set.v[0].n_pfx, 1, "listed once");
+	circuit_set_free(&set);
+	diag_free(&d);
+}
+
+static void test_reports_all(void)
+{
+	struct circuit_set set;
+	struct cs_diag d = { 0 };
+
+	parse(HDR "a,,,,,,300.1.1.1,,1,1,2,2,\n"
+		  "b,,,,,,198.18.0.1,,x,1,2,2,\n",
+	      &set, &d);
+	ASSERT_TRUE(diag_has(&d, "t.csv:2:") && diag_has(&d, "t.csv:3:"),
+		    "every bad line is reported, not only the first");
+	diag_free(&d);
+}
+
+int main(void)
+{
+	test_accepts();
+	test_same_prefix_twice_in_one_circuit();
+	test_reports_all();
+
+	refused("bad IPv4", HDR "c,,,,,,198.18.1,,1,1,2,2,\n", "t.csv:2:", "not a valid IPv4");
+	refused("IPv4 octet out of range", HDR "c,,,,,,198.18.1.256,,1,1,2,2,\n", "t.csv:2:",
+		"not a valid IPv4");
+	refused("IPv6 in IPv4 column", HDR "c,,,,,,2001:db8::1,,1,1,2,2,\n", "t.csv:2:",
+		"IPv6 address in the IPv4 column");
+	refused("bad IPv6", HDR "c,,,,,,,2001:db8:::1,1,1,2,2,\n", "t.csv:2:", "not a valid IPv6");
+	refused("IPv4 in IPv6 column", HDR "c,,,,,,,198.18.0.1,1,1,2,2,\n", "t.csv:2:",
+		"IPv4 address in the IPv6 column");
+	refused("mapped IPv6", HDR "c,,,,,,,::ffff:198.18.0.1,1,1,2,2,\n", "t.csv:2:", "IPv4-mapped");
+	refused("IPv4 prefix too long", HDR "c,,,,,,198.18.0.0/33,,1,1,2,2,\n", "t.csv:2:",
+		"outside 1..32");
+	refused("IPv6 prefix too long", HDR "c,,,,,,,2001:db8::/129,1,1,2,2,\n", "t.csv:2:",
+		"outside 1..128");
+	refused("prefix not a number", HDR "c,,,,,,198.18.0.0/x,,1,1,2,2,\n", "t.csv:2:",
+		"not a number");
+	refused("/0", HDR "c,,,,,,0.0.0.0/0,,1,1,2,2,\n", "t.csv:2:", "/0");
+	refused("host bits", HDR "c,,,,,,198.18.1.10/24,,1,1,2,2,\n", "t.csv:2:", "bits set past");
+	refused("same address in two circuits",
+		HDR "a,,,,,,198.18.1.1,,1,1,2,2,\n\nb,,,,,,198.18.1.1,,1,1,2,2,\n", "t.csv:4:",
+		"overlaps 198.18.1.1/32 of circuit \"a\" on line 2");
+	refused("nested prefixes in two circuits",
+		HDR "a,,,,,,198.18.0.0/16,,1,1,2,2,\nb,,,,,,198.18.7.0/24,,1,1,2,2,\n", "t.csv:3:",
+		"on line 2");
+	refused("nested IPv6 prefixes",
+		HDR "a,,,,,,,2001:db8::/32,1,1,2,2,\nb,,,,,,,2001:db8:5::1,1,1,2,2,\n", "t.csv:3:",
+		"overlaps 2001:db8::/32");
+	refused("Min > Max down", HDR "c,,,,,,198.18.0.1,,20,1,10,2,\n", "t.csv:2:",
+		"Download Min Mbps (20) is greater than Download Max Mbps (10)");
+	refused("Min > Max up", HDR "c,,,,,,198.18.0.1,,1,3,10,2,\n", "t.csv:2:",
+		"Upload Min Mbps (3) is greater than Upload Max Mbps (2)");
+	refused("zero rate", HDR "c,,,,,,198.18.0.1,,0,1,10,2,\n", "t.csv:2:",
+		"Download Min Mbps \"0\" must be greater than 0");
+	refused("negative rate", HDR "c,,,,,,198.18.0.1,,1,1,-10,2,\n", "t.csv:2:",
+		"Download Max Mbps \"-10\" must be positive");
+	refused("non-numeric rate", HDR "c,,,,,,198.18.0.1,,1,1,10,fast,\n", "t.csv:2:",
+		"Upload Max Mbps \"fast\" is not a decimal number");
+	refused("empty rate", HDR "c,,,,,,198.18.0.1,,1,,10,2,\n", "t.csv:2:",
+		"Upload Min Mbps \"\" is not a decimal number");
+	refused("rows disagree", HDR "c,,,,,,198.18.0.1,,1,1,10,2,\nc,,,,,,198.18.0.2,,1,1,12,2,\n",
+		"t.csv:3:", "Download Max Mbps 12 differs from 10 on line 2");
+	refused("no address", HDR "c,,,,,,,,1,1,10,2,\n", "t.csv:2:", "has no IPv4 or IPv6 address");
+	refused("no address over two rows", HDR "c,,,,,,\" , \",,1,1,10,2,\nc,,,,,,,,1,1,10,2,\n",
+		"t.csv:2:", "has no IPv4 or IPv6 address");
+	refused("missing column",
+		"Circuit ID,IPv4,IPv6,Download Min Mbps,Upload Min Mbps,Download Max Mbps\n"
+		"c,198.18.0.1,,1,1,2\n",
+		"t.csv:1:", "missing required column \"Upload Max Mbps\"");
+	refused("no address column",
+		"Circuit ID,Download Min Mbps,Upload Min Mbps,Download Max Mbps,Upload Max Mbps\n"
+		"c,1,1,2,2\n",
+		"t.csv:1:", "\"IPv4\" or \"IPv6\"");
+	refused("duplicate column", "Circuit ID,IPv4,IPv4,Download Min Mbps,Upload Min Mbps,"
+				    "Download Max Mbps,Upload Max Mbps\nc,198.18.0.1,,1,1,2,2\n",
+		"t.csv:1:", "appears twice");
+	refused("short row", HDR "c,,,,,,198.18.0.1,,1,1,10\n", "t.csv:2:",
+		"row has 11 fields, the header has 13");
+	refused("long row", HDR "c,,,,,,198.18.0.1,,1,1,10,2,,extra\n", "t.csv:2:",
+		"row has 14 fields");
+	refused("unbalanced quote", HDR "c,,,,,,198.18.0.1,,1,1,10,2,\nd,\"Bob,,,,,198.18.0.2,,1,1,10,2,\n",
+		"t.csv:3:", "unbalanced quote");
+	refused("quote in unquoted field", HDR "c,Bo\"b,,,,,198.18.0.1,,1,1,10,2,\n", "t.csv:2:",
+		"quote inside an unquoted field");
+	refused("text after closing quote", HDR "c,\"Bob\"x,,,,,198.18.0.1,,1,1,10,2,\n", "t.csv:2:",
+		"after a closing quote");
+	refused("line numbers count newlines inside quotes",
+		HDR "c,\"two\nlines\",,,,,198.18.0.1,,1,1,10,2,\nd,,,,,,bad,,1,1,10,2,\n", "t.csv:4:",
+		"not a valid IPv4");
+	refused("empty circuit id", HDR ",,,,,,198.18.0.1,,1,1,10,2,\n", "t.csv:2:", "Circuit ID is empty");
+	refused("long circuit id",
+		HDR "0123456789012345678901234567890123456789012345678901234567890123456789,,,,,,"
+		    "198.18.0.1,,1,1,10,2,\n",
+		"t.csv:2:", "longer than 63 bytes");
+	refused("empty file", "", "t.csv:1:", "empty");
+	refused("header only", HDR, "t.csv:", "no customer rows");
+	{
+		static const char nul[] = HDR "c,,,,,,198.18.0.1,,1,1,10,2,\nx\0y\n";
+		struct circuit_set set;
+		struct cs_diag d = { 0 };
+
+		ASSERT_EQ(circuits_parse_csv("t.csv", nul, sizeof(nul) - 1, &set, &d), -EINVAL, "NUL");
+		ASSERT_TRUE(diag_has(&d, "t.csv:3: NUL byte"), "NUL byte reported on its line");
+		diag_free(&d);
+	}
+	return test_done("csv");
+}
