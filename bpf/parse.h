@@ -68,12 +68,17 @@ static __always_inline int cs_parse(void *data, void *data_end, int use_dst,
 	}
 	if (proto == bpf_htons(ETH_P_IPV6)) {
 		struct ipv6hdr *ip6 = p;
+		__u32 *a;
 
 		if ((void *)(ip6 + 1) > data_end)
 			return CS_PARSE_TRUNCATED;
 		if (ip6->version != 6)
 			return CS_PARSE_NON_IP;
 		__builtin_memcpy(key->addr, use_dst ? &ip6->daddr : &ip6->saddr, 16);
+		/* ::ffff:a.b.c.d is where IPv4 keys live; on the wire it is bogus (RFC 4291). */
+		a = (__u32 *)key->addr;
+		if (a[0] == 0 && a[1] == 0 && a[2] == bpf_htonl(0xffff))
+			return CS_PARSE_NON_IP;
 		return CS_PARSE_OK;
 	}
 	return CS_PARSE_NON_IP;

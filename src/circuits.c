@@ -478,16 +478,20 @@ int circuits_parse_csv(const char *file, const char *data, size_t len,
 			}
 			rows = g;
 		}
+		size_t row_errors = diag_count(d);
+
 		if ((err = parse_row(&rec, idx, &rows[n_rows++], file, d)))
 			goto out;
+		/* A bad row is set aside; the others are still checked against each other. */
+		if (diag_count(d) != row_errors) {
+			n_rows--;
+			free(rows[n_rows].text);
+			free(rows[n_rows].pfx);
+		}
 	}
 	if (err < 0)
 		goto read_err;
-	if (diag_count(d) != before) {
-		err = -EINVAL;
-		goto out;
-	}
-	if (!n_rows) {
+	if (!n_rows && diag_count(d) == before) {
 		diag_add(d, "%s:%d: no customer rows after the header", file, r.line);
 		err = -EINVAL;
 		goto out;

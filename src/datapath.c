@@ -70,6 +70,21 @@ int dp_load(const struct cs_maps *reuse, struct cpushaper **out, struct cs_maps 
 	}
 	if ((err = cpushaper__load(skel)))
 		goto err;
+	/*
+	 * A program's map_ids list only the maps its code uses; bind every map to
+	 * both programs so a later invocation finds all of them from either.
+	 */
+	{
+		struct bpf_program *prog;
+		struct bpf_map *map;
+
+		bpf_object__for_each_program(prog, skel->obj)
+			bpf_object__for_each_map(map, skel->obj)
+				if (bpf_prog_bind_map(bpf_program__fd(prog), bpf_map__fd(map), NULL)) {
+					err = -errno;
+					goto err;
+				}
+	}
 
 	m->lpm = dup_fd(bpf_map__fd(skel->maps.cs_lpm));
 	m->circuits = dup_fd(bpf_map__fd(skel->maps.cs_circuits));

@@ -59,7 +59,18 @@ int main(int argc, char **argv)
 		{ "unload", cmd_unload },
 	};
 	const char *cmd;
+	int lead = 1;
 
+	/* `cpushaper -j -v show ...` as with ip: leading options go after the command. */
+	while (lead < argc && (!strcmp(argv[lead], "-j") || !strcmp(argv[lead], "-v") ||
+			       !strcmp(argv[lead], "--json") || !strcmp(argv[lead], "--verbose")))
+		lead++;
+	if (lead > 1 && lead < argc) {
+		char *c = argv[lead];
+
+		memmove(argv + 2, argv + 1, (size_t)(lead - 1) * sizeof(*argv));
+		argv[1] = c;
+	}
 	if (argc < 2) {
 		fputs(usage, stderr);
 		return EXIT_USAGE;

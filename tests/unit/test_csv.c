@@ -108,6 +108,17 @@ static void test_reports_all(void)
 	ASSERT_TRUE(diag_has(&d, "t.csv:2:") && diag_has(&d, "t.csv:3:"),
 		    "every bad line is reported, not only the first");
 	diag_free(&d);
+
+	ASSERT_EQ(parse(HDR "a,,,,,,198.18.0.1,,1,1,2,x,\n"
+			    "b,,,,,,198.18.0.2,,1,1,2,2,\n"
+			    "c,,,,,,198.18.0.2,,1,1,2,2,\n",
+			&set, &d),
+		  -EINVAL, "a bad row and an overlap");
+	ASSERT_TRUE(diag_has(&d, "t.csv:2: Upload Max Mbps") &&
+		    diag_has(&d, "t.csv:4: 198.18.0.2/32 of circuit \"c\" overlaps"),
+		    "the overlap among good rows is reported beside the bad row");
+	ASSERT_EQ(set.n, 0, "nothing returned from a refused file");
+	diag_free(&d);
 }
 
 int main(void)

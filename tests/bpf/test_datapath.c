@@ -1,0 +1,367 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The XDP and TC programs on crafted frames (bpf_prog_test_run_opts): verdict,
+ * the CPU a packet is steered to (read from the per-CPU counters) and the
+ * class the classifier picks (skb->priority in ctx_out). Needs root.
+ *
+ * Both programs run with lo as their device (test_run's default), so the
+ * config's ifindex fields choose the direction: wan = lo makes XDP key on
+ * the destination, lan = lo makes TC key on the destination.
+ */
+#include <arpa/inet.h>
+#include <linux/if_ether.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/pkt_cls.h>
+#include <linux/tcp.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "circuits.h"
+#include "datapath.h"
+#include "maps.h"
+#include "test.h"
+
+#define LO 1
+
+static struct cs_maps maps;
+static int xdp_fd, tc_fd;
+
+enum dir { DST, SRC };
+
+struct frame {
+	uint16_t vlan[4]; /* outer first: ETH_P_8021AD or ETH_P_8021Q per tag */
+	int n_vlan;
+	int af;
+	const char *src, *dst;
+};
+
+/* Ethernet [+ tags] + IPv4/IPv6 + TCP. Returns the length. */
+static size_t build(const struct frame *f, uint8_t *buf)
+{
+	struct ethhdr *eth = (struct ethhdr *)buf;
+	uint8_t *p = buf + sizeof(*eth);
+	uint16_t proto = f->af == AF_INET ? ETH_P_IP : f->af == AF_INET6 ? ETH_P_IPV6 : ETH_P_ARP;
+
+	memset(buf, 0, 256);
+	memcpy(eth->h_dest, "\x02\x00\x00\x00\x00\x01", 6);
+	memcpy(eth->h_source, "\x02\x00\x00\x00\x00\x02", 6);
+	eth->h_proto = htons(f->n_vlan ? f->vlan[0] : proto);
+	for (int i = 0; i < f->n_vlan; i++) {
+		uint16_t next = i + 1 < f->n_vlan ? f->vlan[i + 1] : proto;
+
+		p[0] = 0;
+		p[1] = (uint8_t)(10 + i); /* VLAN id */
+		p[2] = (uint8_t)(next >> 8);
+		p[3] = (uint8_t)next;
+		p += 4;
+	}
+	if (f->af == AF_INET) {
+		struct iphdr *ip = (struct iphdr *)p;
+
+		ip->version = 4;
+		ip->ihl = 5;
+		ip->ttl = 64;
+		ip->protocol = IPPROTO_TCP;
+		ip->tot_len = htons(sizeof(*ip) + sizeof(struct tcphdr));
+		inet_pton(AF_INET, f->src, &ip->saddr);
+		inet_pton(AF_INET, f->dst, &ip->daddr);
+		p += sizeof(*ip);
+	} else if (f->af == AF_INET6) {
+		struct ipv6hdr *ip6 = (struct ipv6hdr *)p;
+
+		ip6->version = 6;
+		ip6->nexthdr = IPPROTO_TCP;
+		ip6->hop_limit = 64;
+		ip6->payload_len = htons(sizeof(struct tcphdr));
+		inet_pton(AF_INET6, f->src, &ip6->saddr);
+		inet_pton(AF_INET6, f->dst, &ip6->daddr);
+		p += sizeof(*ip6);
+	} else {
+		p += 28; /* an ARP body */
+	}
+	((struct tcphdr *)p)->doff = 5;
+	p += sizeof(struct tcphdr);
+	return (size_t)(p - buf);
+}
+
+static void set_config(enum dir xdp_dir, enum dir tc_dir, uint32_t policy, uint32_t default_cpu)
+{
+	struct cs_config cfg = {
+		.abi = CS_ABI_VERSION,
+		.wan_ifindex = xdp_dir == DST ? LO : 0,
+		.lan_ifindex = tc_dir == DST ? LO : 0,
+		.unknown_policy = policy,
+		.default_cpu = default_cpu,
+	};
+
+	cfg.cpu_enabled[0] = cfg.cpu_enabled[1] = 1;
+	maps_config_write(&maps, &cfg);
+}
+
+static void add(const char *pfx, bool v4, uint32_t cpu, uint32_t minor, uint32_t circuit)
+{
+	struct cs_prefix p;
+	const char *why;
+	uint32_t classid = ((cpu + 1) << 16) | minor;
+	struct cs_target t = { cpu, classid, classid, circuit };
+
+	if (prefix_parse(pfx, v4, &p, &why))
+		fprintf(stderr, "fixture %s: %s\n", pfx, why);
+	maps_lpm_put(&maps, &p, &t);
+}
+
+static uint64_t xdp_count(uint32_t cpu)
+{
+	struct cs_cpu_counters c = { 0 };
+
+	maps_cpu_counters(&maps, cpu, &c);
+	return c.xdp_packets;
+}
+
+static uint64_t tc_count(uint32_t cpu)
+{
+	struct cs_cpu_counters c = { 0 };
+
+	maps_cpu_counters(&maps, cpu, &c);
+	return c.tc_packets;
+}
+
+static struct cs_misc_counters misc(void)
+{
+	struct cs_misc_counters m = { 0 };
+
+	maps_misc_counters(&maps, &m);
+	return m;
+}
+
+/* Run XDP on @len bytes: verdict, or -errno from the kernel; *cpu = where it was counted. */
+static int run_xdp(const uint8_t *pkt, size_t len, int *cpu)
+{
+	uint64_t before[2] = { xdp_count(0), xdp_count(1) };
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt, .data_size_in = (uint32_t)len, .repeat = 1);
+	int err = bpf_prog_test_run_opts(xdp_fd, &o);
+
+	if (err)
+		return -errno;
+	*cpu = -1;
+	for (int c = 0; c < 2; c++)
+		if (xdp_count((uint32_t)c) != before[c])
+			*cpu = c;
+	return (int)o.retval;
+}
+
+/* Run TC: verdict; *prio = skb->priority out; *cpu = where it was counted. */
+static int run_tc(const uint8_t *pkt, size_t len, uint32_t *prio, int *cpu)
+{
+	struct __sk_buff in = { 0 }, out = { 0 };
+	uint64_t before[2] = { tc_count(0), tc_count(1) };
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt, .data_size_in = (uint32_t)len,
+		    .ctx_in = &in, .ctx_size_in = sizeof(in), .ctx_out = &out,
+		    .ctx_size_out = sizeof(out), .repeat = 1);
+	int err = bpf_prog_test_run_opts(tc_fd, &o);
+
+	if (err)
+		return -errno;
+	*prio = out.priority;
+	*cpu = -1;
+	for (int c = 0; c < 2; c++)
+		if (tc_count((uint32_t)c) != before[c])
+			*cpu = c;
+	return (int)o.retval;
+}
+
+#define Q ETH_P_8021Q
+#define AD ETH_P_8021AD
+#define CLS(cpu, minor) ((((cpu) + 1) << 16) | (minor))
+
+struct row {
+	const char *what;
+	struct frame f;
+	enum dir dir;
+	int xdp_verdict, xdp_cpu;
+	uint32_t tc_prio;
+	int tc_cpu;
+};
+
+static const char *CUR = "current CPU"; /* marker only */
+
+static void test_table(void)
+{
+	/* Unknown traffic under the pass policy: XDP passes it uncounted, TC puts it
+	 * in the default class of the CPU the test runs on (checked separately). */
+	static const struct row rows[] = {
+		{ "IPv4 host, download", { {0}, 0, AF_INET, "198.19.0.2", "198.18.1.10" }, DST,
+		  XDP_REDIRECT, 0, CLS(0, 3), 0 },
+		{ "IPv4 host, upload", { {0}, 0, AF_INET, "198.18.1.10", "198.19.0.2" }, SRC,
+		  XDP_REDIRECT, 0, CLS(0, 3), 0 },
+		{ "IPv4 /24 prefix", { {0}, 0, AF_INET, "198.19.0.2", "198.18.2.7" }, DST,
+		  XDP_REDIRECT, 1, CLS(1, 3), 1 },
+		{ "IPv4 longest prefix wins", { {0}, 0, AF_INET, "198.19.0.2", "198.18.2.200" }, DST,
+		  XDP_REDIRECT, 0, CLS(0, 4), 0 },
+		{ "IPv6 /64 prefix", { {0}, 0, AF_INET6, "2001:db8:ff::2", "2001:db8:1::abcd" }, DST,
+		  XDP_REDIRECT, 1, CLS(1, 4), 1 },
+		{ "IPv6 host, upload", { {0}, 0, AF_INET6, "2001:db8:2::5", "2001:db8:ff::2" }, SRC,
+		  XDP_REDIRECT, 0, CLS(0, 5), 0 },
+		{ "802.1Q IPv4", { {Q}, 1, AF_INET, "198.19.0.2", "198.18.2.9" }, DST,
+		  XDP_REDIRECT, 1, CLS(1, 3), 1 },
+		{ "802.1Q IPv6", { {Q}, 1, AF_INET6, "2001:db8:ff::2", "2001:db8:2::5" }, DST,
+		  XDP_REDIRECT, 0, CLS(0, 5), 0 },
+		{ "QinQ 802.1ad+802.1Q IPv4", { {AD, Q}, 2, AF_INET, "198.19.0.2", "198.18.1.10" }, DST,
+		  XDP_REDIRECT, 0, CLS(0, 3), 0 },
+		{ "QinQ IPv6 upload", { {AD, Q}, 2, AF_INET6, "2001:db8:1::1", "2001:db8:ff::2" }, SRC,
+		  XDP_REDIRECT, 1, CLS(1, 4), 1 },
+		{ "double 802.1Q", { {Q, Q}, 2, AF_INET, "198.19.0.2", "198.18.1.10" }, DST,
+		  XDP_REDIRECT, 0, CLS(0, 3), 0 },
+		{ "direction matters: source not looked up on download",
+		  { {0}, 0, AF_INET, "198.18.1.10", "198.19.0.2" }, DST, XDP_PASS, -1, 0, -2 },
+		{ "unknown IPv4", { {0}, 0, AF_INET, "198.19.0.2", "198.18.9.9" }, DST,
+		  XDP_PASS, -1, 0, -2 },
+		{ "unknown IPv6", { {0}, 0, AF_INET6, "2001:db8:ff::2", "2001:db8:9::1" }, DST,
+		  XDP_PASS, -1, 0, -2 },
+		{ "IPv4 is not IPv6: ::ffff mapping", { {0}, 0, AF_INET6, "2001:db8:ff::2",
+		  "::ffff:198.18.1.10" }, DST, XDP_PASS, -1, 0, -2 },
+		{ "non-IP (ARP)", { {0}, 0, 0, NULL, NULL }, DST, XDP_PASS, -1, 0, -2 },
+		{ "three tags: beyond the parse limit", { {AD, Q, Q}, 3, AF_INET, "198.19.0.2",
+		  "198.18.1.10" }, DST, XDP_PASS, -1, 0, -2 },
+	};
+	uint8_t pkt[256];
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		const struct row *r = &rows[i];
+		size_t len = build(&r->f, pkt);
+		uint32_t prio;
+		int cpu, v;
+
+		set_config(r->dir, r->dir, CS_UNKNOWN_PASS, 0);
+		v = run_xdp(pkt, len, &cpu);
+		CHECK(v == r->xdp_verdict && cpu == r->xdp_cpu, "%s: XDP verdict %d cpu %d, want %d cpu %d",
+		      r->what, v, cpu, r->xdp_verdict, r->xdp_cpu);
+		v = run_tc(pkt, len, &prio, &cpu);
+		if (r->tc_cpu >= 0) {
+			CHECK(v == TC_ACT_OK && prio == r->tc_prio && cpu == r->tc_cpu,
+			      "%s: TC verdict %d class %x:%x cpu %d, want OK %x:%x cpu %d", r->what, v,
+			      prio >> 16, prio & 0xffff, cpu, r->tc_prio >> 16, r->tc_prio & 0xffff,
+			      r->tc_cpu);
+		} else {
+			/* default class :2 of whichever enabled CPU ran it */
+			CHECK(v == TC_ACT_OK && cpu >= 0 && prio == (uint32_t)CLS(cpu, 2),
+			      "%s (%s): TC verdict %d class %x:%x cpu %d, want OK and default class",
+			      r->what, CUR, v, prio >> 16, prio & 0xffff, cpu);
+		}
+	}
+}
+
+static void test_unknown_policy(void)
+{
+	struct frame f = { {0}, 0, AF_INET, "198.19.0.2", "198.18.9.9" };
+	uint8_t pkt[256];
+	size_t len = build(&f, pkt);
+	uint64_t unknown = misc().unknown;
+	uint32_t prio;
+	int cpu, v;
+
+	set_config(DST, DST, CS_UNKNOWN_CPU, 1);
+	v = run_xdp(pkt, len, &cpu);
+	ASSERT_TRUE(v == XDP_REDIRECT && cpu == 1, "policy cpu:1 steers unknown traffic to CPU 1");
+	v = run_tc(pkt, len, &prio, &cpu);
+	ASSERT_TRUE(v == TC_ACT_OK && prio == (uint32_t)CLS(1, 2) && cpu == 1,
+		    "policy cpu:1 classifies unknown traffic into 2:2");
+	ASSERT_EQ(misc().unknown - unknown, 2, "unknown packets counted (XDP + TC)");
+}
+
+static void test_empty_cpumap_slot(void)
+{
+	struct frame f = { {0}, 0, AF_INET, "198.19.0.2", "198.18.3.3" };
+	uint8_t pkt[256];
+	size_t len = build(&f, pkt);
+	uint64_t errs = misc().redirect_err;
+	int cpu, v;
+
+	add("198.18.3.3", true, 7, 3, 9); /* CPU 7 has no cpumap entry */
+	set_config(DST, DST, CS_UNKNOWN_PASS, 0);
+	v = run_xdp(pkt, len, &cpu);
+	ASSERT_EQ(v, XDP_PASS, "a CPU without a cpumap entry: passed, not dropped");
+	ASSERT_EQ(misc().redirect_err - errs, 1, "and counted as a redirect error");
+}
+
+/* Every truncation of a QinQ + IPv6 + TCP frame: never dropped, never out of bounds. */
+static void test_truncated(void)
+{
+	struct frame f = { {AD, Q}, 2, AF_INET6, "2001:db8:ff::2", "2001:db8:1::1" };
+	uint8_t pkt[256];
+	size_t full = build(&f, pkt);
+	size_t hdr = 14 + 8 + 40;
+	int bad = 0, ran = 0;
+
+	set_config(DST, DST, CS_UNKNOWN_PASS, 0);
+	for (size_t len = 0; len < full; len++) {
+		struct cs_misc_counters before = misc();
+		uint32_t prio;
+		int cpu, v = run_xdp(pkt, len, &cpu);
+
+		if (v == -EINVAL)
+			continue; /* below what test_run accepts (an Ethernet header) */
+		ran++;
+		if (len < hdr) {
+			bad += v != XDP_PASS || cpu != -1;
+			bad += misc().truncated - before.truncated != 1;
+		} else {
+			bad += v != XDP_REDIRECT || cpu != 1; /* headers complete, TCP cut: fine */
+		}
+		v = run_tc(pkt, len, &prio, &cpu);
+		if (v == -EINVAL)
+			continue;
+		if (len < hdr)
+			bad += v != TC_ACT_OK || prio != (uint32_t)CLS(cpu, 2);
+		else
+			bad += v != TC_ACT_OK || prio != (uint32_t)CLS(1, 4);
+	}
+	ASSERT_TRUE(ran >= (int)(full - 14), "test_run accepted every length from 14 bytes");
+	ASSERT_EQ(bad, 0, "every truncation passed, counted, and classified by default");
+}
+
+static void test_bogus_ihl(void)
+{
+	struct frame f = { {0}, 0, AF_INET, "198.19.0.2", "198.18.1.10" };
+	uint8_t pkt[256];
+	size_t len = build(&f, pkt);
+	uint64_t non_ip = misc().non_ip;
+	int cpu;
+
+	set_config(DST, DST, CS_UNKNOWN_PASS, 0);
+	pkt[14] = 0x43; /* version 4, IHL 3 */
+	ASSERT_EQ(run_xdp(pkt, len, &cpu), XDP_PASS, "bogus IHL passed");
+	ASSERT_EQ(misc().non_ip - non_ip, 1, "bogus IHL counted as not IP");
+}
+
+int main(void)
+{
+	struct cpushaper *skel;
+	bool cpus[CS_MAX_CPUS] = { [0] = true, [1] = true };
+	int err;
+
+	err = dp_load(NULL, &skel, &maps);
+	if (err) {
+		fprintf(stderr, "cannot load the BPF object: %s (root needed)\n", strerror(-err));
+		return 1;
+	}
+	xdp_fd = dp_xdp_fd(skel);
+	tc_fd = dp_tc_fd(skel);
+	ASSERT_EQ(maps_cpumap_sync(&maps, cpus, 64), 0, "cpumap entries for CPUs 0 and 1");
+
+	add("198.18.1.10", true, 0, 3, 1);
+	add("198.18.2.0/24", true, 1, 3, 2);
+	add("198.18.2.128/25", true, 0, 4, 3);
+	add("2001:db8:1::/64", false, 1, 4, 4);
+	add("2001:db8:2::5", false, 0, 5, 5);
+
+	test_table();
+	test_unknown_policy();
+	test_empty_cpumap_slot();
+	test_truncated();
+	test_bogus_ihl();
+
+	maps_close(&maps);
+	dp_unload(skel);
+	return test_done("bpf datapath");
+}
