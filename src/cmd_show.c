@@ -112,6 +112,9 @@ int cmd_show(int argc, char **argv)
 		cpulist_format((const bool *)s.cfg.cpu_enabled, buf, sizeof(buf));
 		print_str(PRINT_JSON, "cpus", NULL, buf);
 		print_str(PRINT_JSON, "leaf", NULL, tc_leaf_name((enum cs_leaf)s.cfg.leaf));
+		snprintf(buf, sizeof(buf), "cpu:%u", s.cfg.default_cpu);
+		print_str(PRINT_JSON, "unknown", NULL,
+			  s.cfg.unknown_policy == CS_UNKNOWN_CPU ? buf : "pass");
 	} else if (!c.json) {
 		fprintf(stderr, "cpushaper: nothing is loaded on %s/%s\n", c.lan, c.wan);
 	}

@@ -1,0 +1,117 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# The command line against a real kernel, without traffic: usage and errors,
+# --cpus, stable placement, moves, repair of a missing program, and both ways
+# of running (every call under its own `ip netns exec`, or one shell with bpffs).
+# Usage: test_cli.sh CPUSHAPER_BINARY
+set -u
+BIN=$(realpath "$1")
+HERE=$(dirname "$(realpath "$0")")
+TB="cs$$c-"
+source "$HERE/../lib/testbed.sh"
+source "$HERE/../lib/assert.sh"
+
+WORK=$(mktemp -d)
+trap 'tb_teardown; rm -rf "$WORK"' EXIT
+tb_setup || fail "test bed setup"
+trap 'tb_teardown; rm -rf "$WORK"' EXIT
+
+cs() { tb_rtr "$BIN" "$@" --lan-dev lan0 --wan-dev wan0; }
+# rc CMD...: exit status of a command, output discarded
+rc() { "$@" >/dev/null 2>&1; echo $?; }
+
+HDR="Circuit ID,Circuit Name,Device ID,Device Name,Parent Node,MAC,IPv4,IPv6,Download Min Mbps,Upload Min Mbps,Download Max Mbps,Upload Max Mbps,Comment"
+{ echo "$HDR"
+  for i in 1 2 3 4 5 6; do echo "c-$i,Customer $i,d-$i,,,,198.18.1.$((10 + i)),2001:db8:1::$((10 + i)),5,2,$((10 * i)),$((4 * i)),"; done
+} > "$WORK/six.csv"
+
+# usage
+expect_eq "$(rc "$BIN")" 2 "no command: exit 2"
+expect_eq "$(rc "$BIN" frobnicate)" 2 "unknown command: exit 2"
+expect_eq "$(rc "$BIN" load "$WORK/six.csv")" 2 "load without devices: exit 2"
+expect_eq "$(rc cs load --cpus 9-1 "$WORK/six.csv")" 2 "backwards CPU range: exit 2"
+expect_eq "$(rc cs load --link-mbps fast "$WORK/six.csv")" 2 "bad --link-mbps: exit 2"
+for c in load show unload; do
+	out=$("$BIN" $c --help) && expect_contains "$out" "Usage: cpushaper $c" "$c --help"
+done
+expect_contains "$("$BIN" help)" "Commands:" "help lists the commands"
+
+# devices
+out=$(tb_rtr "$BIN" load --lan-dev nosuch0 --wan-dev wan0 "$WORK/six.csv" 2>&1)
+expect_eq "$?" 1 "unknown device: exit 1"
+expect_contains "$out" "no such device \"nosuch0\"" "unknown device named"
+ip link add one0 netns "${TB}rtr" type veth peer name one1 netns "${TB}rtr"
+out=$(tb_rtr "$BIN" load --lan-dev one0 --wan-dev wan0 "$WORK/six.csv" 2>&1)
+expect_contains "$out" "one0 has 1 TX queue, but CPUs 0-1 shape" "too few TX queues explained"
+expect_contains "$out" "ethtool -L one0 tx 2" "with the fix"
+expect_eq "$(tb_rtr tc qdisc show dev wan0 | grep -c htb)" 0 "nothing built after the refusal"
+
+# dry run changes nothing
+out=$(cs load -n "$WORK/six.csv") || fail "dry run"
+expect_contains "$out" "dry run, nothing changed" "dry run says so"
+expect_eq "$(cs show -j | jq .loaded)" false "dry run loaded nothing"
+
+# --cpus 1: everything on CPU 1, only HTB 2: exists
+cs load --cpus 1 "$WORK/six.csv" >/dev/null || fail "load --cpus 1"
+expect_eq "$(cs show -j | jq -r '[.circuits[].cpu] | unique | join(",")')" 1 "--cpus 1 puts every circuit on CPU 1"
+expect_eq "$(cs show -j | jq -r .cpus)" 1 "show reports the CPUs"
+expect_eq "$(tb_rtr tc qdisc show dev lan0 | grep -c 'qdisc htb')" 1 "one HTB for one CPU"
+before=$(cs show -j | jq -c '[.circuits[] | [.id, .cpu, .down.classid]]')
+
+# a later load without --cpus keeps them; adding CPU 0 moves nobody, new ones balance
+{ cat "$WORK/six.csv"; echo "c-7,Seven,d-7,,,,198.18.1.17,,5,2,100,40,"; echo "c-8,Eight,d-8,,,,198.18.1.18,,5,2,5,2,"; } > "$WORK/eight.csv"
+cs load "$WORK/six.csv" >/dev/null || fail "reload"
+expect_eq "$(cs show -j | jq -r .cpus)" 1 "a load without --cpus keeps the running CPU set"
+out=$(cs load --cpus 0-1 "$WORK/eight.csv") || fail "load eight"
+expect_contains "$out" "2 added, 0 changed, 0 moved, 0 removed" "two added"
+after=$(cs show -j | jq -c '[.circuits[] | select(.id != "c-7" and .id != "c-8") | [.id, .cpu, .down.classid]]')
+expect_eq "$after" "$before" "adding CPUs and circuits moved no existing circuit"
+expect_eq "$(cs show -j | jq -r '.circuits[] | select(.id=="c-7") | .cpu')" 0 "the heavy new circuit goes to the empty CPU"
+
+# show one circuit; an unknown one is an error
+out=$(cs show c-7) || fail "show c-7"
+expect_contains "$out" "circuit c-7 \"Seven\" cpu 0" "show ID, text"
+expect_contains "$out" "down class 1:3 min 5Mbit max 100Mbit" "show ID, class and rates"
+out=$(cs show c-99 2>&1); expect_eq "$?" 1 "show of an unknown circuit: exit 1"
+expect_contains "$out" "no circuit \"c-99\"" "and says so"
+
+# take CPU 1 away: its circuits move to CPU 0 and keep shaping; its classes go
+on1=$(cs show -j | jq '[.circuits[] | select(.cpu == 1)] | length')
+out=$(cs load --cpus 0 "$WORK/eight.csv") || fail "load --cpus 0"
+expect_contains "$out" "0 added, 0 changed, $on1 moved, 0 removed" "the $on1 circuits of CPU 1 moved"
+expect_eq "$(cs show -j | jq -r '[.circuits[].cpu] | unique | join(",")')" 0 "all on CPU 0 now"
+expect_eq "$(tb_rtr tc class show dev lan0 | grep -c 'class htb 2:[3-9a-f]')" 0 "no circuit class left on CPU 1"
+
+# a rate change and a removal
+sed 's/^c-3,Customer 3,d-3,,,,198.18.1.13,2001:db8:1::13,5,2,30,12,/c-3,Customer 3,d-3,,,,198.18.1.13,2001:db8:1::13,5,2,33.5,12,/; /^c-8,/d' \
+	"$WORK/eight.csv" > "$WORK/edit.csv"
+out=$(cs load "$WORK/edit.csv") || fail "edit"
+expect_contains "$out" "0 added, 1 changed, 0 moved, 1 removed" "one change, one removal"
+cls=$(cs show -j | jq -r '.circuits[] | select(.id=="c-3") | .down.classid')
+expect_contains "$(tb_rtr tc class show dev lan0 classid "$cls")" "ceil 33500Kbit" "class changed in place"
+expect_eq "$(cs show -j | jq '[.circuits[] | select(.id=="c-8")] | length')" 0 "c-8 gone"
+
+# a program removed behind our back is put back by the next load
+tb_rtr ip link set dev wan0 xdp off
+out=$(cs load "$WORK/edit.csv") || fail "repair load"
+expect_contains "$(tb_rtr ip link show dev wan0)" "cs_xdp_steer" "missing XDP program re-attached"
+xdp_maps=$(bpftool prog show name cs_xdp_steer -j | jq -r '[.[].map_ids] | map(sort) | unique | length')
+expect_eq "$xdp_maps" 1 "both XDP programs use the same maps"
+
+# a different device pair is refused
+ip -n "${TB}rtr" link add other0 numtxqueues 2 numrxqueues 2 type veth peer name other1 numtxqueues 2 numrxqueues 2
+out=$(tb_rtr "$BIN" show --lan-dev lan0 --wan-dev other0 2>&1)
+expect_contains "$out" "part of another device pair" "devices must match what was loaded"
+
+expect_eq "$(rc cs unload)" 0 "unload"
+
+# the other way of running: all calls in one shell, with bpffs mounted
+out=$(tb_rtr sh -c "mount -t bpf bpf /sys/fs/bpf &&
+	'$BIN' load --lan-dev lan0 --wan-dev wan0 '$WORK/six.csv' >/dev/null 2>&1 &&
+	'$BIN' show -j --lan-dev lan0 --wan-dev wan0 &&
+	'$BIN' unload --lan-dev lan0 --wan-dev wan0 >/dev/null &&
+	ls -R /sys/fs/bpf")
+expect_eq "$(echo "$out" | head -1 | jq '.circuits | length')" 6 "one shell with bpffs: load and show"
+expect_not_contains "$out" "dispatch-" "one shell with bpffs: no dispatcher pins left"
+expect_eq "$(tb_rtr ip link show dev lan0 | grep -c xdp)" 0 "one shell with bpffs: unloaded"
+done_tests
