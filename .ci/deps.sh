@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 # Install what building, testing and the demo need (Debian 12, as root).
 set -e
-PKGS=(gcc make cmake pkg-config clang llvm bpftool linux-libc-dev
+PKGS=(gcc libc6-dev make cmake pkg-config clang llvm bpftool linux-libc-dev
       libbpf-dev libxdp-dev libnl-3-dev libnl-route-3-dev libelf-dev zlib1g-dev
       iproute2 ethtool iperf3 jq bc)
 missing=()

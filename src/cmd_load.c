@@ -273,6 +273,9 @@ static int ensure_trees(struct nl_sock *sk, struct cs_state *s, struct cs_config
 		.link_bps = cfg->link_bps,
 		.default_bps = cfg->default_bps,
 		.leaf = (enum cs_leaf)cfg->leaf,
+		/* a reload with the same rates sends no class message at all */
+		.set_classes = !s->loaded || cfg->link_bps != s->cfg.link_bps ||
+			       cfg->default_bps != s->cfg.default_bps,
 	};
 	int err;
 

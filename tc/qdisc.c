@@ -189,6 +189,8 @@ int tc_tree_ensure(struct nl_sock *sk, int ifindex, struct tc_tree_opts *o)
 				goto out;
 			}
 		}
+		if (!fresh && !o->set_classes)
+			continue;
 		err = class_send(sk, ifindex, major | CS_LINK_MINOR, major, o->link_bps,
 				 o->link_bps, NLM_F_CREATE);
 		if (!err)

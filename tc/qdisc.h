@@ -21,6 +21,7 @@ struct tc_tree_opts {
 	uint64_t link_bps;  /* class :1 */
 	uint64_t default_bps;
 	enum cs_leaf leaf;  /* in: wanted; out: what the kernel could do */
+	bool set_classes;   /* (re)send :1 and :2 of existing HTBs too (rates changed) */
 };
 
 int tc_open(struct nl_sock **sk);

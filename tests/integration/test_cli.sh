@@ -103,7 +103,34 @@ ip -n "${TB}rtr" link add other0 numtxqueues 2 numrxqueues 2 type veth peer name
 out=$(tb_rtr "$BIN" show --lan-dev lan0 --wan-dev other0 2>&1)
 expect_contains "$out" "part of another device pair" "devices must match what was loaded"
 
+# a failed apply leaves the previous state: a foreign class sits where the next circuit goes
+snap() { { tb_rtr tc class show dev lan0; tb_rtr tc class show dev wan0; cs show -j; } | grep -v ' 1:7[0-9] \| 2:7[0-9] ' ; }
+cs unload >/dev/null
+cs load "$WORK/six.csv" >/dev/null 2>&1 || fail "load six"
+for maj in 1 2; do
+	tb_rtr tc class add dev wan0 parent $maj:1 classid $maj:6 htb rate 1mbit || fail "foreign class"
+done
+snap > "$WORK/before"
+{ cat "$WORK/six.csv"; echo "c-7,Seven,d-7,,,,198.18.1.17,,5,2,100,40,"; } > "$WORK/seven.csv"
+out=$(cs load "$WORK/seven.csv" 2>&1); st=$?
+expect_eq "$st" 1 "a load the kernel refuses midway: exit 1"
+expect_contains "$out" "applying \"c-7\" failed: File exists; restoring the previous state" "says what failed"
+snap > "$WORK/after"
+if cmp -s "$WORK/before" "$WORK/after"; then pass "the failed apply left classes and maps as they were"
+else flunk "state changed by a failed apply: $(diff "$WORK/before" "$WORK/after")"; fi
+expect_eq "$(tb_rtr tc class show dev lan0 | grep -c 'class htb [12]:6 ')" 0 "the half-made class of c-7 was removed"
+for maj in 1 2; do tb_rtr tc class del dev wan0 classid $maj:6; done
+
+# no-op reload sends nothing: the default class's counters are not even touched
+out=$(cs load "$WORK/six.csv") || fail "reload six"
+expect_contains "$out" "0 added, 0 changed, 0 moved, 0 removed, 0 address updates" "reload is a no-op"
+
+# generic XDP on request
+cs unload >/dev/null
+cs load --xdp-mode skb "$WORK/six.csv" >/dev/null 2>&1 || fail "load --xdp-mode skb"
+expect_contains "$(tb_rtr ip link show dev lan0)" "xdpgeneric" "--xdp-mode skb attaches generic XDP"
 expect_eq "$(rc cs unload)" 0 "unload"
+expect_eq "$(tb_rtr ip link show dev lan0 | grep -c xdp)" 0 "generic XDP removed too"
 
 # the other way of running: all calls in one shell, with bpffs mounted
 out=$(tb_rtr sh -c "mount -t bpf bpf /sys/fs/bpf &&
