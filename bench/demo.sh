@@ -16,10 +16,7 @@ BIN=$ROOT/build/cpushaper
 
 TB="csdemo$$-"
 source "$ROOT/tests/lib/testbed.sh"
-WORK=$(mktemp -d)
-trap 'tb_teardown; rm -rf "$WORK"' EXIT
-tb_setup
-trap 'tb_teardown; rm -rf "$WORK"' EXIT
+tb_start
 cs() { tb_rtr "$BIN" "$@" --lan-dev lan0 --wan-dev wan0; }
 
 echo "== cpushaper load $CSV"

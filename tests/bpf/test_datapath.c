@@ -126,6 +126,15 @@ static uint64_t tc_count(uint32_t cpu)
 	return c.tc_packets;
 }
 
+/* The CPU whose counter moved since @before, -1 if none. */
+static int moved(uint64_t (*count)(uint32_t), const uint64_t before[2])
+{
+	for (int c = 0; c < 2; c++)
+		if (count((uint32_t)c) != before[c])
+			return c;
+	return -1;
+}
+
 static struct cs_misc_counters misc(void)
 {
 	struct cs_misc_counters m = { 0 };
@@ -139,14 +148,10 @@ static int run_xdp(const uint8_t *pkt, size_t len, int *cpu)
 {
 	uint64_t before[2] = { xdp_count(0), xdp_count(1) };
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt, .data_size_in = (uint32_t)len, .repeat = 1);
-	int err = bpf_prog_test_run_opts(xdp_fd, &o);
 
-	if (err)
+	if (bpf_prog_test_run_opts(xdp_fd, &o))
 		return -errno;
-	*cpu = -1;
-	for (int c = 0; c < 2; c++)
-		if (xdp_count((uint32_t)c) != before[c])
-			*cpu = c;
+	*cpu = moved(xdp_count, before);
 	return (int)o.retval;
 }
 
@@ -158,15 +163,11 @@ static int run_tc(const uint8_t *pkt, size_t len, uint32_t *prio, int *cpu)
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt, .data_size_in = (uint32_t)len,
 		    .ctx_in = &in, .ctx_size_in = sizeof(in), .ctx_out = &out,
 		    .ctx_size_out = sizeof(out), .repeat = 1);
-	int err = bpf_prog_test_run_opts(tc_fd, &o);
 
-	if (err)
+	if (bpf_prog_test_run_opts(tc_fd, &o))
 		return -errno;
 	*prio = out.priority;
-	*cpu = -1;
-	for (int c = 0; c < 2; c++)
-		if (tc_count((uint32_t)c) != before[c])
-			*cpu = c;
+	*cpu = moved(tc_count, before);
 	return (int)o.retval;
 }
 

@@ -11,10 +11,7 @@ TB="cs$$c-"
 source "$HERE/../lib/testbed.sh"
 source "$HERE/../lib/assert.sh"
 
-WORK=$(mktemp -d)
-trap 'tb_teardown; rm -rf "$WORK"' EXIT
-tb_setup || fail "test bed setup"
-trap 'tb_teardown; rm -rf "$WORK"' EXIT
+tb_start || fail "test bed setup"
 
 cs() { tb_rtr "$BIN" "$@" --lan-dev lan0 --wan-dev wan0; }
 # rc CMD...: exit status of a command, output discarded

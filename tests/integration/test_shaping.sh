@@ -12,10 +12,7 @@ source "$HERE/../lib/testbed.sh"
 source "$HERE/../lib/assert.sh"
 
 DUR=${CS_TEST_SECONDS:-5}
-WORK=$(mktemp -d)
-trap 'tb_teardown; rm -rf "$WORK"' EXIT
-tb_setup || fail "test bed setup"
-trap 'tb_teardown; rm -rf "$WORK"' EXIT
+tb_start || fail "test bed setup"
 
 cs() { tb_rtr "$BIN" "$@" --lan-dev lan0 --wan-dev wan0; }
 

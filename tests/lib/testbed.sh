@@ -31,6 +31,14 @@ tb_teardown() {
 	return 0
 }
 
+# tb_start: a scratch directory in $WORK and the bed, both removed on exit.
+tb_start() {
+	WORK=$(mktemp -d)
+	trap 'tb_teardown; rm -rf "$WORK"' EXIT
+	tb_setup || return 1
+	trap 'tb_teardown; rm -rf "$WORK"' EXIT
+}
+
 # tb_veth NS_A DEV_A NS_B DEV_B: a veth pair with TB_QUEUES queues each way.
 tb_veth() {
 	ip link add "$2" netns "$1" numtxqueues "$TB_QUEUES" numrxqueues "$TB_QUEUES" type veth \
