@@ -7,6 +7,9 @@
  * egress of both devices and picks the circuit's class in that CPU's HTB, and
  * the TX queue whose HTB it is, so no two CPUs share a qdisc lock.
  *
+ * cs_cpumap_arrive runs on the target CPU for every frame the cpumap delivers:
+ * what XDP sent to a CPU minus what arrived there is what the cpumap dropped.
+ *
  * Direction: on wan-dev ingress and lan-dev egress the subscriber is the
  * destination (download); on lan-dev ingress and wan-dev egress it is the
  * source (upload).
@@ -195,4 +198,17 @@ int cs_tc_classify(struct __sk_buff *skb)
 		c->tc_bytes += skb->len;
 	}
 	return TC_ACT_OK;
+}
+
+SEC("xdp/cpumap")
+int cs_cpumap_arrive(struct xdp_md *ctx)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+	struct cs_cpu_counters *c = bpf_map_lookup_elem(&cs_cpu_stats, &cpu);
+
+	if (c) {
+		c->cpumap_packets++;
+		c->cpumap_bytes += ctx->data_end - ctx->data;
+	}
+	return XDP_PASS;
 }

@@ -90,7 +90,10 @@ struct cs_cpu_counters {
 	__u64 xdp_bytes;
 	__u64 tc_packets;  /* classified into this CPU's HTB */
 	__u64 tc_bytes;
+	__u64 cpumap_packets; /* arrived on this CPU through the cpumap */
+	__u64 cpumap_bytes;
 };
+CS_STATIC_ASSERT(sizeof(struct cs_cpu_counters) == 48, "cs_cpu_counters layout");
 
 /* Per-CPU counters of what could not be classified. */
 struct cs_misc_counters {

@@ -37,5 +37,8 @@ int cli_rate(const char *name, const char *arg, uint64_t *bps);
 int cmd_load(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_unload(int argc, char **argv);
+int cmd_setrate(int argc, char **argv);
+int cmd_top(int argc, char **argv);
+int cmd_metrics(int argc, char **argv);
 
 #endif

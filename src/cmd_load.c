@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "assign.h"
 #include "circuits.h"
 #include "cli.h"
@@ -403,7 +404,7 @@ int cmd_load(int argc, char **argv)
 	bool cpus[CS_MAX_CPUS], created = false;
 	size_t n_have_lpm = 0;
 	struct plan plan = { 0 };
-	int err;
+	int err, arrive_fd = -1;
 
 	if (parse_args(argc, argv, &o))
 		return EXIT_USAGE;
@@ -459,10 +460,20 @@ int cmd_load(int argc, char **argv)
 	}
 	if ((err = ensure_trees(sk, &s, &cfg, cpus)))
 		goto fail;
+	if (!skel && (arrive_fd = maps_cpumap_prog_fd(&s.maps)) < 0) {
+		/* no cpumap entry to take the program from: load a copy on the running maps */
+		struct cs_maps tmp;
+
+		if ((err = dp_load(&s.maps, &skel, &tmp)))
+			goto fail;
+		maps_close(&tmp);
+	}
+	if (skel)
+		arrive_fd = dp_cpumap_fd(skel);
 	bridge.leaf = cfg.leaf;
 	s.cfg = cfg;
 	if ((err = maps_config_write(&s.maps, &bridge)) ||
-	    (err = maps_cpumap_sync(&s.maps, (bool *)bridge.cpu_enabled, CPUMAP_QSIZE))) {
+	    (err = maps_cpumap_sync(&s.maps, (bool *)bridge.cpu_enabled, CPUMAP_QSIZE, arrive_fd))) {
 		fprintf(stderr, "cpushaper: cannot write the data path configuration: %s\n",
 			strerror(-err));
 		goto fail;
@@ -470,7 +481,7 @@ int cmd_load(int argc, char **argv)
 	if ((err = state_apply(&s, sk, &plan, &have, have_lpm, n_have_lpm)))
 		goto fail;
 	if ((err = maps_config_write(&s.maps, &cfg)) ||
-	    (err = maps_cpumap_sync(&s.maps, cpus, CPUMAP_QSIZE))) {
+	    (err = maps_cpumap_sync(&s.maps, cpus, CPUMAP_QSIZE, arrive_fd))) {
 		fprintf(stderr, "cpushaper: cannot write the data path configuration: %s\n",
 			strerror(-err));
 		goto fail;
@@ -493,6 +504,8 @@ refuse:
 out_state:
 	state_close(&s);
 out:
+	if (arrive_fd >= 0 && !skel)
+		close(arrive_fd);
 	if (skel)
 		dp_unload(skel);
 	tc_close(sk);

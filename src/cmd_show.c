@@ -13,13 +13,15 @@
 #include "qdisc.h"
 #include "rate.h"
 #include "state.h"
+#include "stats.h"
 
 static const char help[] =
 	"Usage: cpushaper show --lan-dev DEV --wan-dev DEV [-j] [CIRCUIT]\n"
 	"\n"
 	"Print the circuits the kernel shapes on this device pair (all, or the one whose\n"
 	"Circuit ID is CIRCUIT): CPU, addresses, and per direction the HTB class with\n"
-	"its Min (rate) and Max (ceil). Everything is read from the kernel, not from a\n"
+	"its Min (rate) and Max (ceil) and its counters (bytes and packets sent, drops,\n"
+	"backlog in bytes and packets). Everything is read from the kernel, not from a\n"
 	"file. With -j: {\"lan_dev\":...,\"circuits\":[{\"id\":...,\"name\":...,\"cpu\":0,\n"
 	"\"addresses\":[...],\"down\":{\"classid\":\"1:3\",\"min_mbps\":5,\"max_mbps\":12},\n"
 	"\"up\":{...}}]}.\n"
@@ -27,7 +29,7 @@ static const char help[] =
 	"Options:\n" COMMON_OPTS_HELP;
 
 static void print_dir(const char *key, const char *label, uint32_t classid, uint64_t min,
-		      uint64_t max)
+		      uint64_t max, const struct dir_stats *st)
 {
 	char buf[32];
 
@@ -38,11 +40,17 @@ static void print_dir(const char *key, const char *label, uint32_t classid, uint
 	rate_format_mbps(min, buf, sizeof(buf));
 	print_num(PRINT_ANY, "min_mbps", " min %sMbit", buf);
 	rate_format_mbps(max, buf, sizeof(buf));
-	print_num(PRINT_ANY, "max_mbps", " max %sMbit\n", buf);
+	print_num(PRINT_ANY, "max_mbps", " max %sMbit", buf);
+	print_u64(PRINT_ANY, "bytes", "  sent %llu bytes", st->bytes);
+	print_u64(PRINT_ANY, "packets", " %llu pkts", st->packets);
+	print_u64(PRINT_ANY, "drops", " (dropped %llu,", st->drops);
+	print_u64(PRINT_ANY, "backlog", " backlog %llub", st->backlog);
+	print_u64(PRINT_ANY, "qlen", " %llup)\n", st->qlen);
 	out_close_obj();
 }
 
-static void print_circuit(const struct circuit *c)
+static void print_circuit(const struct circuit *c, const struct dir_stats *down,
+			  const struct dir_stats *up)
 {
 	char buf[64];
 
@@ -58,8 +66,8 @@ static void print_circuit(const struct circuit *c)
 	}
 	out_close_arr();
 	print_fp("\n");
-	print_dir("down", "down", circuit_classid(c), c->down_min, c->down_max);
-	print_dir("up", "up", circuit_classid(c), c->up_min, c->up_max);
+	print_dir("down", "down", circuit_classid(c), c->down_min, c->down_max, down);
+	print_dir("up", "up", circuit_classid(c), c->up_min, c->up_max, up);
 	out_close_obj();
 }
 
@@ -68,10 +76,12 @@ int cmd_show(int argc, char **argv)
 	static const struct option longopts[] = { COMMON_LONGOPTS, { NULL, 0, NULL, 0 } };
 	struct cli_common c = { 0 };
 	struct circuit_set have = { 0 };
+	struct cs_stats st = { 0 };
+	struct nl_sock *sk = NULL;
 	struct lpm_entry *lpm = NULL;
 	const char *only = NULL;
 	struct cs_state s;
-	size_t n_lpm = 0, shown = 0;
+	size_t n_lpm = 0;
 	char buf[1024];
 	int opt, err;
 
@@ -98,6 +108,10 @@ int cmd_show(int argc, char **argv)
 		fprintf(stderr, "cpushaper: cannot read the running circuits: %s\n", strerror(-err));
 		goto out;
 	}
+	if (s.loaded && ((err = tc_open(&sk)) || (err = stats_read(&s, sk, &have, &st)))) {
+		fprintf(stderr, "cpushaper: cannot read the statistics: %s\n", strerror(-err));
+		goto out;
+	}
 	if (only && !circuit_set_find(&have, only)) {
 		fprintf(stderr, "cpushaper: no circuit \"%s\" is loaded on %s/%s\n", only, c.lan, c.wan);
 		err = -ENOENT;
@@ -122,13 +136,14 @@ int cmd_show(int argc, char **argv)
 	for (size_t i = 0; i < have.n; i++) {
 		if (only && strcmp(only, have.v[i].id))
 			continue;
-		print_circuit(&have.v[i]);
-		shown++;
+		print_circuit(&have.v[i], &st.down[i], &st.up[i]);
 	}
 	out_close_arr();
 	out_close_obj();
 	out_finish();
 out:
+	stats_free(&st);
+	tc_close(sk);
 	state_close(&s);
 	circuit_set_free(&have);
 	free(lpm);

@@ -120,6 +120,11 @@ int dp_tc_fd(struct cpushaper *skel)
 	return bpf_program__fd(skel->progs.cs_tc_classify);
 }
 
+int dp_cpumap_fd(struct cpushaper *skel)
+{
+	return bpf_program__fd(skel->progs.cs_cpumap_arrive);
+}
+
 static void tc_opts(struct bpf_tc_opts *o)
 {
 	memset(o, 0, sizeof(*o));

@@ -23,6 +23,7 @@ int dp_load(const struct cs_maps *reuse, struct cpushaper **skel, struct cs_maps
 void dp_unload(struct cpushaper *skel);
 int dp_xdp_fd(struct cpushaper *skel);
 int dp_tc_fd(struct cpushaper *skel);
+int dp_cpumap_fd(struct cpushaper *skel);
 
 /* Our TC filter on @ifindex egress: 0 with *prog_id, -ENOENT, or -errno. */
 int dp_tc_query(int ifindex, __u32 *prog_id);

@@ -18,7 +18,10 @@ static const char usage[] =
 	"Commands:\n"
 	"  load FILE     validate a customer file (ShapedDevices.csv) and apply it;\n"
 	"                a second load applies only the differences\n"
-	"  show [ID]     the circuits as the kernel has them\n"
+	"  show [ID]     the circuits as the kernel has them, with their counters\n"
+	"  set-rate ID   change one circuit's plan live\n"
+	"  top           live per-CPU load and the busiest circuits (--once -j: a snapshot)\n"
+	"  metrics       serve per-CPU and per-circuit counters to Prometheus\n"
 	"  unload        remove every program, map and qdisc cpushaper made\n"
 	"  help          this text\n"
 	"\n"
@@ -57,6 +60,9 @@ int main(int argc, char **argv)
 		{ "load", cmd_load },
 		{ "show", cmd_show },
 		{ "unload", cmd_unload },
+		{ "set-rate", cmd_setrate },
+		{ "top", cmd_top },
+		{ "metrics", cmd_metrics },
 	};
 	const char *cmd;
 	int lead = 1;

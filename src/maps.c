@@ -88,10 +88,11 @@ int maps_config_write(const struct cs_maps *m, const struct cs_config *cfg)
 	return bpf_map_update_elem(m->config, &zero, cfg, BPF_ANY) ? -errno : 0;
 }
 
-int maps_cpumap_sync(const struct cs_maps *m, const bool cpus[CS_MAX_CPUS], __u32 qsize)
+int maps_cpumap_sync(const struct cs_maps *m, const bool cpus[CS_MAX_CPUS], __u32 qsize,
+		     int prog_fd)
 {
 	for (__u32 cpu = 0; cpu < CS_MAX_CPUS; cpu++) {
-		struct bpf_cpumap_val v = { .qsize = qsize };
+		struct bpf_cpumap_val v = { .qsize = qsize, .bpf_prog.fd = prog_fd };
 
 		if (cpus[cpu]) {
 			if (bpf_map_update_elem(m->cpumap, &cpu, &v, BPF_ANY))
@@ -102,6 +103,20 @@ int maps_cpumap_sync(const struct cs_maps *m, const bool cpus[CS_MAX_CPUS], __u3
 		}
 	}
 	return 0;
+}
+
+int maps_cpumap_prog_fd(const struct cs_maps *m)
+{
+	for (__u32 cpu = 0; cpu < CS_MAX_CPUS; cpu++) {
+		struct bpf_cpumap_val v;
+		int fd;
+
+		if (bpf_map_lookup_elem(m->cpumap, &cpu, &v) || !v.bpf_prog.id)
+			continue;
+		fd = bpf_prog_get_fd_by_id(v.bpf_prog.id);
+		return fd < 0 ? -errno : fd;
+	}
+	return -ENOENT;
 }
 
 static void key_to_prefix(const struct cs_lpm_key *k, struct cs_prefix *p)
@@ -125,47 +140,88 @@ static int circuit_index_cmp(const void *a, const void *b)
 	return x->index < y->index ? -1 : x->index > y->index;
 }
 
-int maps_read_state(const struct cs_maps *m, struct circuit_set *have, struct lpm_entry **lpm,
-		    size_t *n_lpm)
+static void from_kernel(struct circuit *c, const struct cs_circuit *kc, __u32 index)
 {
-	struct lpm_entry *l = NULL;
-	size_t nl = 0, cap = 0, ncap = 0;
-	struct cs_lpm_key key, next;
+	memset(c, 0, sizeof(*c));
+	memcpy(c->id, kc->id, sizeof(c->id));
+	c->id[CS_ID_LEN - 1] = '\0';
+	memcpy(c->name, kc->name, sizeof(c->name));
+	c->name[CS_NAME_LEN - 1] = '\0';
+	c->cpu = kc->cpu;
+	c->minor = kc->minor;
+	c->index = index;
+	c->down_min = kc->down_min_bps;
+	c->down_max = kc->down_max_bps;
+	c->up_min = kc->up_min_bps;
+	c->up_max = kc->up_max_bps;
+}
+
+int maps_circuit_find(const struct cs_maps *m, const char *id, struct circuit *out)
+{
 	__u32 ix, nix;
 	void *prev;
-	int err = 0;
+
+	for (prev = NULL; !bpf_map_get_next_key(m->circuits, prev, &nix); prev = &ix) {
+		struct cs_circuit kc;
+
+		ix = nix;
+		if (bpf_map_lookup_elem(m->circuits, &ix, &kc))
+			continue;
+		if (!strncmp(kc.id, id, sizeof(kc.id))) {
+			from_kernel(out, &kc, ix);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+static int read_circuits(const struct cs_maps *m, struct circuit_set *have)
+{
+	size_t cap = 0;
+	__u32 ix, nix;
+	void *prev;
 
 	memset(have, 0, sizeof(*have));
 	for (prev = NULL; !bpf_map_get_next_key(m->circuits, prev, &nix); prev = &ix) {
 		struct cs_circuit kc;
-		struct circuit *c;
 
 		ix = nix;
 		if (bpf_map_lookup_elem(m->circuits, &ix, &kc))
 			continue; /* deleted meanwhile */
-		if (have->n == ncap) {
-			struct circuit *g = realloc(have->v, (ncap = ncap ? 2 * ncap : 64) * sizeof(*g));
+		if (have->n == cap) {
+			struct circuit *g = realloc(have->v, (cap = cap ? 2 * cap : 64) * sizeof(*g));
 
 			if (!g) {
-				err = -ENOMEM;
-				goto out;
+				circuit_set_free(have);
+				return -ENOMEM;
 			}
 			have->v = g;
 		}
-		c = &have->v[have->n++];
-		memset(c, 0, sizeof(*c));
-		memcpy(c->id, kc.id, sizeof(c->id));
-		c->id[CS_ID_LEN - 1] = '\0';
-		memcpy(c->name, kc.name, sizeof(c->name));
-		c->name[CS_NAME_LEN - 1] = '\0';
-		c->cpu = kc.cpu;
-		c->minor = kc.minor;
-		c->index = ix;
-		c->down_min = kc.down_min_bps;
-		c->down_max = kc.down_max_bps;
-		c->up_min = kc.up_min_bps;
-		c->up_max = kc.up_max_bps;
+		from_kernel(&have->v[have->n++], &kc, ix);
 	}
+	return 0;
+}
+
+int maps_read_circuits(const struct cs_maps *m, struct circuit_set *have)
+{
+	int err = read_circuits(m, have);
+
+	if (!err)
+		circuit_set_sort(have);
+	return err;
+}
+
+int maps_read_state(const struct cs_maps *m, struct circuit_set *have, struct lpm_entry **lpm,
+		    size_t *n_lpm)
+{
+	struct lpm_entry *l = NULL;
+	size_t nl = 0, cap = 0;
+	struct cs_lpm_key key, next;
+	void *prev;
+	int err;
+
+	if ((err = read_circuits(m, have)))
+		return err;
 
 	for (prev = NULL; !bpf_map_get_next_key(m->lpm, prev, &next); prev = &key) {
 		struct cs_target t;

@@ -18,13 +18,20 @@ int maps_from_prog_id(__u32 prog_id, struct cs_maps *m);
 
 int maps_config_read(const struct cs_maps *m, struct cs_config *cfg);
 int maps_config_write(const struct cs_maps *m, const struct cs_config *cfg);
-/* One cpumap entry per enabled CPU, none for the others. */
-int maps_cpumap_sync(const struct cs_maps *m, const bool cpus[CS_MAX_CPUS], __u32 qsize);
+/* One cpumap entry per enabled CPU, each running @prog_fd on arrival; none for the others. */
+int maps_cpumap_sync(const struct cs_maps *m, const bool cpus[CS_MAX_CPUS], __u32 qsize,
+		     int prog_fd);
+/* An fd of the arrival program the running cpumap entries use, or -ENOENT. */
+int maps_cpumap_prog_fd(const struct cs_maps *m);
 
+/* The running circuits, sorted by id, without their prefixes (no address map walk). */
+int maps_read_circuits(const struct cs_maps *m, struct circuit_set *have);
 /* The running circuits (sorted by id, each with its prefixes) and the raw address map. */
 int maps_read_state(const struct cs_maps *m, struct circuit_set *have, struct lpm_entry **lpm,
 		    size_t *n_lpm);
 
+/* The running circuit @id, without its prefixes (no address map walk). -ENOENT if none. */
+int maps_circuit_find(const struct cs_maps *m, const char *id, struct circuit *out);
 int maps_circuit_put(const struct cs_maps *m, const struct circuit *c);
 int maps_circuit_del(const struct cs_maps *m, __u32 index);
 int maps_lpm_put(const struct cs_maps *m, const struct cs_prefix *p, const struct cs_target *t);

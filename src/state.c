@@ -198,3 +198,27 @@ undo:
 		classes_del(s, sk, circuit_classid(p->class_add[add]));
 	return err;
 }
+
+int state_set_rates(struct cs_state *s, struct nl_sock *sk, const struct circuit *have,
+		    const struct circuit *want)
+{
+	bool down = have->down_min != want->down_min || have->down_max != want->down_max;
+	bool up = have->up_min != want->up_min || have->up_max != want->up_max;
+	uint32_t classid = circuit_classid(have);
+	int err = 0;
+
+	if (down && (err = tc_class_set(sk, s->lan_ix, classid, want->down_min, want->down_max, false)))
+		return err;
+	if (up && (err = tc_class_set(sk, s->wan_ix, classid, want->up_min, want->up_max, false)))
+		goto undo_down;
+	if ((err = maps_circuit_put(&s->maps, want)))
+		goto undo_up;
+	return 0;
+undo_up:
+	if (up)
+		tc_class_set(sk, s->wan_ix, classid, have->up_min, have->up_max, false);
+undo_down:
+	if (down)
+		tc_class_set(sk, s->lan_ix, classid, have->down_min, have->down_max, false);
+	return err;
+}

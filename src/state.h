@@ -35,4 +35,12 @@ int state_apply(struct cs_state *s, struct nl_sock *sk, const struct plan *p,
 		const struct circuit_set *have, const struct lpm_entry *have_lpm,
 		size_t n_have_lpm);
 
+/*
+ * Live plan change of one running circuit: @want is @have with new rates.
+ * Changes the class of each direction whose rates differ, in place, then the
+ * circuit's record; a failure puts back what was changed.
+ */
+int state_set_rates(struct cs_state *s, struct nl_sock *sk, const struct circuit *have,
+		    const struct circuit *want);
+
 #endif

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <netlink/errno.h>
 #include <netlink/route/class.h>
@@ -270,4 +271,92 @@ int tc_filter_count(struct nl_sock *sk, int ifindex, uint32_t parent)
 	err = nl_cache_nitems(cache);
 	nl_cache_free(cache);
 	return err;
+}
+
+struct collect {
+	struct tc_stat *v;
+	size_t n, cap;
+	int ifindex;
+	int err;
+};
+
+static void collect_one(struct nl_object *obj, void *arg)
+{
+	struct rtnl_tc *tc = (struct rtnl_tc *)obj;
+	struct collect *c = arg;
+
+	if (c->err || rtnl_tc_get_ifindex(tc) != c->ifindex)
+		return;
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 64;
+		struct tc_stat *g = realloc(c->v, cap * sizeof(*g));
+
+		if (!g) {
+			c->err = -ENOMEM;
+			return;
+		}
+		c->v = g;
+		c->cap = cap;
+	}
+	c->v[c->n++] = (struct tc_stat){
+		.handle = rtnl_tc_get_handle(tc),
+		.bytes = rtnl_tc_get_stat(tc, RTNL_TC_BYTES),
+		.packets = rtnl_tc_get_stat(tc, RTNL_TC_PACKETS),
+		.drops = rtnl_tc_get_stat(tc, RTNL_TC_DROPS),
+		.overlimits = rtnl_tc_get_stat(tc, RTNL_TC_OVERLIMITS),
+		.backlog = rtnl_tc_get_stat(tc, RTNL_TC_BACKLOG),
+		.qlen = rtnl_tc_get_stat(tc, RTNL_TC_QLEN),
+	};
+}
+
+static int stat_cmp(const void *a, const void *b)
+{
+	uint32_t x = ((const struct tc_stat *)a)->handle, y = ((const struct tc_stat *)b)->handle;
+
+	return x < y ? -1 : x > y;
+}
+
+static int collect_finish(struct nl_cache *cache, struct collect *c, struct tc_stat **out,
+			  size_t *n)
+{
+	nl_cache_foreach(cache, collect_one, c);
+	nl_cache_free(cache);
+	if (c->err) {
+		free(c->v);
+		return c->err;
+	}
+	if (c->n)
+		qsort(c->v, c->n, sizeof(*c->v), stat_cmp);
+	*out = c->v;
+	*n = c->n;
+	return 0;
+}
+
+int tc_class_stats(struct nl_sock *sk, int ifindex, struct tc_stat **out, size_t *n)
+{
+	struct collect c = { .ifindex = ifindex };
+	struct nl_cache *cache;
+	int err = nlerr(rtnl_class_alloc_cache(sk, ifindex, &cache));
+
+	if (err)
+		return err;
+	return collect_finish(cache, &c, out, n);
+}
+
+int tc_qdisc_stats(struct nl_sock *sk, int ifindex, struct tc_stat **out, size_t *n)
+{
+	struct collect c = { .ifindex = ifindex };
+	struct nl_cache *cache;
+	int err = qdisc_cache(sk, &cache);
+
+	if (err)
+		return err;
+	return collect_finish(cache, &c, out, n);
+}
+
+const struct tc_stat *tc_stat_find(const struct tc_stat *v, size_t n, uint32_t handle)
+{
+	struct tc_stat key = { .handle = handle };
+
+	return n ? bsearch(&key, v, n, sizeof(*v), stat_cmp) : NULL;
 }

@@ -11,6 +11,7 @@
 #define CS_QDISC_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "cpushaper.h"
 
@@ -44,5 +45,17 @@ int tc_leaf_add(struct nl_sock *sk, int ifindex, uint32_t classid, enum cs_leaf 
 int tc_filter_count(struct nl_sock *sk, int ifindex, uint32_t parent);
 
 const char *tc_leaf_name(enum cs_leaf leaf);
+
+/* Counters of one class or qdisc, as the kernel dumps them. */
+struct tc_stat {
+	uint32_t handle;
+	uint64_t bytes, packets, drops, overlimits, backlog, qlen;
+};
+
+/* All classes (or qdiscs) of @ifindex, sorted by handle. Caller frees *out. */
+int tc_class_stats(struct nl_sock *sk, int ifindex, struct tc_stat **out, size_t *n);
+int tc_qdisc_stats(struct nl_sock *sk, int ifindex, struct tc_stat **out, size_t *n);
+/* Binary search in a sorted list. */
+const struct tc_stat *tc_stat_find(const struct tc_stat *v, size_t n, uint32_t handle);
 
 #endif

@@ -348,7 +348,7 @@ int main(void)
 	}
 	xdp_fd = dp_xdp_fd(skel);
 	tc_fd = dp_tc_fd(skel);
-	ASSERT_EQ(maps_cpumap_sync(&maps, cpus, 64), 0, "cpumap entries for CPUs 0 and 1");
+	ASSERT_EQ(maps_cpumap_sync(&maps, cpus, 64, dp_cpumap_fd(skel)), 0, "cpumap entries for CPUs 0 and 1");
 
 	add("198.18.1.10", true, 0, 3, 1);
 	add("198.18.2.0/24", true, 1, 3, 2);

@@ -101,7 +101,7 @@ out=$(tb_rtr "$BIN" show --lan-dev lan0 --wan-dev other0 2>&1)
 expect_contains "$out" "part of another device pair" "devices must match what was loaded"
 
 # a failed apply leaves the previous state: a foreign class sits where the next circuit goes
-snap() { { tb_rtr tc class show dev lan0; tb_rtr tc class show dev wan0; cs show -j; } | grep -v ' 1:7[0-9] \| 2:7[0-9] ' ; }
+snap() { { tb_rtr tc class show dev lan0; tb_rtr tc class show dev wan0; cs show -j | config_only; } | grep -v ' 1:7[0-9] \| 2:7[0-9] ' ; }
 cs unload >/dev/null
 cs load "$WORK/six.csv" >/dev/null 2>&1 || fail "load six"
 for maj in 1 2; do

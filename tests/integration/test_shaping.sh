@@ -116,7 +116,7 @@ done
 snapshot() {
 	{ tb_rtr tc class show dev lan0; tb_rtr tc class show dev wan0;
 	  tb_rtr tc qdisc show dev lan0; tb_rtr tc qdisc show dev wan0;
-	  cs show -j; } > "$1"
+	  cs show -j | config_only; } > "$1"
 }
 snapshot "$WORK/before"
 sed 's/^c-3,Three,d-3,cpe,,,,2001:db8:1::13,10,5,20,10/c-3,Three,d-3,cpe,,,,2001:db8:1::13,10,5,20,ten/; s/^c-9,.*//' \

@@ -23,3 +23,9 @@ done_tests() {
 	[ "$T_FAIL" -eq 0 ] && exit 0
 	exit 1
 }
+
+# `cpushaper show -j` without its counters: what a load configured.
+config_only() {
+	jq -c '.circuits[] |= (.down |= del(.bytes, .packets, .drops, .backlog, .qlen)
+	                     | .up |= del(.bytes, .packets, .drops, .backlog, .qlen))'
+}

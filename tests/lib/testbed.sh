@@ -78,15 +78,15 @@ tb_setup() {
 
 # tb_subscriber ADDR...: give the subscriber side these addresses (v4 /24, v6 /64).
 tb_subscriber() {
-	local a
+	local a v4=0 v6=0
 	for a in "$@"; do
 		case "$a" in
-		*:*) ip -n "${TB}sub" addr add "$a/64" dev sub0 nodad ;;
-		*) ip -n "${TB}sub" addr add "$a/24" dev sub0 ;;
+		*:*) ip -n "${TB}sub" addr add "$a/64" dev sub0 nodad && v6=1 ;;
+		*) ip -n "${TB}sub" addr add "$a/24" dev sub0 && v4=1 ;;
 		esac
 	done
-	ip -n "${TB}sub" route replace default via 198.18.1.1 dev sub0 || return 1
-	ip -n "${TB}sub" -6 route replace default via 2001:db8:1::1 dev sub0 || return 1
+	[ $v4 = 0 ] || ip -n "${TB}sub" route replace default via 198.18.1.1 dev sub0 || return 1
+	[ $v6 = 0 ] || ip -n "${TB}sub" -6 route replace default via 2001:db8:1::1 dev sub0 || return 1
 }
 
 # tb_iperf_server PORT: an iperf3 server on the internet side.

@@ -1,0 +1,336 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <getopt.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <microhttpd.h>
+#include "circuits.h"
+#include "cli.h"
+#include "maps.h"
+#include "qdisc.h"
+#include "state.h"
+#include "stats.h"
+
+#define DEFAULT_LISTEN "127.0.0.1:9630"
+
+static const char help[] =
+	"Usage: cpushaper metrics --lan-dev DEV --wan-dev DEV [--listen ADDR:PORT]\n"
+	"\n"
+	"Serve the shaper's counters to Prometheus at http://ADDR:PORT/metrics, in the\n"
+	"text exposition format: per CPU (label cpu) and per circuit (labels circuit, cpu,\n"
+	"direction) bytes, packets, drops and backlog from the HTBs, plan rates, and the\n"
+	"data path's per-CPU counters. Every scrape reads the kernel afresh, so it follows\n"
+	"loads and unloads; cpushaper_up is 0 while nothing is loaded.\n"
+	"Runs until SIGINT or SIGTERM; docs/cpushaper-metrics.service runs it under systemd.\n"
+	"\n"
+	"Options:\n" COMMON_OPTS_HELP
+	"  --listen ADDR:PORT   where to listen (default " DEFAULT_LISTEN "; IPv6 as [::1]:9630)\n";
+
+struct exporter {
+	const char *lan, *wan;
+	struct nl_sock *sk;
+};
+
+/* A label value: backslash, quote and newline escaped as the format requires. */
+static void label(FILE *f, const char *v)
+{
+	for (; *v; v++) {
+		if (*v == '\\' || *v == '"')
+			fputc('\\', f);
+		if (*v == '\n') {
+			fputs("\\n", f);
+			continue;
+		}
+		fputc(*v, f);
+	}
+}
+
+static void family(FILE *f, const char *name, const char *type, const char *help_text)
+{
+	fprintf(f, "# HELP cpushaper_%s %s\n# TYPE cpushaper_%s %s\n", name, help_text, name, type);
+}
+
+enum field { F_BYTES, F_PACKETS, F_DROPS, F_BACKLOG };
+
+static uint64_t dir_field(const struct dir_stats *d, enum field fl)
+{
+	switch (fl) {
+	case F_BYTES: return d->bytes;
+	case F_PACKETS: return d->packets;
+	case F_DROPS: return d->drops;
+	default: return d->backlog;
+	}
+}
+
+static const struct {
+	const char *cpu_name, *circuit_name, *type, *help;
+	enum field field;
+} dir_metrics[] = {
+	{ "cpu_bytes_total", "circuit_bytes_total", "counter", "Bytes sent by the HTB", F_BYTES },
+	{ "cpu_packets_total", "circuit_packets_total", "counter", "Packets sent by the HTB", F_PACKETS },
+	{ "cpu_drops_total", "circuit_drops_total", "counter", "Packets dropped in the HTB", F_DROPS },
+	{ "cpu_backlog_bytes", "circuit_backlog_bytes", "gauge", "Bytes queued in the HTB", F_BACKLOG },
+};
+
+static void write_metrics(FILE *f, const struct circuit_set *have, const struct cs_stats *st)
+{
+	char name[96];
+
+	family(f, "up", "gauge", "1 when cpushaper is loaded on the device pair.");
+	fprintf(f, "cpushaper_up 1\n");
+	family(f, "cpu_circuits", "gauge", "Circuits placed on the CPU.");
+	for (int c = 0; c < CS_MAX_CPUS; c++)
+		if (st->cpu[c].enabled)
+			fprintf(f, "cpushaper_cpu_circuits{cpu=\"%d\"} %u\n", c, st->cpu[c].circuits);
+	family(f, "cpu_plan_bits_per_second", "gauge", "Sum of the Max plans of the CPU's circuits.");
+	for (int c = 0; c < CS_MAX_CPUS; c++)
+		if (st->cpu[c].enabled)
+			fprintf(f,
+				"cpushaper_cpu_plan_bits_per_second{cpu=\"%d\",direction=\"down\"} %llu\n"
+				"cpushaper_cpu_plan_bits_per_second{cpu=\"%d\",direction=\"up\"} %llu\n",
+				c, (unsigned long long)st->cpu[c].plan_down_bps, c,
+				(unsigned long long)st->cpu[c].plan_up_bps);
+	for (size_t m = 0; m < sizeof(dir_metrics) / sizeof(dir_metrics[0]); m++) {
+		snprintf(name, sizeof(name), "%s (all circuits of the CPU).", dir_metrics[m].help);
+		family(f, dir_metrics[m].cpu_name, dir_metrics[m].type, name);
+		for (int c = 0; c < CS_MAX_CPUS; c++) {
+			if (!st->cpu[c].enabled)
+				continue;
+			for (int d = 0; d < 2; d++)
+				fprintf(f, "cpushaper_%s{cpu=\"%d\",direction=\"%s\"} %llu\n",
+					dir_metrics[m].cpu_name, c, d ? "up" : "down",
+					(unsigned long long)dir_field(d ? &st->cpu[c].up : &st->cpu[c].down,
+								      dir_metrics[m].field));
+		}
+	}
+	family(f, "cpu_steered_packets_total", "counter", "Packets XDP sent to the CPU.");
+	for (int c = 0; c < CS_MAX_CPUS; c++)
+		if (st->cpu[c].enabled)
+			fprintf(f, "cpushaper_cpu_steered_packets_total{cpu=\"%d\"} %llu\n", c,
+				(unsigned long long)st->cpu[c].xdp_packets);
+	family(f, "cpu_cpumap_drops_total", "counter",
+	       "Packets sent to the CPU that never arrived (cpumap ring full).");
+	for (int c = 0; c < CS_MAX_CPUS; c++)
+		if (st->cpu[c].enabled)
+			fprintf(f, "cpushaper_cpu_cpumap_drops_total{cpu=\"%d\"} %llu\n", c,
+				(unsigned long long)st->cpu[c].cpumap_drops);
+	family(f, "unclassified_packets_total", "counter",
+	       "Packets of no circuit, by reason (they are passed, never dropped).");
+	fprintf(f, "cpushaper_unclassified_packets_total{reason=\"unknown_address\"} %llu\n"
+		   "cpushaper_unclassified_packets_total{reason=\"not_ip\"} %llu\n"
+		   "cpushaper_unclassified_packets_total{reason=\"truncated\"} %llu\n",
+		(unsigned long long)st->misc.unknown, (unsigned long long)st->misc.non_ip,
+		(unsigned long long)st->misc.truncated);
+
+	for (size_t m = 0; m < sizeof(dir_metrics) / sizeof(dir_metrics[0]); m++) {
+		snprintf(name, sizeof(name), "%s class of the circuit.", dir_metrics[m].help);
+		family(f, dir_metrics[m].circuit_name, dir_metrics[m].type, name);
+		for (size_t i = 0; i < have->n; i++) {
+			for (int d = 0; d < 2; d++) {
+				fprintf(f, "cpushaper_%s{circuit=\"", dir_metrics[m].circuit_name);
+				label(f, have->v[i].id);
+				fprintf(f, "\",cpu=\"%u\",direction=\"%s\"} %llu\n", have->v[i].cpu,
+					d ? "up" : "down",
+					(unsigned long long)dir_field(d ? &st->up[i] : &st->down[i],
+								      dir_metrics[m].field));
+			}
+		}
+	}
+	family(f, "circuit_max_bits_per_second", "gauge", "The circuit's plan: Max (HTB ceil).");
+	for (size_t i = 0; i < have->n; i++) {
+		for (int d = 0; d < 2; d++) {
+			fprintf(f, "cpushaper_circuit_max_bits_per_second{circuit=\"");
+			label(f, have->v[i].id);
+			fprintf(f, "\",cpu=\"%u\",direction=\"%s\"} %llu\n", have->v[i].cpu, d ? "up" : "down",
+				(unsigned long long)(d ? have->v[i].up_max : have->v[i].down_max));
+		}
+	}
+}
+
+/* The page for one scrape; NULL (and *err) if the kernel could not be read. */
+static char *scrape(struct exporter *e, size_t *len, int *err)
+{
+	struct circuit_set have = { 0 };
+	struct cs_stats st = { 0 };
+	struct cs_state s;
+	char *buf = NULL;
+	FILE *f;
+
+	*err = state_open(&s, e->lan, e->wan);
+	if (!*err && s.loaded && !(*err = maps_read_circuits(&s.maps, &have)))
+		*err = stats_read(&s, e->sk, &have, &st);
+	if (*err)
+		goto out;
+	f = open_memstream(&buf, len);
+	if (!f) {
+		*err = -ENOMEM;
+		goto out;
+	}
+	if (s.loaded)
+		write_metrics(f, &have, &st);
+	else
+		fprintf(f, "# HELP cpushaper_up 1 when cpushaper is loaded on the device pair.\n"
+			   "# TYPE cpushaper_up gauge\ncpushaper_up 0\n");
+	if (fclose(f)) {
+		free(buf);
+		buf = NULL;
+		*err = -ENOMEM;
+	}
+out:
+	stats_free(&st);
+	circuit_set_free(&have);
+	state_close(&s);
+	return buf;
+}
+
+static enum MHD_Result reply(struct MHD_Connection *conn, unsigned int code, const char *type,
+			     char *body, size_t len, enum MHD_ResponseMemoryMode mode)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(len, body, mode);
+	enum MHD_Result ret;
+
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	ret = MHD_queue_response(conn, code, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
+			      const char *method, const char *version, const char *upload,
+			      size_t *upload_size, void **req)
+{
+	static const char text[] = "text/plain; charset=utf-8";
+	struct exporter *e = cls;
+	size_t len = 0;
+	char *body;
+	int err;
+
+	(void)version;
+	(void)upload;
+	(void)upload_size;
+	(void)req;
+	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
+		return reply(conn, MHD_HTTP_METHOD_NOT_ALLOWED, text, "GET only\n", 9,
+			     MHD_RESPMEM_PERSISTENT);
+	if (strcmp(url, "/metrics"))
+		return reply(conn, MHD_HTTP_NOT_FOUND, text, "see /metrics\n", 13,
+			     MHD_RESPMEM_PERSISTENT);
+	body = scrape(e, &len, &err);
+	if (!body) {
+		char msg[128];
+		int n = snprintf(msg, sizeof(msg), "cannot read the kernel state: %s\n", strerror(-err));
+
+		return reply(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, text, msg, (size_t)n,
+			     MHD_RESPMEM_MUST_COPY);
+	}
+	return reply(conn, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", body, len,
+		     MHD_RESPMEM_MUST_FREE);
+}
+
+/* "127.0.0.1:9630", "[::1]:9630" -> a socket address. */
+static int parse_listen(const char *text, struct sockaddr_storage *ss)
+{
+	struct addrinfo hints = { .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV,
+				  .ai_socktype = SOCK_STREAM };
+	struct addrinfo *res;
+	char host[128];
+	const char *port;
+	size_t hl;
+
+	if (text[0] == '[') {
+		const char *close = strchr(text, ']');
+
+		if (!close || close[1] != ':')
+			return -EINVAL;
+		hl = (size_t)(close - text - 1);
+		port = close + 2;
+		text++;
+	} else {
+		port = strrchr(text, ':');
+		if (!port)
+			return -EINVAL;
+		hl = (size_t)(port - text);
+		port++;
+	}
+	if (hl == 0 || hl >= sizeof(host) || !*port)
+		return -EINVAL;
+	memcpy(host, text, hl);
+	host[hl] = '\0';
+	if (getaddrinfo(host, port, &hints, &res))
+		return -EINVAL;
+	memcpy(ss, res->ai_addr, res->ai_addrlen);
+	freeaddrinfo(res);
+	return 0;
+}
+
+int cmd_metrics(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		COMMON_LONGOPTS,
+		{ "listen", required_argument, NULL, 'l' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cli_common c = { 0 };
+	const char *listen = DEFAULT_LISTEN;
+	struct sockaddr_storage ss = { 0 };
+	struct exporter e = { 0 };
+	struct MHD_Daemon *d;
+	sigset_t sigs;
+	int opt, sig, err;
+	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+
+	while ((opt = getopt_long(argc, argv, COMMON_SHORTOPTS, longopts, NULL)) != -1) {
+		if (cli_common_opt(opt, optarg, &c))
+			continue;
+		if (opt == 'h') {
+			fputs(help, stdout);
+			return 0;
+		}
+		if (opt == 'l') {
+			listen = optarg;
+			continue;
+		}
+		fprintf(stderr, "Try 'cpushaper metrics --help'.\n");
+		return EXIT_USAGE;
+	}
+	if (optind != argc || !c.lan || !c.wan) {
+		fprintf(stderr, "cpushaper metrics: --lan-dev and --wan-dev are required\n");
+		return EXIT_USAGE;
+	}
+	if (parse_listen(listen, &ss)) {
+		fprintf(stderr, "cpushaper metrics: --listen \"%s\": expected ADDR:PORT, e.g. 127.0.0.1:9630 or [::1]:9630\n",
+			listen);
+		return EXIT_USAGE;
+	}
+	e.lan = c.lan;
+	e.wan = c.wan;
+	if ((err = tc_open(&e.sk))) {
+		fprintf(stderr, "cpushaper: cannot open rtnetlink: %s\n", strerror(-err));
+		return 1;
+	}
+	/* Signals go to this thread (sigwait), not to the server's. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	if (ss.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	d = MHD_start_daemon(flags, 0, NULL, NULL, handle, &e, MHD_OPTION_SOCK_ADDR, &ss,
+			     MHD_OPTION_CONNECTION_LIMIT, (unsigned int)16,
+			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10, MHD_OPTION_END);
+	if (!d) {
+		fprintf(stderr, "cpushaper metrics: cannot listen on %s\n", listen);
+		tc_close(e.sk);
+		return 1;
+	}
+	fprintf(stderr, "cpushaper metrics: serving http://%s/metrics for %s/%s\n", listen, c.lan, c.wan);
+	sigwait(&sigs, &sig);
+	MHD_stop_daemon(d);
+	tc_close(e.sk);
+	return 0;
+}

@@ -1,0 +1,388 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+#include "circuits.h"
+#include "cli.h"
+#include "maps.h"
+#include "output.h"
+#include "qdisc.h"
+#include "rate.h"
+#include "state.h"
+#include "stats.h"
+
+static const char help[] =
+	"Usage: cpushaper top --lan-dev DEV --wan-dev DEV [--once] [-j] [OPTIONS]\n"
+	"\n"
+	"How loaded each CPU is, refreshed every second like top(1): per shaping CPU the\n"
+	"circuits on it and the sum of their plans (Max), the Mbit/s and packets/s its\n"
+	"HTBs send down (lan-dev) and up (wan-dev), drops per second in its HTBs and in\n"
+	"the cpumap ring that feeds it, and its backlog; below, the busiest circuits.\n"
+	"Press q or Ctrl-C to quit.\n"
+	"\n"
+	"With --once it prints one snapshot of the cumulative counters instead; with -j as\n"
+	"JSON: {\"cpus\":[{\"cpu\":0,\"circuits\":3,\"packets\":...,\"bytes\":...,\"drops\":...,\n"
+	"\"backlog\":...,\"down\":{...},\"up\":{...},\"xdp\":{...},\"cpumap\":{...}}],\"busiest\":[...]}.\n"
+	"Without --once, -j prints such a snapshot every interval, one per line.\n"
+	"\n"
+	"Counters come from the kernel: the data path's per-CPU BPF counters (packets\n"
+	"XDP sent to each CPU, packets that arrived there through the cpumap) and the HTB\n"
+	"statistics of both devices.\n"
+	"\n"
+	"Options:\n" COMMON_OPTS_HELP
+	"  --once          one snapshot of cumulative counters, then exit\n"
+	"  -d, --interval SEC   seconds between refreshes (default 1)\n"
+	"  -n, --iterations N   stop after N refreshes\n"
+	"  -c, --circuits N     how many busiest circuits to list (default 10)\n";
+
+struct snap {
+	struct circuit_set have;
+	struct cs_stats st;
+	struct timespec at;
+};
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static double secs(const struct timespec *a, const struct timespec *b)
+{
+	return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
+}
+
+static int take(struct cs_state *s, struct nl_sock *sk, struct snap *sn)
+{
+	int err = maps_read_circuits(&s->maps, &sn->have);
+
+	if (!err)
+		err = stats_read(s, sk, &sn->have, &sn->st);
+	clock_gettime(CLOCK_MONOTONIC, &sn->at);
+	if (err)
+		circuit_set_free(&sn->have);
+	return err;
+}
+
+static void drop(struct snap *sn)
+{
+	stats_free(&sn->st);
+	circuit_set_free(&sn->have);
+	memset(sn, 0, sizeof(*sn));
+}
+
+static void print_dir(const char *key, const struct dir_stats *d)
+{
+	out_open_obj(key);
+	print_u64(PRINT_JSON, "bytes", NULL, d->bytes);
+	print_u64(PRINT_JSON, "packets", NULL, d->packets);
+	print_u64(PRINT_JSON, "drops", NULL, d->drops);
+	print_u64(PRINT_JSON, "backlog", NULL, d->backlog);
+	print_u64(PRINT_JSON, "qlen", NULL, d->qlen);
+	out_close_obj();
+}
+
+/* Circuits ranked by bytes (both directions), since @prev if given. */
+struct rank {
+	size_t i;
+	uint64_t down, up;
+};
+
+static int rank_cmp(const void *a, const void *b)
+{
+	const struct rank *x = a, *y = b;
+	uint64_t sx = x->down + x->up, sy = y->down + y->up;
+
+	return sx < sy ? 1 : sx > sy ? -1 : (x->i > y->i) - (x->i < y->i);
+}
+
+static struct rank *ranked(const struct snap *cur, const struct snap *prev)
+{
+	struct rank *r = calloc(cur->have.n ? cur->have.n : 1, sizeof(*r));
+
+	if (!r)
+		return NULL;
+	for (size_t i = 0; i < cur->have.n; i++) {
+		const struct circuit *p = prev ? circuit_set_find(&prev->have, cur->have.v[i].id) : NULL;
+		size_t j = p ? (size_t)(p - prev->have.v) : 0;
+
+		r[i].i = i;
+		r[i].down = cur->st.down[i].bytes - (p ? prev->st.down[j].bytes : 0);
+		r[i].up = cur->st.up[i].bytes - (p ? prev->st.up[j].bytes : 0);
+		if (p && prev->st.down[j].bytes > cur->st.down[i].bytes)
+			r[i].down = cur->st.down[i].bytes; /* class was rebuilt */
+		if (p && prev->st.up[j].bytes > cur->st.up[i].bytes)
+			r[i].up = cur->st.up[i].bytes;
+	}
+	qsort(r, cur->have.n, sizeof(*r), rank_cmp);
+	return r;
+}
+
+/* One snapshot of cumulative counters (the --once view, and -j lines). */
+static void print_snapshot(const struct cs_state *s, const struct snap *sn, int n_busy)
+{
+	struct rank *r = ranked(sn, NULL);
+	char buf[32];
+
+	out_open_obj(NULL);
+	print_str(PRINT_JSON, "lan_dev", NULL, s->lan);
+	print_str(PRINT_JSON, "wan_dev", NULL, s->wan);
+	print_fp("%-4s %5s %10s %10s %14s %12s %14s %12s %9s %9s %9s\n", "CPU", "CIRC", "PLAN_DOWN",
+		 "PLAN_UP", "DOWN_BYTES", "DOWN_PKTS", "UP_BYTES", "UP_PKTS", "HTB_DROP", "CPUMAP_DR",
+		 "BACKLOG");
+	out_open_arr("cpus");
+	for (uint32_t c = 0; c < CS_MAX_CPUS; c++) {
+		const struct cpu_stats *cs = &sn->st.cpu[c];
+
+		if (!cs->enabled)
+			continue;
+		out_open_obj(NULL);
+		print_u64(PRINT_ANY, "cpu", "%-4llu", c);
+		print_u64(PRINT_ANY, "circuits", " %5llu", cs->circuits);
+		rate_format_mbps(cs->plan_down_bps, buf, sizeof(buf));
+		print_num(PRINT_ANY, "plan_down_mbps", " %10s", buf);
+		rate_format_mbps(cs->plan_up_bps, buf, sizeof(buf));
+		print_num(PRINT_ANY, "plan_up_mbps", " %10s", buf);
+		print_u64(PRINT_JSON, "packets", NULL, cs->down.packets + cs->up.packets);
+		print_u64(PRINT_JSON, "bytes", NULL, cs->down.bytes + cs->up.bytes);
+		print_u64(PRINT_JSON, "drops", NULL, cs->down.drops + cs->up.drops + cs->cpumap_drops);
+		print_u64(PRINT_JSON, "backlog", NULL, cs->down.backlog + cs->up.backlog);
+		print_fp(" %14llu %12llu %14llu %12llu %9llu %9llu %9llu\n",
+			 (unsigned long long)cs->down.bytes, (unsigned long long)cs->down.packets,
+			 (unsigned long long)cs->up.bytes, (unsigned long long)cs->up.packets,
+			 (unsigned long long)(cs->down.drops + cs->up.drops),
+			 (unsigned long long)cs->cpumap_drops,
+			 (unsigned long long)(cs->down.backlog + cs->up.backlog));
+		print_dir("down", &cs->down);
+		print_dir("up", &cs->up);
+		out_open_obj("xdp");
+		print_u64(PRINT_JSON, "packets", NULL, cs->xdp_packets);
+		print_u64(PRINT_JSON, "bytes", NULL, cs->xdp_bytes);
+		out_close_obj();
+		out_open_obj("cpumap");
+		print_u64(PRINT_JSON, "packets", NULL, cs->cpumap_packets);
+		print_u64(PRINT_JSON, "bytes", NULL, cs->cpumap_bytes);
+		print_u64(PRINT_JSON, "drops", NULL, cs->cpumap_drops);
+		out_close_obj();
+		out_open_obj("tc");
+		print_u64(PRINT_JSON, "packets", NULL, cs->tc_packets);
+		print_u64(PRINT_JSON, "bytes", NULL, cs->tc_bytes);
+		out_close_obj();
+		out_close_obj();
+	}
+	out_close_arr();
+	out_open_obj("unclassified");
+	print_u64(PRINT_ANY, "unknown", "unclassified packets: %llu unknown address", sn->st.misc.unknown);
+	print_u64(PRINT_ANY, "non_ip", ", %llu not IP", sn->st.misc.non_ip);
+	print_u64(PRINT_ANY, "truncated", ", %llu truncated", sn->st.misc.truncated);
+	print_u64(PRINT_ANY, "redirect_errors", ", %llu redirect errors\n", sn->st.misc.redirect_err);
+	out_close_obj();
+	print_fp("\n%-20s %-20s %4s %14s %14s\n", "CIRCUIT", "NAME", "CPU", "DOWN_BYTES", "UP_BYTES");
+	out_open_arr("busiest");
+	for (int k = 0; r && k < n_busy && (size_t)k < sn->have.n; k++) {
+		const struct circuit *c = &sn->have.v[r[k].i];
+
+		out_open_obj(NULL);
+		print_str(PRINT_ANY, "id", "%-20s", c->id);
+		print_str(PRINT_ANY, "name", " %-20.20s", c->name);
+		print_u64(PRINT_ANY, "cpu", " %4llu", c->cpu);
+		print_u64(PRINT_ANY, "down_bytes", " %14llu", r[k].down);
+		print_u64(PRINT_ANY, "up_bytes", " %14llu\n", r[k].up);
+		out_close_obj();
+	}
+	out_close_arr();
+	out_close_obj();
+	out_finish();
+	free(r);
+}
+
+static double mbit(uint64_t now, uint64_t then, double dt)
+{
+	return now >= then && dt > 0 ? (double)(now - then) * 8 / dt / 1e6 : 0;
+}
+
+static double per_s(uint64_t now, uint64_t then, double dt)
+{
+	return now >= then && dt > 0 ? (double)(now - then) / dt : 0;
+}
+
+/* The live screen: rates between two snapshots. */
+static void print_live(const struct cs_state *s, const struct snap *cur, const struct snap *prev,
+		       double interval, int n_busy)
+{
+	double dt = secs(&prev->at, &cur->at);
+	struct rank *r = ranked(cur, prev);
+	char now[32], pd[32], pu[32];
+	time_t t = time(NULL);
+
+	strftime(now, sizeof(now), "%H:%M:%S", localtime(&t));
+	printf("\033[H\033[2J");
+	printf("cpushaper top - %s/%s - %s - every %.1fs - q quits\n\n", s->lan, s->wan, now, interval);
+	printf("%-4s %5s %10s %10s %10s %9s %10s %9s %9s %9s %10s\n", "CPU", "CIRC", "PLAN_DOWN",
+	       "PLAN_UP", "DOWN_Mb/s", "DOWN_p/s", "UP_Mb/s", "UP_p/s", "HTB_dr/s", "CMAP_dr/s",
+	       "BACKLOG_B");
+	for (uint32_t c = 0; c < CS_MAX_CPUS; c++) {
+		const struct cpu_stats *a = &cur->st.cpu[c], *b = &prev->st.cpu[c];
+
+		if (!a->enabled)
+			continue;
+		rate_format_mbps(a->plan_down_bps, pd, sizeof(pd));
+		rate_format_mbps(a->plan_up_bps, pu, sizeof(pu));
+		printf("%-4u %5u %10s %10s %10.2f %9.0f %10.2f %9.0f %9.0f %9.0f %10llu\n", c, a->circuits,
+		       pd, pu, mbit(a->down.bytes, b->down.bytes, dt),
+		       per_s(a->down.packets, b->down.packets, dt), mbit(a->up.bytes, b->up.bytes, dt),
+		       per_s(a->up.packets, b->up.packets, dt),
+		       per_s(a->down.drops + a->up.drops, b->down.drops + b->up.drops, dt),
+		       per_s(a->cpumap_drops, b->cpumap_drops, dt),
+		       (unsigned long long)(a->down.backlog + a->up.backlog));
+	}
+	printf("\n%-20s %-20s %4s %10s %10s %8s %8s\n", "CIRCUIT", "NAME", "CPU", "DOWN_Mb/s", "UP_Mb/s",
+	       "DOWN_%", "UP_%");
+	for (int k = 0; r && k < n_busy && (size_t)k < cur->have.n; k++) {
+		const struct circuit *c = &cur->have.v[r[k].i];
+		double d = (double)r[k].down * 8 / dt / 1e6, u = (double)r[k].up * 8 / dt / 1e6;
+
+		printf("%-20s %-20.20s %4u %10.2f %10.2f %7.1f%% %7.1f%%\n", c->id, c->name, c->cpu, d, u,
+		       100 * d * 1e6 / (double)c->down_max, 100 * u * 1e6 / (double)c->up_max);
+	}
+	fflush(stdout);
+	free(r);
+}
+
+/* Wait @ms, or less if 'q' is typed. Returns 1 to quit. */
+static int wait_or_quit(int ms, bool keys)
+{
+	struct pollfd p = { .fd = STDIN_FILENO, .events = POLLIN };
+	char ch;
+
+	if (!keys) {
+		struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+
+		nanosleep(&ts, NULL);
+		return stop;
+	}
+	if (poll(&p, 1, ms) > 0 && read(STDIN_FILENO, &ch, 1) == 1 && (ch == 'q' || ch == 'Q'))
+		return 1;
+	return stop;
+}
+
+int cmd_top(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		COMMON_LONGOPTS,
+		{ "once", no_argument, NULL, 'o' },
+		{ "interval", required_argument, NULL, 'd' },
+		{ "iterations", required_argument, NULL, 'n' },
+		{ "circuits", required_argument, NULL, 'c' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cli_common c = { 0 };
+	struct snap cur = { 0 }, prev = { 0 };
+	struct termios saved;
+	struct nl_sock *sk = NULL;
+	struct cs_state s;
+	bool once = false, keys = false;
+	double interval = 1;
+	long iterations = -1, n_busy = 10;
+	int opt, err;
+	char *end;
+
+	while ((opt = getopt_long(argc, argv, COMMON_SHORTOPTS "d:n:c:", longopts, NULL)) != -1) {
+		if (cli_common_opt(opt, optarg, &c))
+			continue;
+		switch (opt) {
+		case 'h':
+			fputs(help, stdout);
+			return 0;
+		case 'o':
+			once = true;
+			break;
+		case 'd':
+			interval = strtod(optarg, &end);
+			if (*end || !(interval >= 0.1 && interval <= 3600)) {
+				fprintf(stderr, "cpushaper top: --interval takes seconds from 0.1 to 3600\n");
+				return EXIT_USAGE;
+			}
+			break;
+		case 'n':
+		case 'c': {
+			long v = strtol(optarg, &end, 10);
+
+			if (*end || v < 1 || v > 1000000) {
+				fprintf(stderr, "cpushaper top: -%c takes a count from 1\n", opt);
+				return EXIT_USAGE;
+			}
+			*(opt == 'n' ? &iterations : &n_busy) = v;
+			break;
+		}
+		default:
+			fprintf(stderr, "Try 'cpushaper top --help'.\n");
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc || !c.lan || !c.wan) {
+		fprintf(stderr, "cpushaper top: --lan-dev and --wan-dev are required\n");
+		return EXIT_USAGE;
+	}
+	out_init(stdout, c.json);
+	if ((err = state_open(&s, c.lan, c.wan)))
+		goto out;
+	if (!s.loaded) {
+		fprintf(stderr, "cpushaper: nothing is loaded on %s/%s\n", c.lan, c.wan);
+		err = -ENOENT;
+		goto out;
+	}
+	if ((err = tc_open(&sk)) || (err = take(&s, sk, &cur))) {
+		fprintf(stderr, "cpushaper: cannot read the statistics: %s\n", strerror(-err));
+		goto out;
+	}
+	if (once) {
+		print_snapshot(&s, &cur, (int)n_busy);
+		goto out;
+	}
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	if (!c.json && isatty(STDIN_FILENO) && !tcgetattr(STDIN_FILENO, &saved)) {
+		struct termios raw = saved;
+
+		raw.c_lflag &= ~(tcflag_t)(ICANON | ECHO);
+		raw.c_cc[VMIN] = 0;
+		raw.c_cc[VTIME] = 0;
+		keys = !tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+	}
+	while (iterations != 0) {
+		if (wait_or_quit((int)(interval * 1000), keys))
+			break;
+		drop(&prev);
+		prev = cur;
+		memset(&cur, 0, sizeof(cur));
+		if ((err = take(&s, sk, &cur))) {
+			fprintf(stderr, "cpushaper: cannot read the statistics: %s\n", strerror(-err));
+			break;
+		}
+		if (c.json)
+			print_snapshot(&s, &cur, (int)n_busy);
+		else
+			print_live(&s, &cur, &prev, interval, (int)n_busy);
+		if (iterations > 0)
+			iterations--;
+	}
+	if (keys)
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+out:
+	drop(&cur);
+	drop(&prev);
+	tc_close(sk);
+	state_close(&s);
+	return err ? 1 : 0;
+}

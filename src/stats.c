@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "plan.h"
+#include "qdisc.h"
+#include "stats.h"
+
+static void from_tc(struct dir_stats *d, const struct tc_stat *t)
+{
+	if (!t)
+		return;
+	d->bytes = t->bytes;
+	d->packets = t->packets;
+	d->drops = t->drops;
+	d->backlog = t->backlog;
+	d->qlen = t->qlen;
+}
+
+int stats_read(const struct cs_state *s, struct nl_sock *sk, const struct circuit_set *have,
+	       struct cs_stats *st)
+{
+	struct tc_stat *cls[2] = { 0 }, *qd[2] = { 0 };
+	size_t ncls[2] = { 0 }, nqd[2] = { 0 };
+	int err = 0;
+
+	memset(st, 0, sizeof(*st));
+	st->down = calloc(have->n ? have->n : 1, sizeof(*st->down));
+	st->up = calloc(have->n ? have->n : 1, sizeof(*st->up));
+	if (!st->down || !st->up) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (int i = 0; i < 2 && !err; i++) {
+		int ix = i ? s->wan_ix : s->lan_ix;
+
+		err = tc_class_stats(sk, ix, &cls[i], &ncls[i]);
+		if (!err)
+			err = tc_qdisc_stats(sk, ix, &qd[i], &nqd[i]);
+	}
+	if (err)
+		goto out;
+	if ((err = maps_misc_counters(&s->maps, &st->misc)))
+		goto out;
+
+	for (uint32_t c = 0; c < CS_MAX_CPUS; c++) {
+		struct cpu_stats *cs = &st->cpu[c];
+		struct cs_cpu_counters k;
+		uint32_t major = (c + 1) << 16;
+
+		cs->enabled = s->cfg.cpu_enabled[c];
+		if (!cs->enabled)
+			continue;
+		from_tc(&cs->down, tc_stat_find(qd[0], nqd[0], major));
+		from_tc(&cs->up, tc_stat_find(qd[1], nqd[1], major));
+		if ((err = maps_cpu_counters(&s->maps, c, &k)))
+			goto out;
+		cs->xdp_packets = k.xdp_packets;
+		cs->xdp_bytes = k.xdp_bytes;
+		cs->tc_packets = k.tc_packets;
+		cs->tc_bytes = k.tc_bytes;
+		cs->cpumap_packets = k.cpumap_packets;
+		cs->cpumap_bytes = k.cpumap_bytes;
+		/* sent minus arrived; a few may still be in flight */
+		cs->cpumap_drops = k.xdp_packets > k.cpumap_packets ? k.xdp_packets - k.cpumap_packets : 0;
+	}
+	for (size_t i = 0; i < have->n; i++) {
+		const struct circuit *c = &have->v[i];
+		uint32_t id = circuit_classid(c);
+
+		from_tc(&st->down[i], tc_stat_find(cls[0], ncls[0], id));
+		from_tc(&st->up[i], tc_stat_find(cls[1], ncls[1], id));
+		if (c->cpu < CS_MAX_CPUS) {
+			st->cpu[c->cpu].circuits++;
+			st->cpu[c->cpu].plan_down_bps += c->down_max;
+			st->cpu[c->cpu].plan_up_bps += c->up_max;
+		}
+	}
+out:
+	for (int i = 0; i < 2; i++) {
+		free(cls[i]);
+		free(qd[i]);
+	}
+	if (err)
+		stats_free(st);
+	return err;
+}
+
+void stats_free(struct cs_stats *st)
+{
+	free(st->down);
+	free(st->up);
+	st->down = st->up = NULL;
+}

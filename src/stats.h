@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * What the kernel counted, per CPU and per circuit: the data path's per-CPU
+ * BPF counters plus the HTB statistics of both devices. One reader for show,
+ * top and metrics.
+ */
+#ifndef CS_STATS_H
+#define CS_STATS_H
+
+#include "circuits.h"
+#include "state.h"
+
+struct dir_stats {
+	uint64_t bytes, packets, drops, backlog, qlen;
+};
+
+struct cpu_stats {
+	bool enabled;
+	uint32_t circuits;
+	uint64_t plan_down_bps, plan_up_bps; /* sum of Max */
+	struct dir_stats down, up;           /* this CPU's HTB on lan-dev / wan-dev */
+	uint64_t xdp_packets, xdp_bytes;     /* sent here by XDP */
+	uint64_t cpumap_packets, cpumap_bytes, cpumap_drops;
+	uint64_t tc_packets, tc_bytes;       /* classified into this CPU's HTB */
+};
+
+struct cs_stats {
+	struct cpu_stats cpu[CS_MAX_CPUS];
+	struct dir_stats *down, *up; /* per circuit, in the order of the set read */
+	struct cs_misc_counters misc;
+};
+
+struct nl_sock;
+
+int stats_read(const struct cs_state *s, struct nl_sock *sk, const struct circuit_set *have,
+	       struct cs_stats *st);
+void stats_free(struct cs_stats *st);
+
+#endif
