@@ -18,6 +18,7 @@ tb_net() { ip netns exec "${TB}net" "$@"; }
 
 tb_teardown() {
 	local pid ns
+	set +e # runs from EXIT traps of `set -e` scripts: every step must run
 	for pid in "${TB_PIDS[@]}"; do
 		kill "$pid" 2>/dev/null
 	done
