@@ -34,7 +34,8 @@ static const char help[] =
 	"\n"
 	"Counters come from the kernel: the data path's per-CPU BPF counters (packets\n"
 	"XDP sent to each CPU, packets that arrived there through the cpumap) and the HTB\n"
-	"statistics of both devices.\n"
+	"statistics of both devices. Cpumap drops are sent minus arrived: packets still in\n"
+	"the ring when the counters are read show up there until they arrive.\n"
 	"\n"
 	"Options:\n" COMMON_OPTS_HELP
 	"  --once          one snapshot of cumulative counters, then exit\n"

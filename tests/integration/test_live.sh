@@ -56,6 +56,11 @@ for id in c-busy c-a c-b c-burst; do
 done
 expect_eq "$(jq -r '.busiest[0].id' "$WORK/top1.json")" c-busy "top: the busy circuit leads the busiest list"
 
+out=$(cs top -n 2 -d 0.3); st=$?
+expect_eq "$st" 0 "top: two refreshes, then exits"
+expect_eq "$(echo "$out" | grep -c '^CPU ')" 2 "top: the live screen was drawn twice"
+expect_eq "$(cs top -j -n 2 -d 0.3 | jq -s 'length')" 2 "top -j: one JSON snapshot per refresh"
+
 # --- set-rate under traffic ------------------------------------------------------
 # 40 Mbit for 2 s, 20 Mbit from 2 s, 40 Mbit again from 4.5 s; half-second intervals.
 start=$(now)
