@@ -185,4 +185,7 @@ void out_finish(void)
 	if (json)
 		fputc('\n', out);
 	fflush(out);
+	/* the next document starts afresh (top -j prints one per refresh) */
+	depth = 0;
+	first[0] = true;
 }
