@@ -7,6 +7,8 @@
 
 /* Exit codes: 0 done, 1 failed (nothing or everything applied), 2 bad usage. */
 #define EXIT_USAGE 2
+/* How long a writer waits for another to finish. */
+#define LOCK_TIMEOUT_S 600
 
 struct cli_common {
 	const char *lan, *wan;

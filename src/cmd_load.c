@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "cpulist.h"
 #include "datapath.h"
+#include "lock.h"
 #include "log.h"
 #include "netdev.h"
 #include "output.h"
@@ -404,7 +405,7 @@ int cmd_load(int argc, char **argv)
 	bool cpus[CS_MAX_CPUS], created = false;
 	size_t n_have_lpm = 0;
 	struct plan plan = { 0 };
-	int err, arrive_fd = -1;
+	int err, arrive_fd = -1, lock = -1;
 
 	if (parse_args(argc, argv, &o))
 		return EXIT_USAGE;
@@ -414,6 +415,10 @@ int cmd_load(int argc, char **argv)
 	err = circuits_load_csv(o.file, &want, &diag);
 	if (err)
 		goto refuse;
+	if (!o.dry_run && (lock = cs_lock_writer("load", LOCK_TIMEOUT_S)) < 0) {
+		err = lock;
+		goto out;
+	}
 	if ((err = state_open(&s, o.c.lan, o.c.wan)))
 		goto out_state;
 	if ((err = choose_cpus(&o, &s, cpus)))
@@ -480,6 +485,13 @@ int cmd_load(int argc, char **argv)
 	}
 	if ((err = state_apply(&s, sk, &plan, &have, have_lpm, n_have_lpm)))
 		goto fail;
+	{
+		int gone = state_gc_classes(&s, sk, &want);
+
+		if (gone > 0)
+			fprintf(stderr, "cpushaper: removed %d class%s left by an interrupted run\n", gone,
+				gone == 1 ? "" : "es");
+	}
 	if ((err = maps_config_write(&s.maps, &cfg)) ||
 	    (err = maps_cpumap_sync(&s.maps, cpus, CPUMAP_QSIZE, arrive_fd))) {
 		fprintf(stderr, "cpushaper: cannot write the data path configuration: %s\n",
@@ -504,6 +516,8 @@ refuse:
 out_state:
 	state_close(&s);
 out:
+	if (lock >= 0)
+		close(lock);
 	if (arrive_fd >= 0 && !skel)
 		close(arrive_fd);
 	if (skel)

@@ -4,8 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "circuits.h"
 #include "cli.h"
+#include "lock.h"
 #include "maps.h"
 #include "output.h"
 #include "qdisc.h"
@@ -70,7 +72,7 @@ int cmd_setrate(int argc, char **argv)
 	struct nl_sock *sk = NULL;
 	struct cs_state s;
 	const char *id;
-	int opt, err;
+	int opt, err, lock = -1;
 
 	while ((opt = getopt_long(argc, argv, COMMON_SHORTOPTS, longopts, NULL)) != -1) {
 		if (cli_common_opt(opt, optarg, &c))
@@ -98,6 +100,12 @@ int cmd_setrate(int argc, char **argv)
 	}
 	id = argv[optind];
 	out_init(stdout, c.json);
+	memset(&s, 0, sizeof(s));
+	maps_init(&s.maps);
+	if ((lock = cs_lock_writer("set-rate", LOCK_TIMEOUT_S)) < 0) {
+		err = lock;
+		goto out;
+	}
 	if ((err = state_open(&s, c.lan, c.wan)))
 		goto out;
 	if (!s.loaded) {
@@ -140,6 +148,8 @@ int cmd_setrate(int argc, char **argv)
 	out_close_obj();
 	out_finish();
 out:
+	if (lock >= 0)
+		close(lock);
 	tc_close(sk);
 	state_close(&s);
 	return err ? 1 : 0;

@@ -3,8 +3,10 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include "cli.h"
 #include "datapath.h"
+#include "lock.h"
 #include "netdev.h"
 #include "output.h"
 #include "qdisc.h"
@@ -15,7 +17,8 @@ static const char help[] =
 	"Remove everything cpushaper made on both devices: the XDP programs, the TC\n"
 	"classifiers (and the clsact qdisc when no other filter uses it), the MQ/HTB\n"
 	"trees (the kernel puts the device's default qdisc back) and with them every map.\n"
-	"Safe to run when nothing or only part of it is there. XPS stays off.\n"
+	"Safe to run when nothing or only part of it is there, and when one device is\n"
+	"gone (deleting a device removes what was attached to it). XPS stays off.\n"
 	"\n"
 	"Options:\n" COMMON_OPTS_HELP;
 
@@ -25,7 +28,7 @@ int cmd_unload(int argc, char **argv)
 	struct cli_common c = { 0 };
 	struct nl_sock *sk = NULL;
 	const char *dev[2];
-	int ix[2], opt, err = 0, removed = 0;
+	int ix[2], opt, err = 0, removed = 0, lock;
 
 	while ((opt = getopt_long(argc, argv, COMMON_SHORTOPTS, longopts, NULL)) != -1) {
 		if (cli_common_opt(opt, optarg, &c))
@@ -46,13 +49,18 @@ int cmd_unload(int argc, char **argv)
 	dev[1] = c.wan;
 	for (int i = 0; i < 2; i++) {
 		ix[i] = netdev_ifindex(dev[i]);
-		if (ix[i] < 0) {
-			fprintf(stderr, "cpushaper: no such device \"%s\"\n", dev[i]);
-			return 1;
-		}
+		if (ix[i] < 0)
+			/* a deleted device took its programs and qdiscs with it */
+			fprintf(stderr, "cpushaper: %s does not exist (any more): nothing to remove there\n",
+				dev[i]);
 	}
+	if (ix[0] < 0 && ix[1] < 0)
+		return 1;
+	if ((lock = cs_lock_writer("unload", LOCK_TIMEOUT_S)) < 0)
+		return 1;
 	if ((err = tc_open(&sk))) {
 		fprintf(stderr, "cpushaper: cannot open rtnetlink: %s\n", strerror(-err));
+		close(lock);
 		return 1;
 	}
 	/* XDP first: no packet is steered to a CPU whose tree is gone. */
@@ -62,6 +70,8 @@ int cmd_unload(int argc, char **argv)
 			__u32 id;
 			int e, had;
 
+			if (ix[i] < 0)
+				continue;
 			if (step == 0) {
 				had = dp_xdp_present(ix[i]) == 1;
 				e = dp_xdp_detach(ix[i]);
@@ -81,6 +91,7 @@ int cmd_unload(int argc, char **argv)
 		}
 	}
 	tc_close(sk);
+	close(lock);
 	out_open_obj(NULL);
 	print_u64(PRINT_JSON, "removed", NULL, (uint64_t)removed);
 	if (!c.json && !err)

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include "datapath.h"
@@ -7,6 +8,7 @@
 #include "netdev.h"
 #include "qdisc.h"
 #include "state.h"
+#include <linux/pkt_sched.h>
 
 int state_open(struct cs_state *s, const char *lan, const char *wan)
 {
@@ -67,6 +69,29 @@ void state_close(struct cs_state *s)
 	maps_close(&s->maps);
 }
 
+/*
+ * Test hook, documented in docs/failure-modes.md: CS_TEST_FAIL_AFTER=N makes
+ * the kernel operations of an apply after the Nth fail with EIO, and
+ * CS_TEST_DIE_AFTER=N kills the process there, as a crash would.
+ */
+static int fault_point(void)
+{
+	static long fail_after = -2, die_after = -2, ops;
+
+	if (fail_after == -2) {
+		const char *f = getenv("CS_TEST_FAIL_AFTER"), *d = getenv("CS_TEST_DIE_AFTER");
+
+		fail_after = f ? strtol(f, NULL, 10) : -1;
+		die_after = d ? strtol(d, NULL, 10) : -1;
+	}
+	ops++;
+	if (die_after >= 0 && ops > die_after)
+		raise(SIGKILL);
+	if (fail_after >= 0 && ops > fail_after)
+		return -EIO;
+	return 0;
+}
+
 /* Set or remove both directions of a circuit's classes. */
 static int classes_set(struct cs_state *s, struct nl_sock *sk, const struct circuit *c,
 		       bool create)
@@ -74,6 +99,8 @@ static int classes_set(struct cs_state *s, struct nl_sock *sk, const struct circ
 	uint32_t classid = circuit_classid(c);
 	int err;
 
+	if ((err = fault_point()))
+		return err;
 	err = tc_class_set(sk, s->lan_ix, classid, c->down_min, c->down_max, create);
 	if (!err && create)
 		err = tc_leaf_add(sk, s->lan_ix, classid, s->cfg.leaf);
@@ -126,18 +153,19 @@ int state_apply(struct cs_state *s, struct nl_sock *sk, const struct plan *p,
 			goto undo;
 		}
 	for (; meta < p->n_meta_put; meta++)
-		if ((err = maps_circuit_put(&s->maps, p->meta_put[meta]))) {
+		if ((err = fault_point()) || (err = maps_circuit_put(&s->maps, p->meta_put[meta]))) {
 			what = p->meta_put[meta]->id;
 			goto undo;
 		}
 	for (; put < p->n_lpm_put; put++)
-		if ((err = maps_lpm_put(&s->maps, &p->lpm_put[put].p, &p->lpm_put[put].t))) {
+		if ((err = fault_point()) ||
+		    (err = maps_lpm_put(&s->maps, &p->lpm_put[put].p, &p->lpm_put[put].t))) {
 			prefix_format(&p->lpm_put[put].p, pfx, sizeof(pfx));
 			what = pfx;
 			goto undo;
 		}
 	for (; del < p->n_lpm_del; del++)
-		if ((err = maps_lpm_del(&s->maps, &p->lpm_del[del]))) {
+		if ((err = fault_point()) || (err = maps_lpm_del(&s->maps, &p->lpm_del[del]))) {
 			prefix_format(&p->lpm_del[del], pfx, sizeof(pfx));
 			what = pfx;
 			goto undo;
@@ -145,7 +173,10 @@ int state_apply(struct cs_state *s, struct nl_sock *sk, const struct plan *p,
 
 	/* Point of no return: traffic now follows the new map. Leftovers only warn. */
 	for (size_t i = 0; i < p->n_class_del; i++) {
-		int e = classes_del(s, sk, circuit_classid(p->class_del[i]));
+		int e = fault_point();
+
+		if (!e)
+			e = classes_del(s, sk, circuit_classid(p->class_del[i]));
 
 		if (e)
 			pr_warn("warning: class %x:%x of old circuit \"%s\" not removed: %s\n",
@@ -154,7 +185,10 @@ int state_apply(struct cs_state *s, struct nl_sock *sk, const struct plan *p,
 				strerror(-e));
 	}
 	for (size_t i = 0; i < p->n_meta_del; i++) {
-		int e = maps_circuit_del(&s->maps, p->meta_del[i]->index);
+		int e = fault_point();
+
+		if (!e)
+			e = maps_circuit_del(&s->maps, p->meta_del[i]->index);
 
 		if (e)
 			pr_warn("warning: record of old circuit \"%s\" not removed: %s\n",
@@ -221,4 +255,43 @@ undo_down:
 	if (down)
 		tc_class_set(sk, s->lan_ix, classid, have->down_min, have->down_max, false);
 	return err;
+}
+
+static int classid_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int state_gc_classes(struct cs_state *s, struct nl_sock *sk, const struct circuit_set *want)
+{
+	uint32_t *used = malloc((want->n ? want->n : 1) * sizeof(*used));
+	int removed = 0, err = 0;
+
+	if (!used)
+		return -ENOMEM;
+	for (size_t i = 0; i < want->n; i++)
+		used[i] = circuit_classid(&want->v[i]);
+	qsort(used, want->n, sizeof(*used), classid_cmp);
+	for (int dev = 0; dev < 2 && !err; dev++) {
+		int ix = dev ? s->wan_ix : s->lan_ix;
+		struct tc_stat *cls;
+		size_t n;
+
+		if ((err = tc_class_stats(sk, ix, &cls, &n)))
+			break;
+		for (size_t i = 0; i < n; i++) {
+			uint32_t h = cls[i].handle, major = TC_H_MAJ(h) >> 16;
+
+			if (major < 1 || major > CS_MAX_CPUS || TC_H_MIN(h) < CS_FIRST_MINOR ||
+			    (want->n && bsearch(&h, used, want->n, sizeof(*used), classid_cmp)))
+				continue;
+			if (!tc_class_del(sk, ix, h))
+				removed++;
+		}
+		free(cls);
+	}
+	free(used);
+	return err ? err : removed;
 }

@@ -36,6 +36,13 @@ int state_apply(struct cs_state *s, struct nl_sock *sk, const struct plan *p,
 		size_t n_have_lpm);
 
 /*
+ * Delete circuit classes (minor 3 and up, in any of our HTBs, on both devices)
+ * that no circuit of @want uses: leftovers of an interrupted apply. Returns
+ * how many went, or -errno.
+ */
+int state_gc_classes(struct cs_state *s, struct nl_sock *sk, const struct circuit_set *want);
+
+/*
  * Live plan change of one running circuit: @want is @have with new rates.
  * Changes the class of each direction whose rates differ, in place, then the
  * circuit's record; a failure puts back what was changed.

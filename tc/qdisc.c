@@ -202,7 +202,8 @@ int tc_tree_ensure(struct nl_sock *sk, int ifindex, struct tc_tree_opts *o)
 				strerror(-err));
 			goto out;
 		}
-		if (fresh && o->leaf != CS_LEAF_DEFAULT) {
+		/* probe with class :2 whenever classes are set: also after an interrupted run */
+		if (o->leaf != CS_LEAF_DEFAULT) {
 			err = tc_leaf_add(sk, ifindex, major | CS_DEFAULT_MINOR, o->leaf);
 			if (err == -ENOENT || err == -EINVAL || err == -EOPNOTSUPP) {
 				/* The probe: this kernel lacks the leaf qdisc. */
@@ -243,8 +244,11 @@ int tc_class_set(struct nl_sock *sk, int ifindex, uint32_t classid, uint64_t rat
 {
 	uint32_t parent = TC_H_MAJ(classid) | CS_LINK_MINOR;
 
-	return class_send(sk, ifindex, classid, parent, rate_bps, ceil_bps,
-			  create ? NLM_F_CREATE | NLM_F_EXCL : 0);
+	/*
+	 * Create or replace: a class at a minor no circuit record names is left
+	 * over from an interrupted apply and is ours to reuse.
+	 */
+	return class_send(sk, ifindex, classid, parent, rate_bps, ceil_bps, create ? NLM_F_CREATE : 0);
 }
 
 int tc_class_del(struct nl_sock *sk, int ifindex, uint32_t classid)

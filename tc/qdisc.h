@@ -35,7 +35,7 @@ int tc_tree_ensure(struct nl_sock *sk, int ifindex, struct tc_tree_opts *o);
 /* Remove our MQ root (and so everything below it). 0 when there was none. */
 int tc_tree_destroy(struct nl_sock *sk, int ifindex);
 
-/* A circuit class under (cpu+1):1. @create: exclusive create, else change in place. */
+/* A circuit class under (cpu+1):1. @create: create or replace, else change in place only. */
 int tc_class_set(struct nl_sock *sk, int ifindex, uint32_t classid, uint64_t rate_bps,
 		 uint64_t ceil_bps, bool create);
 int tc_class_del(struct nl_sock *sk, int ifindex, uint32_t classid);

@@ -100,23 +100,24 @@ ip -n "${TB}rtr" link add other0 numtxqueues 2 numrxqueues 2 type veth peer name
 out=$(tb_rtr "$BIN" show --lan-dev lan0 --wan-dev other0 2>&1)
 expect_contains "$out" "part of another device pair" "devices must match what was loaded"
 
-# a failed apply leaves the previous state: a foreign class sits where the next circuit goes
-snap() { { tb_rtr tc class show dev lan0; tb_rtr tc class show dev wan0; cs show -j | config_only; } | grep -v ' 1:7[0-9] \| 2:7[0-9] ' ; }
+# a failed apply leaves the previous state: the kernel refuses the 4th operation
+snap() { { tb_rtr tc class show dev lan0; tb_rtr tc class show dev wan0; cs show -j | config_only; } ; }
 cs unload >/dev/null
 cs load "$WORK/six.csv" >/dev/null 2>&1 || fail "load six"
-for maj in 1 2; do
-	tb_rtr tc class add dev wan0 parent $maj:1 classid $maj:6 htb rate 1mbit || fail "foreign class"
-done
 snap > "$WORK/before"
-{ cat "$WORK/six.csv"; echo "c-7,Seven,d-7,,,,198.18.1.17,,5,2,100,40,"; } > "$WORK/seven.csv"
-out=$(cs load "$WORK/seven.csv" 2>&1); st=$?
+{ cat "$WORK/six.csv"; for i in 7 8 9; do echo "c-$i,N$i,d-$i,,,,198.18.1.$((10 + i)),,5,2,10,4,"; done; } > "$WORK/nine.csv"
+out=$(CS_TEST_FAIL_AFTER=4 cs load "$WORK/nine.csv" 2>&1); st=$?
 expect_eq "$st" 1 "a load the kernel refuses midway: exit 1"
-expect_contains "$out" "applying \"c-7\" failed: File exists; restoring the previous state" "says what failed"
+expect_contains "$out" "failed: Input/output error; restoring the previous state" "says what failed"
 snap > "$WORK/after"
 if cmp -s "$WORK/before" "$WORK/after"; then pass "the failed apply left classes and maps as they were"
 else flunk "state changed by a failed apply: $(diff "$WORK/before" "$WORK/after")"; fi
-expect_eq "$(tb_rtr tc class show dev lan0 | grep -c 'class htb [12]:6 ')" 0 "the half-made class of c-7 was removed"
-for maj in 1 2; do tb_rtr tc class del dev wan0 classid $maj:6; done
+
+# a foreign class at a free minor of our HTB is adopted, and an orphan is collected
+tb_rtr tc class add dev wan0 parent 1:1 classid 1:77 htb rate 1mbit || fail "foreign class"
+out=$(cs load "$WORK/six.csv" 2>&1) || fail "load with an orphan class"
+expect_contains "$out" "removed 1 class left by an interrupted run" "orphan class collected"
+expect_eq "$(tb_rtr tc class show dev wan0 classid 1:77)" "" "and gone"
 
 # no-op reload sends nothing: the default class's counters are not even touched
 out=$(cs load "$WORK/six.csv") || fail "reload six"
@@ -138,4 +139,25 @@ out=$(tb_rtr sh -c "mount -t bpf bpf /sys/fs/bpf &&
 expect_eq "$(echo "$out" | head -1 | jq '.circuits | length')" 6 "one shell with bpffs: load and show"
 expect_not_contains "$out" "dispatch-" "one shell with bpffs: no dispatcher pins left"
 expect_eq "$(tb_rtr ip link show dev lan0 | grep -c xdp)" 0 "one shell with bpffs: unloaded"
+# writers are serialized: a second load waits for the first and says so
+cs load "$WORK/six.csv" >/dev/null 2>&1
+exec 9>"$WORK/lock"
+flock 9
+( sleep 1; flock -u 9 ) &
+out=$(CS_LOCK_FILE="$WORK/lock" cs set-rate c-1 --down-max 11 2>&1 9>&-); st=$?
+wait
+exec 9>&-
+expect_eq "$st" 0 "set-rate went ahead once the lock was free"
+expect_contains "$out" "another cpushaper" "and said whom it waited for"
+out=$(CS_LOCK_FILE="$WORK/lock" cs show c-1) || flunk "show"
+expect_contains "$out" "max 11Mbit" "the change was made"
+
+# a device that disappears: unload cleans the other and says so
+ip -n "${TB}rtr" link del wan0
+out=$(cs unload 2>&1); st=$?
+expect_eq "$st" 0 "unload with wan-dev gone: exit 0"
+expect_contains "$out" "wan0 does not exist (any more)" "says wan-dev is gone"
+expect_eq "$(tb_rtr tc qdisc show dev lan0 | grep -c 'htb\|clsact')" 0 "lan-dev cleaned"
+expect_eq "$(tb_rtr ip link show dev lan0 | grep -c xdp)" 0 "lan-dev XDP removed"
+
 done_tests
