@@ -427,6 +427,8 @@ static void dedup_prefixes(struct circuit *c)
 {
 	size_t out = 0;
 
+	if (!c->n_pfx)
+		return;
 	qsort(c->pfx, c->n_pfx, sizeof(*c->pfx),
 	      (int (*)(const void *, const void *))prefix_cmp);
 	for (size_t i = 0; i < c->n_pfx; i++)
@@ -497,7 +499,8 @@ int circuits_parse_csv(const char *file, const char *data, size_t len,
 		goto out;
 	}
 
-	qsort(rows, n_rows, sizeof(*rows), row_cmp);
+	if (n_rows)
+		qsort(rows, n_rows, sizeof(*rows), row_cmp);
 	if ((err = merge_rows(rows, n_rows, set, file, d)))
 		goto out;
 	for (size_t i = 0; i < set->n; i++)

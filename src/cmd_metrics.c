@@ -118,12 +118,18 @@ static void write_metrics(FILE *f, const struct circuit_set *have, const struct 
 			fprintf(f, "cpushaper_cpu_cpumap_drops_total{cpu=\"%d\"} %llu\n", c,
 				(unsigned long long)st->cpu[c].cpumap_drops);
 	family(f, "unclassified_packets_total", "counter",
-	       "Packets of no circuit, by reason (they are passed, never dropped).");
-	fprintf(f, "cpushaper_unclassified_packets_total{reason=\"unknown_address\"} %llu\n"
-		   "cpushaper_unclassified_packets_total{reason=\"not_ip\"} %llu\n"
-		   "cpushaper_unclassified_packets_total{reason=\"truncated\"} %llu\n",
-		(unsigned long long)st->misc.unknown, (unsigned long long)st->misc.non_ip,
-		(unsigned long long)st->misc.truncated);
+	       "Packets of no circuit, by the CPU that saw them and reason (passed, never dropped).");
+	for (int c = 0; c < CS_MAX_CPUS; c++) {
+		const struct cs_misc_counters *m = &st->cpu[c].misc;
+
+		if (!st->cpu[c].enabled && !m->unknown && !m->non_ip && !m->truncated)
+			continue;
+		fprintf(f, "cpushaper_unclassified_packets_total{cpu=\"%d\",reason=\"unknown_address\"} %llu\n"
+			   "cpushaper_unclassified_packets_total{cpu=\"%d\",reason=\"not_ip\"} %llu\n"
+			   "cpushaper_unclassified_packets_total{cpu=\"%d\",reason=\"truncated\"} %llu\n",
+			c, (unsigned long long)m->unknown, c, (unsigned long long)m->non_ip, c,
+			(unsigned long long)m->truncated);
+	}
 
 	for (size_t m = 0; m < sizeof(dir_metrics) / sizeof(dir_metrics[0]); m++) {
 		snprintf(name, sizeof(name), "%s class of the circuit.", dir_metrics[m].help);

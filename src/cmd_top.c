@@ -178,6 +178,12 @@ static void print_snapshot(const struct cs_state *s, const struct snap *sn, int 
 		print_u64(PRINT_JSON, "packets", NULL, cs->tc_packets);
 		print_u64(PRINT_JSON, "bytes", NULL, cs->tc_bytes);
 		out_close_obj();
+		out_open_obj("unclassified");
+		print_u64(PRINT_JSON, "unknown", NULL, cs->misc.unknown);
+		print_u64(PRINT_JSON, "non_ip", NULL, cs->misc.non_ip);
+		print_u64(PRINT_JSON, "truncated", NULL, cs->misc.truncated);
+		print_u64(PRINT_JSON, "redirect_errors", NULL, cs->misc.redirect_err);
+		out_close_obj();
 		out_close_obj();
 	}
 	out_close_arr();

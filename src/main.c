@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* cpushaper: per-customer traffic shaping with one HTB per CPU. */
 #include <getopt.h>
+#include <linux/capability.h>
+#include <stdbool.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +55,29 @@ int cli_rate(const char *name, const char *arg, uint64_t *bps)
 	return 0;
 }
 
+/*
+ * Every command reads BPF objects by id (CAP_SYS_ADMIN) and talks rtnetlink
+ * (CAP_NET_ADMIN): say so once instead of failing on the first syscall.
+ */
+static bool privileged(void)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2] = { 0 };
+
+	if (syscall(SYS_capget, &h, d))
+		return true; /* let the real calls tell */
+	return (d[CAP_NET_ADMIN / 32].effective & (1u << (CAP_NET_ADMIN % 32))) &&
+	       (d[CAP_SYS_ADMIN / 32].effective & (1u << (CAP_SYS_ADMIN % 32)));
+}
+
+static bool asks_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+			return true;
+	return false;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -91,9 +118,16 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	dp_setup_logging();
-	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		if (!strcmp(cmd, cmds[i].name))
-			return cmds[i].fn(argc - 1, argv + 1);
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		if (strcmp(cmd, cmds[i].name))
+			continue;
+		if (!asks_help(argc, argv) && !privileged()) {
+			fprintf(stderr, "cpushaper: %s needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN) to manage BPF programs and qdiscs\n",
+				cmd);
+			return 1;
+		}
+		return cmds[i].fn(argc - 1, argv + 1);
+	}
 	fprintf(stderr, "cpushaper: unknown command \"%s\"; try 'cpushaper help'\n", cmd);
 	return EXIT_USAGE;
 }

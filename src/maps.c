@@ -351,3 +351,25 @@ int maps_misc_counters(const struct cs_maps *m, struct cs_misc_counters *out)
 {
 	return percpu_sum(m->misc_stats, 0, (__u64 *)out, sizeof(*out) / sizeof(__u64));
 }
+
+int maps_misc_counters_percpu(const struct cs_maps *m, struct cs_misc_counters *out, int max)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct cs_misc_counters *vals;
+	__u32 zero = 0;
+
+	if (ncpu < 0)
+		return ncpu;
+	vals = calloc((size_t)ncpu, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(m->misc_stats, &zero, vals)) {
+		int err = -errno;
+
+		free(vals);
+		return err;
+	}
+	memcpy(out, vals, (size_t)(ncpu < max ? ncpu : max) * sizeof(*out));
+	free(vals);
+	return ncpu < max ? ncpu : max;
+}

@@ -40,5 +40,7 @@ int maps_lpm_del(const struct cs_maps *m, const struct cs_prefix *p);
 /* Per-CPU counters summed over the CPUs that ran the programs. */
 int maps_cpu_counters(const struct cs_maps *m, __u32 cpu, struct cs_cpu_counters *out);
 int maps_misc_counters(const struct cs_maps *m, struct cs_misc_counters *out);
+/* The same, as counted on each CPU: out[0..ncpus-1]. Returns the number of CPUs or -errno. */
+int maps_misc_counters_percpu(const struct cs_maps *m, struct cs_misc_counters *out, int max);
 
 #endif

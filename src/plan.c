@@ -43,7 +43,8 @@ int plan_lpm_entries(const struct circuit_set *want, struct lpm_entry **out, siz
 		for (size_t j = 0; j < c->n_pfx; j++)
 			v[k++] = (struct lpm_entry){ c->pfx[j], t };
 	}
-	qsort(v, total, sizeof(*v), lpm_entry_cmp);
+	if (total)
+		qsort(v, total, sizeof(*v), lpm_entry_cmp);
 	*out = v;
 	*n = total;
 	return 0;
@@ -131,8 +132,10 @@ int plan_build(const struct circuit_set *want, const struct circuit_set *have,
 		err = -ENOMEM;
 		goto out;
 	}
-	memcpy(hl, have_lpm, n_have_lpm * sizeof(*hl));
-	qsort(hl, n_have_lpm, sizeof(*hl), lpm_entry_cmp);
+	if (n_have_lpm) {
+		memcpy(hl, have_lpm, n_have_lpm * sizeof(*hl));
+		qsort(hl, n_have_lpm, sizeof(*hl), lpm_entry_cmp);
+	}
 	err = diff_lpm(wl, nw, hl, n_have_lpm, p);
 out:
 	free(wl);

@@ -42,6 +42,18 @@ int stats_read(const struct cs_state *s, struct nl_sock *sk, const struct circui
 		goto out;
 	if ((err = maps_misc_counters(&s->maps, &st->misc)))
 		goto out;
+	{
+		struct cs_misc_counters *per = calloc(CS_MAX_CPUS, sizeof(*per));
+		int n = per ? maps_misc_counters_percpu(&s->maps, per, CS_MAX_CPUS) : -ENOMEM;
+
+		for (int c = 0; c < n; c++)
+			st->cpu[c].misc = per[c];
+		free(per);
+		if (n < 0) {
+			err = n;
+			goto out;
+		}
+	}
 
 	for (uint32_t c = 0; c < CS_MAX_CPUS; c++) {
 		struct cpu_stats *cs = &st->cpu[c];

@@ -22,6 +22,7 @@ struct cpu_stats {
 	uint64_t xdp_packets, xdp_bytes;     /* sent here by XDP */
 	uint64_t cpumap_packets, cpumap_bytes, cpumap_drops;
 	uint64_t tc_packets, tc_bytes;       /* classified into this CPU's HTB */
+	struct cs_misc_counters misc;        /* unclassifiable packets seen on this CPU */
 };
 
 struct cs_stats {

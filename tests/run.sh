@@ -1,7 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-# Install the dependencies, build, and run the whole test suite through ctest.
-# As root on Debian 12: unit, BPF (test_run) and netns integration tests.
+# Install the dependencies, build, and run the whole test suite through ctest:
+# unit, BPF (test_run), netns integration (iperf3, crashes, valgrind); then the
+# same suite built with ASan+UBSan, and a bounded libFuzzer run (FUZZ_SECONDS,
+# default 60). As root on Debian 12. CS_QUICK=1 skips the last two.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "run as root: the BPF and netns tests need it" >&2; exit 1; }
@@ -9,3 +11,12 @@ bash .ci/deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$(nproc)"
 ctest --test-dir build --output-on-failure
+[ "${CS_QUICK:-0}" = 1 ] && exit 0
+
+echo "== the same tests under AddressSanitizer + UndefinedBehaviorSanitizer"
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCS_SANITIZE=ON >/dev/null
+cmake --build build-asan -j"$(nproc)" >/dev/null
+ctest --test-dir build-asan --output-on-failure -E integration_valgrind
+
+echo "== fuzzing the customer parser and planner for ${FUZZ_SECONDS:-60} s"
+bash .ci/fuzz.sh

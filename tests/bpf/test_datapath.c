@@ -33,19 +33,20 @@ struct frame {
 	int n_vlan;
 	int af;
 	const char *src, *dst;
+	int ext;  /* IPv6: hop-by-hop, routing and fragment headers before TCP */
+	int frag; /* IPv4: a non-first fragment (offset 185, MF) */
 };
 
 /* Ethernet [+ tags] + IPv4/IPv6 + TCP. Returns the length. */
 static size_t build(const struct frame *f, uint8_t *buf)
 {
-	struct ethhdr *eth = (struct ethhdr *)buf;
-	uint8_t *p = buf + sizeof(*eth);
+	struct ethhdr eth = { .h_dest = { 2, 0, 0, 0, 0, 1 }, .h_source = { 2, 0, 0, 0, 0, 2 } };
+	uint8_t *p = buf + sizeof(eth);
 	uint16_t proto = f->af == AF_INET ? ETH_P_IP : f->af == AF_INET6 ? ETH_P_IPV6 : ETH_P_ARP;
 
 	memset(buf, 0, 256);
-	memcpy(eth->h_dest, "\x02\x00\x00\x00\x00\x01", 6);
-	memcpy(eth->h_source, "\x02\x00\x00\x00\x00\x02", 6);
-	eth->h_proto = htons(f->n_vlan ? f->vlan[0] : proto);
+	eth.h_proto = htons(f->n_vlan ? f->vlan[0] : proto);
+	memcpy(buf, &eth, sizeof(eth));
 	for (int i = 0; i < f->n_vlan; i++) {
 		uint16_t next = i + 1 < f->n_vlan ? f->vlan[i + 1] : proto;
 
@@ -55,31 +56,43 @@ static size_t build(const struct frame *f, uint8_t *buf)
 		p[3] = (uint8_t)next;
 		p += 4;
 	}
+	/* headers are built in aligned locals and copied: the frame is not 4-aligned */
 	if (f->af == AF_INET) {
-		struct iphdr *ip = (struct iphdr *)p;
+		struct iphdr ip = { .version = 4, .ihl = 5, .ttl = 64, .protocol = IPPROTO_TCP };
 
-		ip->version = 4;
-		ip->ihl = 5;
-		ip->ttl = 64;
-		ip->protocol = IPPROTO_TCP;
-		ip->tot_len = htons(sizeof(*ip) + sizeof(struct tcphdr));
-		inet_pton(AF_INET, f->src, &ip->saddr);
-		inet_pton(AF_INET, f->dst, &ip->daddr);
-		p += sizeof(*ip);
+		ip.tot_len = htons(sizeof(ip) + sizeof(struct tcphdr));
+		if (f->frag)
+			ip.frag_off = htons(0x2000 | 185);
+		inet_pton(AF_INET, f->src, &ip.saddr);
+		inet_pton(AF_INET, f->dst, &ip.daddr);
+		memcpy(p, &ip, sizeof(ip));
+		p += sizeof(ip);
 	} else if (f->af == AF_INET6) {
-		struct ipv6hdr *ip6 = (struct ipv6hdr *)p;
+		struct ipv6hdr ip6 = { .version = 6, .nexthdr = IPPROTO_TCP, .hop_limit = 64 };
 
-		ip6->version = 6;
-		ip6->nexthdr = IPPROTO_TCP;
-		ip6->hop_limit = 64;
-		ip6->payload_len = htons(sizeof(struct tcphdr));
-		inet_pton(AF_INET6, f->src, &ip6->saddr);
-		inet_pton(AF_INET6, f->dst, &ip6->daddr);
-		p += sizeof(*ip6);
+		ip6.payload_len = htons(sizeof(struct tcphdr));
+		inet_pton(AF_INET6, f->src, &ip6.saddr);
+		inet_pton(AF_INET6, f->dst, &ip6.daddr);
+		if (f->ext) {
+			/* hop-by-hop (8 bytes, PadN) -> routing (8) -> fragment (8) -> TCP */
+			uint8_t *x = p + sizeof(ip6);
+
+			ip6.nexthdr = IPPROTO_HOPOPTS;
+			x[0] = IPPROTO_ROUTING, x[2] = 1, x[3] = 4;
+			x[8] = IPPROTO_FRAGMENT;
+			x[16] = IPPROTO_TCP, x[19] = 1;
+			ip6.payload_len = htons(24 + sizeof(struct tcphdr));
+		}
+		memcpy(p, &ip6, sizeof(ip6));
+		p += sizeof(ip6) + (f->ext ? 24 : 0);
 	} else {
 		p += 28; /* an ARP body */
 	}
-	((struct tcphdr *)p)->doff = 5;
+	{
+		struct tcphdr tcp = { .doff = 5 };
+
+		memcpy(p, &tcp, sizeof(tcp));
+	}
 	p += sizeof(struct tcphdr);
 	return (size_t)(p - buf);
 }
@@ -219,6 +232,15 @@ static void test_table(void)
 		  XDP_PASS, -1, 0, -2 },
 		{ "unknown IPv6", { {0}, 0, AF_INET6, "2001:db8:ff::2", "2001:db8:9::1" }, DST,
 		  XDP_PASS, -1, 0, -2 },
+		{ "IPv6 with hop-by-hop, routing and fragment headers",
+		  { {0}, 0, AF_INET6, "2001:db8:ff::2", "2001:db8:1::7", 1, 0 }, DST,
+		  XDP_REDIRECT, 1, CLS(1, 4), 1 },
+		{ "QinQ IPv6 with extension headers, upload",
+		  { {AD, Q}, 2, AF_INET6, "2001:db8:2::5", "2001:db8:ff::2", 1, 0 }, SRC,
+		  XDP_REDIRECT, 0, CLS(0, 5), 0 },
+		{ "IPv4 non-first fragment: same circuit as the flow",
+		  { {0}, 0, AF_INET, "198.19.0.2", "198.18.2.9", 0, 1 }, DST,
+		  XDP_REDIRECT, 1, CLS(1, 3), 1 },
 		{ "IPv4 is not IPv6: ::ffff mapping", { {0}, 0, AF_INET6, "2001:db8:ff::2",
 		  "::ffff:198.18.1.10" }, DST, XDP_PASS, -1, 0, -2 },
 		{ "non-IP (ARP)", { {0}, 0, 0, NULL, NULL }, DST, XDP_PASS, -1, 0, -2 },
