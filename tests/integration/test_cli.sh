@@ -139,6 +139,24 @@ out=$(tb_rtr sh -c "mount -t bpf bpf /sys/fs/bpf &&
 expect_eq "$(echo "$out" | head -1 | jq '.circuits | length')" 6 "one shell with bpffs: load and show"
 expect_not_contains "$out" "dispatch-" "one shell with bpffs: no dispatcher pins left"
 expect_eq "$(tb_rtr ip link show dev lan0 | grep -c xdp)" 0 "one shell with bpffs: unloaded"
+# nothing in a customer file reaches a format string or a shell
+canary="/tmp/cs$$p"; rm -f "$canary"
+printf '%s\n%s\n' "$HDR" "\"c-%s%n%x\",\"\$(touch $canary); %p \`touch $canary\`\",d,,,,198.18.1.99,,1,1,2,2," > "$WORK/evil.csv"
+cs load "$WORK/evil.csv" >/dev/null 2>&1 || flunk "load of a file with format and shell characters"
+expect_contains "$(cs show)" "circuit c-%s%n%x \"\$(touch $canary); %p \`touch $canary\`\"" "printed verbatim"
+expect_eq "$(cs show -j | jq -r '.circuits[0].name')" "\$(touch $canary); %p \`touch $canary\`" "JSON carries it verbatim"
+[ ! -e "$canary" ]; verdict $? "no shell ran it" "$canary exists"
+cs unload >/dev/null
+
+# an offline or absent CPU, and no privileges: one clear line each
+out=$(cs load --cpus 200 "$WORK/six.csv" 2>&1); st=$?
+expect_eq "$st" 1 "a CPU that is not online: exit 1"
+expect_eq "$out" "cpushaper: CPU 200 is not online; choose others with --cpus" "and says which"
+out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$BIN" show --lan-dev lo --wan-dev lo 2>&1); st=$?
+expect_eq "$st" 1 "without privileges: exit 1"
+expect_eq "$(echo "$out" | wc -l)" 1 "without privileges: one line"
+expect_contains "$out" "needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN)" "saying what is needed"
+
 # writers are serialized: a second load waits for the first and says so
 cs load "$WORK/six.csv" >/dev/null 2>&1
 exec 9>"$WORK/lock"
