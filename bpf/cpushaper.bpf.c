@@ -137,6 +137,14 @@ int cs_xdp_steer(struct xdp_md *ctx)
 		c->xdp_packets++;
 		c->xdp_bytes += data_end - data;
 	}
+	if ((cfg->flags & CS_F_SKIP_LOCAL) && cpu == bpf_get_smp_processor_id()) {
+		/* already where it belongs: skip the cpumap hop, count it as arrived */
+		if (c) {
+			c->cpumap_packets++;
+			c->cpumap_bytes += data_end - data;
+		}
+		return XDP_PASS;
+	}
 	res = bpf_redirect_map(&cs_cpumap, cpu, XDP_PASS);
 	if (res != XDP_REDIRECT) {
 		struct cs_misc_counters *m = cs_misc();

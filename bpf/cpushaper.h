@@ -37,6 +37,9 @@ enum cs_leaf {
 	CS_LEAF_CAKE = 2,
 };
 
+/* cs_config.flags */
+#define CS_F_SKIP_LOCAL 1 /* XDP passes a packet already on its circuit's CPU instead of redirecting */
+
 enum cs_unknown_policy {
 	CS_UNKNOWN_PASS = 0, /* stay on the current CPU, default class of its HTB */
 	CS_UNKNOWN_CPU = 1,  /* steer to cfg.default_cpu, default class of its HTB */
@@ -78,11 +81,13 @@ struct cs_config {
 	__u32 unknown_policy;
 	__u32 default_cpu;
 	__u32 leaf;         /* enum cs_leaf, as applied */
+	__u32 flags;        /* CS_F_* */
+	__u32 cpumap_qsize; /* ring size of each cpumap entry */
 	__u64 link_bps;
 	__u64 default_bps;
 	__u8 cpu_enabled[CS_MAX_CPUS];
 };
-CS_STATIC_ASSERT(sizeof(struct cs_config) == 40 + CS_MAX_CPUS, "cs_config layout");
+CS_STATIC_ASSERT(sizeof(struct cs_config) == 48 + CS_MAX_CPUS, "cs_config layout");
 
 /* Per-CPU counters, indexed by the CPU a packet was sent to. */
 struct cs_cpu_counters {

@@ -56,6 +56,10 @@ static const char help[] =
 	"                     warning\n"
 	"  --xdp-mode MODE    native (default) or skb (generic XDP, slower: for\n"
 	"                     drivers without native XDP)\n"
+	"  --cpumap-qsize N   ring size of each CPU's cpumap queue (default 2048)\n"
+	"  --skip-local       XDP passes a packet that already is on its circuit's CPU\n"
+	"                     instead of sending it through the cpumap ('--no-skip-local'\n"
+	"                     turns it off again)\n"
 	"  -n, --dry-run      validate and print what would change, change nothing\n"
 	"\n"
 	"Devices, --cpus and the rates of :1/:2 given on a later load change the running\n"
@@ -71,6 +75,8 @@ struct load_opts {
 	enum cs_leaf leaf;
 	enum cs_xdp_mode xdp_mode;
 	bool dry_run;
+	uint32_t qsize;
+	int skip_local; /* -1 not given */
 };
 
 static int parse_args(int argc, char **argv, struct load_opts *o)
@@ -84,12 +90,16 @@ static int parse_args(int argc, char **argv, struct load_opts *o)
 		{ "leaf", required_argument, NULL, 'q' },
 		{ "xdp-mode", required_argument, NULL, 'x' },
 		{ "dry-run", no_argument, NULL, 'n' },
+		{ "cpumap-qsize", required_argument, NULL, 'Q' },
+		{ "skip-local", no_argument, NULL, 'S' },
+		{ "no-skip-local", no_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *why;
 	int opt;
 
 	o->link_bps = DEFAULT_LINK_BPS;
+	o->skip_local = -1;
 	o->default_bps = DEFAULT_CLASS_BPS;
 	o->leaf = CS_LEAF_FQ_CODEL;
 	while ((opt = getopt_long(argc, argv, COMMON_SHORTOPTS "n", longopts, NULL)) != -1) {
@@ -162,6 +172,21 @@ static int parse_args(int argc, char **argv, struct load_opts *o)
 			break;
 		case 'n':
 			o->dry_run = true;
+			break;
+		case 'Q': {
+			char *end;
+			unsigned long q = strtoul(optarg, &end, 10);
+
+			if (*end || q < 8 || q > 16384) {
+				fprintf(stderr, "cpushaper: --cpumap-qsize takes 8 to 16384\n");
+				return -1;
+			}
+			o->qsize = (uint32_t)q;
+			break;
+		}
+		case 'S':
+		case 's':
+			o->skip_local = opt == 'S';
 			break;
 		default:
 			fprintf(stderr, "Try 'cpushaper load --help'.\n");
@@ -256,6 +281,12 @@ static void fill_config(const struct load_opts *o, const struct cs_state *s,
 	}
 	if (o->unknown_given || !s->loaded)
 		cfg->default_cpu = o->default_cpu;
+	if (o->qsize)
+		cfg->cpumap_qsize = o->qsize;
+	if (!cfg->cpumap_qsize)
+		cfg->cpumap_qsize = CPUMAP_QSIZE;
+	if (o->skip_local >= 0)
+		cfg->flags = o->skip_local ? cfg->flags | CS_F_SKIP_LOCAL : cfg->flags & ~CS_F_SKIP_LOCAL;
 	for (int c = 0; c < CS_MAX_CPUS; c++)
 		cfg->cpu_enabled[c] = cpus[c];
 	if (!cpus[cfg->default_cpu]) {
@@ -478,7 +509,7 @@ int cmd_load(int argc, char **argv)
 	bridge.leaf = cfg.leaf;
 	s.cfg = cfg;
 	if ((err = maps_config_write(&s.maps, &bridge)) ||
-	    (err = maps_cpumap_sync(&s.maps, (bool *)bridge.cpu_enabled, CPUMAP_QSIZE, arrive_fd))) {
+	    (err = maps_cpumap_sync(&s.maps, (bool *)bridge.cpu_enabled, cfg.cpumap_qsize, arrive_fd))) {
 		fprintf(stderr, "cpushaper: cannot write the data path configuration: %s\n",
 			strerror(-err));
 		goto fail;
@@ -493,7 +524,7 @@ int cmd_load(int argc, char **argv)
 				gone == 1 ? "" : "es");
 	}
 	if ((err = maps_config_write(&s.maps, &cfg)) ||
-	    (err = maps_cpumap_sync(&s.maps, cpus, CPUMAP_QSIZE, arrive_fd))) {
+	    (err = maps_cpumap_sync(&s.maps, cpus, cfg.cpumap_qsize, arrive_fd))) {
 		fprintf(stderr, "cpushaper: cannot write the data path configuration: %s\n",
 			strerror(-err));
 		goto fail;

@@ -9,6 +9,7 @@
  * the destination, lan = lo makes TC key on the destination.
  */
 #include <arpa/inet.h>
+#include <sched.h>
 #include <linux/if_ether.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
@@ -357,6 +358,33 @@ static void test_bogus_ihl(void)
 	ASSERT_EQ(misc().non_ip - non_ip, 1, "bogus IHL counted as not IP");
 }
 
+/* With CS_F_SKIP_LOCAL a packet already on its circuit's CPU skips the cpumap. */
+static void test_skip_local(void)
+{
+	struct frame on0 = { {0}, 0, AF_INET, "198.19.0.2", "198.18.1.10" };
+	struct frame on1 = { {0}, 0, AF_INET, "198.19.0.2", "198.18.2.7" };
+	struct cs_config cfg = { .abi = CS_ABI_VERSION, .wan_ifindex = LO, .lan_ifindex = LO,
+				 .flags = CS_F_SKIP_LOCAL };
+	cpu_set_t only0, saved;
+	uint8_t pkt[256];
+	int cpu, v;
+
+	cfg.cpu_enabled[0] = cfg.cpu_enabled[1] = 1;
+	maps_config_write(&maps, &cfg);
+	sched_getaffinity(0, sizeof(saved), &saved);
+	CPU_ZERO(&only0);
+	CPU_SET(0, &only0);
+	if (sched_setaffinity(0, sizeof(only0), &only0)) {
+		CHECK(0, "cannot pin the test to CPU 0");
+		return;
+	}
+	v = run_xdp(pkt, build(&on0, pkt), &cpu);
+	ASSERT_TRUE(v == XDP_PASS && cpu == 0, "skip-local: a packet for CPU 0 on CPU 0 is passed");
+	v = run_xdp(pkt, build(&on1, pkt), &cpu);
+	ASSERT_TRUE(v == XDP_REDIRECT && cpu == 1, "skip-local: a packet for CPU 1 still goes through the cpumap");
+	sched_setaffinity(0, sizeof(saved), &saved);
+}
+
 int main(void)
 {
 	struct cpushaper *skel;
@@ -383,6 +411,7 @@ int main(void)
 	test_empty_cpumap_slot();
 	test_truncated();
 	test_bogus_ihl();
+	test_skip_local();
 
 	maps_close(&maps);
 	dp_unload(skel);

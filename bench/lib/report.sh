@@ -1,0 +1,138 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# report.sh RAW OUT: results.json, results.md and PNG plots from the raw JSON lines.
+set -euo pipefail
+RAW=$1
+OUT=$2
+J='def median: sort | if length == 0 then null elif length % 2 == 1 then .[length / 2 | floor] else (.[length / 2 - 1] + .[length / 2]) / 2 end;
+   def stats(f): {median: (map(f) | median), min: (map(f) | min), max: (map(f) | max), n: length};
+   def r3: if . == null then null else (. * 1000 | round) / 1000 end;'
+slurp() { [ -s "$RAW/$1.jsonl" ] && jq -s . "$RAW/$1.jsonl" || echo '[]'; }
+
+machine=$(jq -n --arg kernel "$(uname -r)" --arg cpu "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')" \
+	--argjson cpus "$(nproc)" --argjson mem "$(awk '/MemTotal/ { printf "%.0f", $2 / 1048576 }' /proc/meminfo)" \
+	--arg os "$(. /etc/os-release; echo "$PRETTY_NAME")" --arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
+	'{kernel: $kernel, cpu_model: $cpu, cpus: $cpus, memory_gib: $mem, os: $os, date: $date,
+	  testbed: "3 network namespaces, veth pairs with 2 queues, iperf3 TCP"}')
+
+jq -n --argjson machine "$machine" --argjson acc "$(slurp accuracy)" --argjson cap "$(slurp capacity)" \
+	--argjson ctl "$(slurp control)" --argjson pp "$(slurp perpacket)" "$J"'
+{
+  machine: $machine,
+  accuracy: {
+    single: ($acc | map(select(.test == "single")) | group_by([.plan_mbps, .family, .dir])
+             | map({plan_mbps: .[0].plan_mbps, family: .[0].family, dir: .[0].dir, cpu: .[0].cpu,
+                    ratio: stats(.ratio) | map_values(r3)})),
+    compete_one_cpu: ($acc | map(select(.test == "compete_one_cpu")) | group_by(.circuit)
+             | map({circuit: .[0].circuit, min_mbps: .[0].min_mbps, link_mbps: .[0].link_mbps,
+                    goodput_mbps: stats(.goodput_bps / 1e6) | map_values(r3)})),
+    both_cpus: ($acc | map(select(.test == "both_cpus")) | group_by(.circuit)
+             | map({circuit: .[0].circuit, cpu: .[0].cpu, plan_mbps: .[0].plan_mbps, ratio: stats(.ratio) | map_values(r3)}))
+  },
+  capacity: {
+    aggregate: ($cap | map(select(.test == "aggregate")) | group_by(.config)
+             | map({config: .[0].config, flows: .[0].flows, circuits: .[0].circuits,
+                    ratio_to_plain: stats(.ratio) | map_values(r3), goodput_gbps: stats(.goodput_bps / 1e9) | map_values(r3)})),
+    single_flow: ($cap | map(select(.test == "single_flow")) | group_by(.config)
+             | map({config: .[0].config, ratio_to_plain: stats(.ratio) | map_values(r3), goodput_gbps: stats(.goodput_bps / 1e9) | map_values(r3)}))
+  },
+  control: {
+    cold_load: ($ctl | map(select(.test == "cold_load")) | group_by([.tool, .circuits])
+             | map({tool: .[0].tool, circuits: .[0].circuits, seconds: stats(.seconds) | map_values(r3),
+                    slab_bytes_per_circuit: ((map(.slab_kb_delta) | median) * 1024 / .[0].circuits | round)})),
+    edit_1pct: ($ctl | map(select(.test == "edit_1pct")) | group_by(.circuits)
+             | map({circuits: .[0].circuits, seconds: stats(.seconds) | map_values(r3)})),
+    reload_unchanged: ($ctl | map(select(.test == "reload_unchanged")) | group_by(.circuits)
+             | map({circuits: .[0].circuits, seconds: stats(.seconds) | map_values(r3)})),
+    set_rate: ($ctl | map(select(.test == "set_rate")))
+  },
+  perpacket: ($pp | group_by([.prog, .frame, .entries])
+             | map({prog: .[0].prog, frame: .[0].frame, entries: .[0].entries, ns: stats(.ns) | map_values(r3)}))
+}' > "$OUT/results.json"
+
+# Markdown
+{
+	jq -r '.machine | "Measured \(.date) on \(.os), kernel \(.kernel), \(.cpus) vCPUs (\(.cpu_model)), \(.memory_gib) GiB; \(.testbed). Figures are medians of the repetitions, with min–max."' "$OUT/results.json"
+	echo
+	echo "### Accuracy: TCP goodput / plan Max (ceiling: 0.956 IPv4, 0.943 IPv6)"
+	echo
+	echo "| plan Mbit/s | IPv4 down | IPv4 up | IPv6 down | IPv6 up |"
+	echo "|---:|---|---|---|---|"
+	jq -r '.accuracy.single | group_by(.plan_mbps)[] | sort_by(.family, .dir) |
+		"| \(.[0].plan_mbps) | " + (map(select(.dir == "down" and .family == "ipv4"), select(.dir == "up" and .family == "ipv4"),
+		select(.dir == "down" and .family == "ipv6"), select(.dir == "up" and .family == "ipv6")) |
+		map("\(.ratio.median) (\(.ratio.min)–\(.ratio.max))") | join(" | ")) + " |"' "$OUT/results.json"
+	echo
+	echo "Three circuits on one CPU under a 100 Mbit link class, Min 10/20/30, Max 100 each, all downloading:"
+	jq -r '.accuracy.compete_one_cpu[] | "\(.circuit) (Min \(.min_mbps)): \(.goodput_mbps.median) Mbit/s (\(.goodput_mbps.min)–\(.goodput_mbps.max))"' "$OUT/results.json" | sed 's/^/- /'
+	echo
+	echo "Four 200 Mbit circuits on both CPUs at once: goodput / plan $(jq -r '[.accuracy.both_cpus[] | "\(.circuit)@cpu\(.cpu) \(.ratio.median)"] | join(", ")' "$OUT/results.json")."
+	echo
+	echo "### Capacity: aggregate download, as a ratio of plain forwarding in the same round"
+	echo
+	echo "| configuration | ratio to plain | Gbit/s |"
+	echo "|---|---|---|"
+	jq -r '.capacity.aggregate[] | "| \(.config) | \(.ratio_to_plain.median) (\(.ratio_to_plain.min)–\(.ratio_to_plain.max)) | \(.goodput_gbps.median) |"' "$OUT/results.json"
+	jq -r '.capacity.single_flow[] | "| single flow: \(.config) | \(.ratio_to_plain.median) (\(.ratio_to_plain.min)–\(.ratio_to_plain.max)) | \(.goodput_gbps.median) |"' "$OUT/results.json"
+	echo
+	echo "### Control plane"
+	echo
+	echo "| circuits | cpushaper cold load s | tc -batch s | cpushaper / tc | 1% edit s | unchanged reload s | slab bytes/circuit (cpushaper, tc) |"
+	echo "|---:|---|---|---|---|---|---|"
+	jq -r '.control as $c | $c.cold_load | group_by(.circuits)[] | . as $g |
+		($g | map(select(.tool == "cpushaper"))[0]) as $a | ($g | map(select(.tool == "tc_batch"))[0]) as $t |
+		($c.edit_1pct | map(select(.circuits == $a.circuits))[0]) as $e |
+		($c.reload_unchanged | map(select(.circuits == $a.circuits))[0]) as $u |
+		"| \($a.circuits) | \($a.seconds.median) (\($a.seconds.min)–\($a.seconds.max)) | \($t.seconds.median) (\($t.seconds.min)–\($t.seconds.max)) | \(if $t.seconds.median > 0 then ($a.seconds.median / $t.seconds.median * 100 | round / 100) else "-" end) | \($e.seconds.median) | \($u.seconds.median) | \($a.slab_bytes_per_circuit), \($t.slab_bytes_per_circuit) |"' "$OUT/results.json"
+	jq -r '.control.set_rate[] | "\nset-rate (a whole CLI invocation each) with \(.circuits) circuits loaded, \(.changes) changes: p50 \(.p50_ms | . * 10 | round / 10) ms, p99 \(.p99_ms | . * 10 | round / 10) ms."' "$OUT/results.json"
+	echo
+	echo "### Per-packet cost (bpf_prog_test_run_opts, ns per packet)"
+	echo
+	echo "| program | frame | 10 entries | 10k entries | 100k entries |"
+	echo "|---|---|---|---|---|"
+	jq -r '.perpacket | map(select(.entries == 0))[] | "| \(.prog) (floor) | \(.frame) | \(.ns.median) | | |"' "$OUT/results.json"
+	jq -r '.perpacket | map(select(.entries > 0)) | group_by([.prog, .frame])[] |
+		"| \(.[0].prog) | \(.[0].frame) | " + (sort_by(.entries) | map("\(.ns.median)") | join(" | ")) + " |"' "$OUT/results.json"
+} > "$OUT/results.md"
+
+# Plots
+command -v gnuplot >/dev/null || { echo "report: gnuplot missing, no plots" >&2; exit 0; }
+jq -r '.accuracy.single[] | "\(.family)_\(.dir) \(.plan_mbps) \(.ratio.median) \(.ratio.min) \(.ratio.max)"' "$OUT/results.json" > "$OUT/acc.dat"
+jq -r '.capacity.aggregate[] | "\(.config) \(.ratio_to_plain.median) \(.ratio_to_plain.min) \(.ratio_to_plain.max)"' "$OUT/results.json" > "$OUT/cap.dat"
+jq -r '.control.cold_load[] | "\(.tool) \(.circuits) \(.seconds.median) \(.seconds.min) \(.seconds.max)"' "$OUT/results.json" > "$OUT/ctl.dat"
+jq -r '.perpacket[] | select(.entries > 0) | "\(.prog)_\(.frame) \(.entries) \(.ns.median)"' "$OUT/results.json" > "$OUT/pp.dat"
+floor_xdp=$(jq '.perpacket[] | select(.prog == "xdp_empty") | .ns.median' "$OUT/results.json")
+floor_tc=$(jq '.perpacket[] | select(.prog == "tc_empty") | .ns.median' "$OUT/results.json")
+cd "$OUT"
+gnuplot <<GP
+set terminal pngcairo size 900,500 font ",10"
+set grid
+set key bottom right
+
+set output "accuracy.png"
+set title "Accuracy: TCP goodput / plan (median, min-max)"
+set logscale x; set xlabel "plan Max, Mbit/s"; set ylabel "goodput / plan"; set yrange [0.8:1.02]
+plot 0.956 dt 2 lc "gray" title "TCP/IPv4 ceiling", 0.943 dt 3 lc "gray" title "TCP/IPv6 ceiling", \
+  for [s in "ipv4_down ipv4_up ipv6_down ipv6_up"] "< grep '^".s." ' acc.dat" using 2:3:4:5 with yerrorlines title s
+unset logscale x; set yrange [*:*]
+
+set output "capacity.png"
+set title "Capacity: aggregate download as a ratio of plain forwarding (median, min-max)"
+set style data histogram; set style histogram errorbars gap 1 lw 1; set style fill solid 0.5
+set ylabel "ratio to plain forwarding"; set xlabel ""; set yrange [0:1.2]; set xtics rotate by -20
+plot "cap.dat" using 2:3:4:xtic(1) title ""
+set style data lines; set xtics norotate; set yrange [*:*]
+
+set output "control.png"
+set title "Control plane: cold build of the shaping tree"
+set logscale xy; set xlabel "circuits"; set ylabel "seconds"; set key top left
+plot for [t in "cpushaper tc_batch"] "< grep '^".t." ' ctl.dat" using 2:3:4:5 with yerrorlines title t
+unset logscale
+
+set output "perpacket.png"
+set title "Per-packet cost (bpf_prog_test_run_opts)"
+set logscale x; set xlabel "entries in the address map"; set ylabel "ns per packet"; set yrange [0:*]; set key outside right
+plot $floor_xdp dt 2 lc "gray" title "empty XDP", $floor_tc dt 3 lc "gray" title "empty TC", \
+  for [s in "xdp_ipv4 xdp_ipv6 xdp_qinq_ipv6 xdp_unknown_ipv4 tc_ipv4 tc_ipv6 tc_qinq_ipv6 tc_unknown_ipv4"] "< grep '^".s." ' pp.dat" using 2:3 with linespoints title s
+GP
+rm -f acc.dat cap.dat ctl.dat pp.dat

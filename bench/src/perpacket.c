@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Per-packet cost of the data path: bpf_prog_test_run_opts with a large repeat
+ * count on crafted frames, for each frame kind and map size, next to empty
+ * programs of the same types (the floor). Prints one JSON object per line:
+ * {"prog":"xdp","frame":"ipv4","entries":10000,"ns":41.2}
+ * Usage: perpacket [REPEAT] [ENTRIES...]   (root)
+ */
+#include <arpa/inet.h>
+#include <linux/if_ether.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "circuits.h"
+#include "datapath.h"
+#include "empty.skel.h"
+#include "maps.h"
+
+struct frame {
+	const char *name;
+	uint8_t buf[128];
+	size_t len;
+};
+
+/* eth [+ QinQ] + IPv4/IPv6 + 20 bytes of TCP, addressed to @dst */
+static void make(struct frame *f, const char *name, int qinq, int v6, const char *dst)
+{
+	uint8_t *p = f->buf;
+
+	memset(f, 0, sizeof(*f));
+	f->name = name;
+	p += 12;
+	if (qinq) {
+		*p++ = 0x88, *p++ = 0xa8, p += 2;
+		*p++ = 0x81, *p++ = 0x00, p += 2;
+	}
+	*p++ = v6 ? 0x86 : 0x08;
+	*p++ = v6 ? 0xdd : 0x00;
+	if (v6) {
+		p[0] = 0x60, p[6] = 6, p[7] = 64;
+		inet_pton(AF_INET6, "2001:db8:ff::2", p + 8);
+		inet_pton(AF_INET6, dst, p + 24);
+		p += 40;
+	} else {
+		p[0] = 0x45, p[8] = 64, p[9] = 6;
+		inet_pton(AF_INET, "198.19.0.2", p + 12);
+		inet_pton(AF_INET, dst, p + 16);
+		p += 20;
+	}
+	p[12] = 0x50;
+	f->len = (size_t)(p + 20 - f->buf);
+}
+
+static double run(int fd, bool tc, const struct frame *f, int repeat)
+{
+	struct __sk_buff ctx = { 0 };
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f->buf, .data_size_in = (uint32_t)f->len,
+		    .repeat = repeat);
+
+	if (tc) {
+		o.ctx_in = &ctx;
+		o.ctx_size_in = sizeof(ctx);
+	}
+	if (bpf_prog_test_run_opts(fd, &o))
+		return -1;
+	return o.duration; /* the kernel reports the mean ns per run */
+}
+
+/* Fill the address map with @n host entries around the test addresses. */
+static void fill(const struct cs_maps *m, int n)
+{
+	struct cs_target t = { .cpu = 1, .classid_down = 0x20003, .classid_up = 0x20003, .circuit = 1 };
+	struct cs_prefix p;
+	const char *why;
+	char a[64];
+
+	for (int i = 0; i < n; i++) {
+		if (i % 2)
+			snprintf(a, sizeof(a), "198.%d.%d.%d", 18 + (i / 2 + 512) / 65536,
+				 ((i / 2 + 512) / 256) % 256, (i / 2 + 512) % 256);
+		else
+			snprintf(a, sizeof(a), "2001:db8:100::%x", i / 2 + 1);
+		if (!prefix_parse(a, !strchr(a, ':'), &p, &why))
+			maps_lpm_put(m, &p, &t);
+	}
+	/* the addresses the frames use */
+	prefix_parse("198.18.1.10", true, &p, &why);
+	maps_lpm_put(m, &p, &t);
+	prefix_parse("2001:db8:1::10", false, &p, &why);
+	maps_lpm_put(m, &p, &t);
+}
+
+int main(int argc, char **argv)
+{
+	int repeat = argc > 1 ? atoi(argv[1]) : 1000000;
+	int sizes[8] = { 10, 10000, 100000 }, n_sizes = 3;
+	bool cpus[CS_MAX_CPUS] = { [0] = true, [1] = true };
+	struct frame fr[4];
+	struct cpushaper *skel;
+	struct empty *e;
+	struct cs_maps m;
+	struct cs_config cfg = { .abi = CS_ABI_VERSION, .wan_ifindex = 1, .lan_ifindex = 1 };
+
+	if (argc > 2) {
+		n_sizes = 0;
+		for (int i = 2; i < argc && n_sizes < 8; i++)
+			sizes[n_sizes++] = atoi(argv[i]);
+	}
+	make(&fr[0], "ipv4", 0, 0, "198.18.1.10");
+	make(&fr[1], "ipv6", 0, 1, "2001:db8:1::10");
+	make(&fr[2], "qinq_ipv6", 1, 1, "2001:db8:1::10");
+	make(&fr[3], "unknown_ipv4", 0, 0, "198.18.250.250");
+
+	e = empty__open_and_load();
+	if (!e || dp_load(NULL, &skel, &m)) {
+		fprintf(stderr, "perpacket: cannot load the BPF objects (root?)\n");
+		return 1;
+	}
+	cfg.cpu_enabled[0] = cfg.cpu_enabled[1] = 1;
+	maps_config_write(&m, &cfg);
+	maps_cpumap_sync(&m, cpus, 64, dp_cpumap_fd(skel));
+	for (int k = 0; k < 2; k++)
+		printf("{\"prog\":\"%s\",\"frame\":\"ipv4\",\"entries\":0,\"ns\":%.1f}\n",
+		       k ? "tc_empty" : "xdp_empty",
+		       run(bpf_program__fd(k ? e->progs.empty_tc : e->progs.empty_xdp), k, &fr[0], repeat));
+	for (int s = 0, have = 0; s < n_sizes; s++) {
+		fill(&m, sizes[s] - have);
+		have = sizes[s];
+		for (int f = 0; f < 4; f++)
+			for (int k = 0; k < 2; k++)
+				printf("{\"prog\":\"%s\",\"frame\":\"%s\",\"entries\":%d,\"ns\":%.1f}\n",
+				       k ? "tc" : "xdp", fr[f].name, sizes[s],
+				       run(k ? dp_tc_fd(skel) : dp_xdp_fd(skel), k, &fr[f], repeat));
+	}
+	maps_close(&m);
+	dp_unload(skel);
+	empty__destroy(e);
+	return 0;
+}
