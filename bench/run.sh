@@ -11,7 +11,11 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OUT=$ROOT/bench/results
 SMOKE=0
-[ "${1:-}" = --smoke ] && SMOKE=1 && OUT=${CS_BENCH_OUT:-$(mktemp -d)}
+if [ "${1:-}" = --smoke ]; then
+	SMOKE=1
+	OUT=${CS_BENCH_OUT:-$(mktemp -d)}
+	[ -n "${CS_BENCH_OUT:-}" ] || KEEP_OUT=0
+fi
 [ "$(id -u)" = 0 ] || { echo "run as root: XDP, TC and namespaces need it" >&2; exit 1; }
 if [ "${CS_BENCH_NOBUILD:-0}" != 1 ]; then
 	bash "$ROOT/.ci/deps.sh"
@@ -20,7 +24,7 @@ if [ "${CS_BENCH_NOBUILD:-0}" != 1 ]; then
 	cmake --build "$ROOT/build" -j"$(nproc)" >/dev/null
 fi
 RAW=$(mktemp -d)
-trap 'rm -rf "$RAW"' EXIT
+trap 'rm -rf "$RAW"; [ "${KEEP_OUT:-1}" = 1 ] || rm -rf "$OUT"' EXIT
 trap 'exit 130' INT TERM
 export RAW SMOKE
 mkdir -p "$OUT"
@@ -34,3 +38,14 @@ bash "$ROOT/bench/lib/report.sh" "$RAW" "$OUT"
 cat "$OUT/results.md"
 echo
 echo "results in $OUT ($(( $(date +%s) - start )) s)"
+if [ "$SMOKE" = 1 ]; then
+	# every section produced figures, and the report its files
+	jq -e '(.accuracy.single | length) > 0 and (.capacity.aggregate | length) > 0 and
+	       (.control.cold_load | length) > 0 and (.perpacket | length) > 0 and
+	       all(.accuracy.single[]; .ratio.median > 0) and all(.capacity.aggregate[]; .goodput_gbps.median > 0)' \
+		"$OUT/results.json" >/dev/null && [ -s "$OUT/results.md" ] &&
+		{ ! command -v gnuplot >/dev/null || [ -s "$OUT/accuracy.png" ]; }
+	st=$?
+	[ $st = 0 ] && echo "bench smoke: 1 passed, 0 failed" || echo "bench smoke: 0 passed, 1 failed"
+	exit $st
+fi
