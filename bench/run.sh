@@ -24,15 +24,21 @@ if [ "${CS_BENCH_NOBUILD:-0}" != 1 ]; then
 	cmake --build "$ROOT/build" -j"$(nproc)" >/dev/null
 fi
 RAW=$(mktemp -d)
+child=
 trap 'rm -rf "$RAW"; [ "${KEEP_OUT:-1}" = 1 ] || rm -rf "$OUT"' EXIT
-trap 'exit 130' INT TERM
+# a signal to this script alone (kill, a CI timeout) stops the section too: its
+# own EXIT trap then removes its test bed
+trap '[ -n "$child" ] && kill -TERM "$child" 2>/dev/null && wait "$child"; exit 130' INT TERM
 export RAW SMOKE
 mkdir -p "$OUT"
 start=$(date +%s)
 for s in ${SECTIONS:-perpacket control accuracy capacity}; do
 	echo "== $s ($(( $(date +%s) - start )) s in)"
 	# each section runs in its own process with its own bed and EXIT trap
-	bash "$ROOT/bench/lib/$s.sh"
+	bash "$ROOT/bench/lib/$s.sh" &
+	child=$!
+	wait "$child" || { st=$?; echo "bench: section $s failed ($st)" >&2; exit "$st"; }
+	child=
 done
 bash "$ROOT/bench/lib/report.sh" "$RAW" "$OUT"
 cat "$OUT/results.md"

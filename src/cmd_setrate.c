@@ -106,13 +106,8 @@ int cmd_setrate(int argc, char **argv)
 		err = lock;
 		goto out;
 	}
-	if ((err = state_open(&s, c.lan, c.wan)))
+	if ((err = state_open_loaded(&s, c.lan, c.wan)))
 		goto out;
-	if (!s.loaded) {
-		fprintf(stderr, "cpushaper: nothing is loaded on %s/%s\n", c.lan, c.wan);
-		err = -ENOENT;
-		goto out;
-	}
 	if ((err = maps_circuit_find(&s.maps, id, &have))) {
 		fprintf(stderr, "cpushaper: no circuit \"%s\" is loaded on %s/%s\n", id, c.lan, c.wan);
 		goto out;

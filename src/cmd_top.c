@@ -341,13 +341,8 @@ int cmd_top(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	out_init(stdout, c.json);
-	if ((err = state_open(&s, c.lan, c.wan)))
+	if ((err = state_open_loaded(&s, c.lan, c.wan)))
 		goto out;
-	if (!s.loaded) {
-		fprintf(stderr, "cpushaper: nothing is loaded on %s/%s\n", c.lan, c.wan);
-		err = -ENOENT;
-		goto out;
-	}
 	if ((err = tc_open(&sk)) || (err = take(&s, sk, &cur))) {
 		fprintf(stderr, "cpushaper: cannot read the statistics: %s\n", strerror(-err));
 		goto out;

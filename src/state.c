@@ -64,6 +64,17 @@ int state_open(struct cs_state *s, const char *lan, const char *wan)
 	return 0;
 }
 
+int state_open_loaded(struct cs_state *s, const char *lan, const char *wan)
+{
+	int err = state_open(s, lan, wan);
+
+	if (!err && !s->loaded) {
+		pr_warn("cpushaper: nothing is loaded on %s/%s\n", lan, wan);
+		err = -ENOENT;
+	}
+	return err;
+}
+
 void state_close(struct cs_state *s)
 {
 	maps_close(&s->maps);

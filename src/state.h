@@ -23,6 +23,8 @@ struct cs_state {
  * bpffs, so it works under any `ip netns exec`. Errors are printed.
  */
 int state_open(struct cs_state *s, const char *lan, const char *wan);
+/* state_open, and -ENOENT with a message when nothing is loaded on the pair. */
+int state_open_loaded(struct cs_state *s, const char *lan, const char *wan);
 void state_close(struct cs_state *s);
 
 /*

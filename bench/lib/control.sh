@@ -5,9 +5,11 @@
 # edit re-loaded; set-rate latency; kernel memory per circuit.
 SECTION=control
 source "$(dirname "$0")/common.sh"
-SIZES=${SIZES:-1000 10000 40000}
+# 40k is opt-in (SIZES="1000 10000 40000"): building 80k classes takes the kernel
+# about 8 minutes per tool on 2 vCPUs, which alone would break the 15-minute budget.
+SIZES=${SIZES:-1000 10000}
 REPS=${REPS:-3}
-BIG_REPS=${BIG_REPS:-1}     # repetitions at 40k and above (each takes a minute)
+BIG_REPS=${BIG_REPS:-1}     # repetitions at 40k and above
 SETRATE_N=${SETRATE_N:-1000}
 [ "$SMOKE" = 1 ] && SIZES=100 REPS=1 SETRATE_N=20
 
@@ -48,7 +50,7 @@ for n in $SIZES; do
 	# 1%: every 100th circuit gets a new Max
 	awk -F, 'BEGIN { OFS = "," } NR > 1 && (NR - 2) % 100 == 0 { $11 = $11 + 1 } { print }' "$WORK/n.csv" > "$WORK/edit.csv"
 	tc_batch "$WORK/n.csv" > "$WORK/n.batch"
-	reps=$REPS; [ "$n" -ge 40000 ] && reps=$BIG_REPS
+	reps=$REPS; [ "$n" -ge 10000 ] && reps=2; [ "$n" -ge 40000 ] && reps=$BIG_REPS
 	for rep in $(seq "$reps"); do
 		s0=$(slab_kb)
 		t=$(secs cs load "$WORK/n.csv")
