@@ -8,7 +8,7 @@ SECTION=accuracy
 source "$(dirname "$0")/common.sh"
 PLANS=${PLANS:-1 5 20 100 500 1000}
 REPS=${REPS:-3}
-T=${T:-2}
+T=${T:-3}
 [ "$SMOKE" = 1 ] && PLANS="20" REPS=1 T=1
 
 tb_start || exit 1

@@ -85,10 +85,11 @@ static void fill(const struct cs_maps *m, int n)
 		if (!prefix_parse(a, !strchr(a, ':'), &p, &why))
 			maps_lpm_put(m, &p, &t);
 	}
-	/* the addresses the frames use */
-	prefix_parse("198.18.1.10", true, &p, &why);
+	/* the addresses the frames use: inside the filled ranges, so both families
+	 * walk a trie as deep as their entries make it */
+	prefix_parse("198.18.2.10", true, &p, &why);
 	maps_lpm_put(m, &p, &t);
-	prefix_parse("2001:db8:1::10", false, &p, &why);
+	prefix_parse("2001:db8:100::10", false, &p, &why);
 	maps_lpm_put(m, &p, &t);
 }
 
@@ -108,9 +109,9 @@ int main(int argc, char **argv)
 		for (int i = 2; i < argc && n_sizes < 8; i++)
 			sizes[n_sizes++] = atoi(argv[i]);
 	}
-	make(&fr[0], "ipv4", 0, 0, "198.18.1.10");
-	make(&fr[1], "ipv6", 0, 1, "2001:db8:1::10");
-	make(&fr[2], "qinq_ipv6", 1, 1, "2001:db8:1::10");
+	make(&fr[0], "ipv4", 0, 0, "198.18.2.10");
+	make(&fr[1], "ipv6", 0, 1, "2001:db8:100::10");
+	make(&fr[2], "qinq_ipv6", 1, 1, "2001:db8:100::10");
 	make(&fr[3], "unknown_ipv4", 0, 0, "198.18.250.250");
 
 	e = empty__open_and_load();
