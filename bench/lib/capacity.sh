@@ -28,7 +28,7 @@ setup() {
 		tb_rtr ip link set dev lan0 xdpdrv obj "$EMPTY" sec xdp ;;
 	htb_u32) # the classic shaper: one HTB, one lock, u32 filters on the destination
 		tb_rtr tc qdisc add dev lan0 root handle 1: htb default 2 &&
-		tb_rtr tc class add dev lan0 parent 1: classid 1:1 htb rate 100gbit &&
+		tb_rtr tc class add dev lan0 parent 1: classid 1:1 htb rate 100gbit quantum 200000 &&
 		tb_rtr tc class add dev lan0 parent 1:1 classid 1:2 htb rate 1gbit ceil 100gbit quantum 200000 &&
 		for k in $(seq "$NC"); do
 			tb_rtr tc class add dev lan0 parent 1:1 classid 1:$((k + 2)) htb rate 5gbit ceil 10gbit quantum 200000 &&
