@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 SECONDS_TO_FUZZ=${FUZZ_SECONDS:-60}
 cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCS_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build-fuzz --target fuzz_customers -j"$(nproc)" >/dev/null
+mkdir -p tests/fuzz/regressions # git keeps no empty folder
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cp tests/fuzz/corpus/* "$work/"

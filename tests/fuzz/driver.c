@@ -53,7 +53,9 @@ int main(int argc, char **argv)
 		while (d && (e = readdir(d))) {
 			char p[4096];
 
-			if (e->d_name[0] == '.')
+			size_t len = strlen(e->d_name);
+
+			if (e->d_name[0] == '.' || (len > 3 && !strcmp(e->d_name + len - 3, ".md")))
 				continue;
 			snprintf(p, sizeof(p), "%s/%s", argv[i], e->d_name);
 			failed += run_file(p) != 0;
