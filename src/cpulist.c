@@ -90,12 +90,3 @@ void cpulist_format(const bool cpus[CS_MAX_CPUS], char *buf, size_t len)
 		c = e;
 	}
 }
-
-int cpulist_count(const bool cpus[CS_MAX_CPUS])
-{
-	int n = 0;
-
-	for (int c = 0; c < CS_MAX_CPUS; c++)
-		n += cpus[c];
-	return n;
-}

@@ -11,6 +11,5 @@ int cpulist_parse(const char *s, bool cpus[CS_MAX_CPUS], const char **why);
 /* CPUs the kernel lists as online (sysfs). */
 int cpulist_online(bool cpus[CS_MAX_CPUS]);
 void cpulist_format(const bool cpus[CS_MAX_CPUS], char *buf, size_t len);
-int cpulist_count(const bool cpus[CS_MAX_CPUS]);
 
 #endif

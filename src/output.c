@@ -18,11 +18,6 @@ void out_init(FILE *f, bool as_json)
 	first[0] = true;
 }
 
-bool out_is_json(void)
-{
-	return json;
-}
-
 /* Length of a valid UTF-8 sequence at s, 0 if invalid. */
 static int utf8_len(const unsigned char *s)
 {

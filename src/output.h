@@ -14,7 +14,6 @@
 enum out_kind { PRINT_ANY, PRINT_JSON, PRINT_FP };
 
 void out_init(FILE *f, bool json);
-bool out_is_json(void);
 void out_open_obj(const char *key);
 void out_close_obj(void);
 void out_open_arr(const char *key);

@@ -31,12 +31,13 @@ int stats_read(const struct cs_state *s, struct nl_sock *sk, const struct circui
 		err = -ENOMEM;
 		goto out;
 	}
-	for (int i = 0; i < 2 && !err; i++) {
-		int ix = i ? s->wan_ix : s->lan_ix;
+	{
+		const int dev[2] = { s->lan_ix, s->wan_ix };
 
-		err = tc_class_stats(sk, ix, &cls[i], &ncls[i]);
+		for (int i = 0; i < 2 && !err; i++)
+			err = tc_class_stats(sk, dev[i], &cls[i], &ncls[i]);
 		if (!err)
-			err = tc_qdisc_stats(sk, ix, &qd[i], &nqd[i]);
+			err = tc_qdisc_stats(sk, dev, 2, qd, nqd);
 	}
 	if (err)
 		goto out;

@@ -320,42 +320,49 @@ static int stat_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static int collect_finish(struct nl_cache *cache, struct collect *c, struct tc_stat **out,
-			  size_t *n)
+/* The stats of @ifindex in @cache, sorted by handle. */
+static int collect(struct nl_cache *cache, int ifindex, struct tc_stat **out, size_t *n)
 {
-	nl_cache_foreach(cache, collect_one, c);
-	nl_cache_free(cache);
-	if (c->err) {
-		free(c->v);
-		return c->err;
+	struct collect c = { .ifindex = ifindex };
+
+	nl_cache_foreach(cache, collect_one, &c);
+	if (c.err) {
+		free(c.v);
+		return c.err;
 	}
-	if (c->n)
-		qsort(c->v, c->n, sizeof(*c->v), stat_cmp);
-	*out = c->v;
-	*n = c->n;
+	if (c.n)
+		qsort(c.v, c.n, sizeof(*c.v), stat_cmp);
+	*out = c.v;
+	*n = c.n;
 	return 0;
 }
 
 int tc_class_stats(struct nl_sock *sk, int ifindex, struct tc_stat **out, size_t *n)
 {
-	struct collect c = { .ifindex = ifindex };
 	struct nl_cache *cache;
 	int err = nlerr(rtnl_class_alloc_cache(sk, ifindex, &cache));
 
 	if (err)
 		return err;
-	return collect_finish(cache, &c, out, n);
+	err = collect(cache, ifindex, out, n);
+	nl_cache_free(cache);
+	return err;
 }
 
-int tc_qdisc_stats(struct nl_sock *sk, int ifindex, struct tc_stat **out, size_t *n)
+int tc_qdisc_stats(struct nl_sock *sk, const int *ifindex, int n_dev, struct tc_stat **out,
+		   size_t *n)
 {
-	struct collect c = { .ifindex = ifindex };
 	struct nl_cache *cache;
-	int err = qdisc_cache(sk, &cache);
+	int err;
 
-	if (err)
+	for (int i = 0; i < n_dev; i++)
+		out[i] = NULL;
+	if ((err = qdisc_cache(sk, &cache)))
 		return err;
-	return collect_finish(cache, &c, out, n);
+	for (int i = 0; i < n_dev && !err; i++)
+		err = collect(cache, ifindex[i], &out[i], &n[i]);
+	nl_cache_free(cache);
+	return err;
 }
 
 const struct tc_stat *tc_stat_find(const struct tc_stat *v, size_t n, uint32_t handle)

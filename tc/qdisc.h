@@ -52,9 +52,14 @@ struct tc_stat {
 	uint64_t bytes, packets, drops, overlimits, backlog, qlen;
 };
 
-/* All classes (or qdiscs) of @ifindex, sorted by handle. Caller frees *out. */
+/* All classes of @ifindex, sorted by handle. Caller frees *out. */
 int tc_class_stats(struct nl_sock *sk, int ifindex, struct tc_stat **out, size_t *n);
-int tc_qdisc_stats(struct nl_sock *sk, int ifindex, struct tc_stat **out, size_t *n);
+/*
+ * All qdiscs of each of the @n_dev devices, sorted by handle, from one dump
+ * (the kernel dumps every device's qdiscs at once). Caller frees out[i].
+ */
+int tc_qdisc_stats(struct nl_sock *sk, const int *ifindex, int n_dev, struct tc_stat **out,
+		   size_t *n);
 /* Binary search in a sorted list. */
 const struct tc_stat *tc_stat_find(const struct tc_stat *v, size_t n, uint32_t handle);
 

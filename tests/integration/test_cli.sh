@@ -119,7 +119,7 @@ out=$(cs load "$WORK/six.csv" 2>&1) || fail "load with an orphan class"
 expect_contains "$out" "removed 1 class left by an interrupted run" "orphan class collected"
 expect_eq "$(tb_rtr tc class show dev wan0 classid 1:77)" "" "and gone"
 
-# no-op reload sends nothing: the default class's counters are not even touched
+# a reload of the same file is a no-op
 out=$(cs load "$WORK/six.csv") || fail "reload six"
 expect_contains "$out" "0 added, 0 changed, 0 moved, 0 removed, 0 address updates" "reload is a no-op"
 
@@ -169,6 +169,16 @@ expect_eq "$st" 0 "set-rate went ahead once the lock was free"
 expect_contains "$out" "another cpushaper" "and said whom it waited for"
 out=$(CS_LOCK_FILE="$WORK/lock" cs show c-1) || flunk "show"
 expect_contains "$out" "max 11Mbit" "the change was made"
+# readers take no lock: show and top answer while a writer holds it
+exec 9>"$WORK/lock"
+flock 9
+out=$(CS_LOCK_FILE="$WORK/lock" timeout 5 ip netns exec "${TB}rtr" "$BIN" show -j --lan-dev lan0 --wan-dev wan0 2>&1 9>&-)
+st=$?
+out2=$(CS_LOCK_FILE="$WORK/lock" timeout 5 ip netns exec "${TB}rtr" "$BIN" top --once -j --lan-dev lan0 --wan-dev wan0 2>&1 9>&-)
+st2=$?
+exec 9>&-
+expect_eq "$st/$st2" "0/0" "show and top do not wait for a writer's lock"
+expect_not_contains "$out$out2" "another cpushaper" "and do not mention it"
 
 # a device that disappears: unload cleans the other and says so
 ip -n "${TB}rtr" link del wan0
