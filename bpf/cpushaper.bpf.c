@@ -29,6 +29,15 @@ struct {
 	__type(value, struct cs_target);
 } cs_lpm SEC(".maps");
 
+/* Hosts (/32, /128) are not in the trie: one hash lookup finds most subscribers. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 1 << 20);
+	__type(key, struct cs_host_key);
+	__type(value, struct cs_target);
+} cs_hosts SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
@@ -93,6 +102,35 @@ static __always_inline void cs_count_parse(int res)
 		m->unknown++;
 }
 
+/*
+ * Prefixes of different circuits never overlap (the manager refuses them), so
+ * a host's exact match is also its longest match.
+ */
+static __always_inline struct cs_target *cs_lookup(struct cs_lpm_key *key)
+{
+	struct cs_target *t = bpf_map_lookup_elem(&cs_hosts, key->addr);
+
+	return t ? t : bpf_map_lookup_elem(&cs_lpm, key);
+}
+
+/* Leave the result for TC on the egress device; without room for it TC looks up again. */
+static __always_inline void cs_meta_put(struct xdp_md *ctx, const struct cs_config *cfg,
+					const struct cs_target *t, __u32 cpu, int from_wan)
+{
+	struct cs_meta *m;
+
+	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(*m)))
+		return;
+	m = (void *)(long)ctx->data_meta;
+	if ((void *)(m + 1) > (void *)(long)ctx->data)
+		return;
+	m->magic = CS_META_MAGIC;
+	m->ifindex = from_wan ? cfg->lan_ifindex : cfg->wan_ifindex;
+	m->classid = from_wan ? t->classid_down : t->classid_up;
+	m->cpu = cpu;
+	m->pad = 0;
+}
+
 /* CPU for traffic of no circuit: the current one if it shapes, else the default. */
 static __always_inline __u32 cs_fallback_cpu(const struct cs_config *cfg)
 {
@@ -113,17 +151,21 @@ int cs_xdp_steer(struct xdp_md *ctx)
 	struct cs_config *cfg;
 	struct cs_target *t;
 	struct cs_lpm_key key;
-	__u32 cpu;
-	int res;
+	__u32 cpu, len;
+	int res, from_wan;
 
 	cfg = cs_cfg();
 	if (!cfg)
 		return XDP_PASS;
 
-	res = cs_parse(data, data_end, ctx->ingress_ifindex == cfg->wan_ifindex, &key);
-	t = res == CS_PARSE_OK ? bpf_map_lookup_elem(&cs_lpm, &key) : NULL;
+	from_wan = ctx->ingress_ifindex == cfg->wan_ifindex;
+	len = data_end - data;
+	res = cs_parse(data, data_end, from_wan, &key);
+	t = res == CS_PARSE_OK ? cs_lookup(&key) : NULL;
 	if (t) {
 		cpu = t->cpu;
+		if (cfg->flags & CS_F_META)
+			cs_meta_put(ctx, cfg, t, cpu, from_wan);
 	} else {
 		cs_count_parse(res);
 		/* Never dropped: stays where it is unless told to go to the default CPU. */
@@ -135,13 +177,13 @@ int cs_xdp_steer(struct xdp_md *ctx)
 	c = bpf_map_lookup_elem(&cs_cpu_stats, &cpu);
 	if (c) {
 		c->xdp_packets++;
-		c->xdp_bytes += data_end - data;
+		c->xdp_bytes += len;
 	}
 	if ((cfg->flags & CS_F_SKIP_LOCAL) && cpu == bpf_get_smp_processor_id()) {
 		/* already where it belongs: skip the cpumap hop, count it as arrived */
 		if (c) {
 			c->cpumap_packets++;
-			c->cpumap_bytes += data_end - data;
+			c->cpumap_bytes += len;
 		}
 		return XDP_PASS;
 	}
@@ -163,16 +205,29 @@ int cs_tc_classify(struct __sk_buff *skb)
 	struct cs_target *t = NULL;
 	struct cs_lpm_key key;
 	void *data, *data_end;
+	struct cs_meta *meta;
 	__u32 cpu, classid;
 	int use_dst, res;
 
 	cfg = cs_cfg();
 	if (!cfg)
 		return TC_ACT_OK;
-	use_dst = skb->ifindex == cfg->lan_ifindex;
 
 	data = (void *)(long)skb->data;
 	data_end = (void *)(long)skb->data_end;
+	meta = (void *)(long)skb->data_meta;
+	if ((void *)(meta + 1) <= data && meta->magic == CS_META_MAGIC &&
+	    meta->ifindex == skb->ifindex) {
+		struct cs_misc_counters *m = cs_misc();
+
+		if (m)
+			m->tc_meta++;
+		cpu = meta->cpu;
+		classid = meta->classid;
+		goto out;
+	}
+
+	use_dst = skb->ifindex == cfg->lan_ifindex;
 	res = cs_parse(data, data_end, use_dst, &key);
 	if (res == CS_PARSE_TRUNCATED && skb->len > data_end - data) {
 		/* Headers in a paged fragment: pull what the parser can need. */
@@ -185,7 +240,7 @@ int cs_tc_classify(struct __sk_buff *skb)
 		}
 	}
 	if (res == CS_PARSE_OK)
-		t = bpf_map_lookup_elem(&cs_lpm, &key);
+		t = cs_lookup(&key);
 
 	if (t) {
 		cpu = t->cpu;
@@ -195,7 +250,7 @@ int cs_tc_classify(struct __sk_buff *skb)
 		cpu = cs_fallback_cpu(cfg);
 		classid = ((cpu + 1) << 16) | CS_DEFAULT_MINOR;
 	}
-
+out:
 	skb->priority = classid;
 	/* Without XPS a recorded queue_mapping of N selects TX queue N - 1. */
 	skb->queue_mapping = cpu + 1;

@@ -12,7 +12,7 @@
 #endif
 
 /* Bumped whenever a struct below changes: a manager refuses state built by another ABI. */
-#define CS_ABI_VERSION 1
+#define CS_ABI_VERSION 2
 
 #define CS_MAX_CPUS 256
 #define CS_MAX_VLAN 2             /* 802.1Q / 802.1ad tags parsed before giving up */
@@ -39,6 +39,7 @@ enum cs_leaf {
 
 /* cs_config.flags */
 #define CS_F_SKIP_LOCAL 1 /* XDP passes a packet already on its circuit's CPU instead of redirecting */
+#define CS_F_META 2       /* XDP hands its lookup result to TC in the packet's metadata */
 
 enum cs_unknown_policy {
 	CS_UNKNOWN_PASS = 0, /* stay on the current CPU, default class of its HTB */
@@ -52,6 +53,12 @@ struct cs_lpm_key {
 };
 CS_STATIC_ASSERT(sizeof(struct cs_lpm_key) == 20, "cs_lpm_key layout");
 
+/* Exact-match key of a host (/32 as ::ffff:a.b.c.d, /128): looked up before the trie. */
+struct cs_host_key {
+	__u8 addr[16];
+};
+CS_STATIC_ASSERT(sizeof(struct cs_host_key) == 16, "cs_host_key layout");
+
 /* What a lookup yields: where the circuit lives. */
 struct cs_target {
 	__u32 cpu;
@@ -60,6 +67,22 @@ struct cs_target {
 	__u32 circuit;      /* key into cs_circuits */
 };
 CS_STATIC_ASSERT(sizeof(struct cs_target) == 16, "cs_target layout");
+
+/*
+ * XDP's lookup result, in the metadata area in front of the packet, for TC on
+ * the egress device to use instead of looking up again. The forwarding path's
+ * neighbour output copies 16 bytes of cached header that end at the L3 header,
+ * so the last 2 bytes before the MAC header are overwritten: hence the pad.
+ */
+#define CS_META_MAGIC 0xc5a1e7a5u
+struct cs_meta {
+	__u32 magic;
+	__u32 ifindex; /* the egress device the class is on */
+	__u32 classid;
+	__u32 cpu;
+	__u32 pad;
+};
+CS_STATIC_ASSERT(sizeof(struct cs_meta) == 20, "cs_meta layout");
 
 /* Circuit metadata kept in the kernel so a later invocation can show and diff it. */
 struct cs_circuit {
@@ -106,6 +129,7 @@ struct cs_misc_counters {
 	__u64 non_ip;    /* not IPv4/IPv6, or more VLAN tags than parsed */
 	__u64 truncated; /* headers cut short */
 	__u64 redirect_err;
+	__u64 tc_meta;   /* classified by TC from XDP's metadata, without a lookup */
 };
 
 #endif

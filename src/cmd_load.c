@@ -60,6 +60,9 @@ static const char help[] =
 	"  --skip-local       XDP passes a packet that already is on its circuit's CPU\n"
 	"                     instead of sending it through the cpumap ('--no-skip-local'\n"
 	"                     turns it off again)\n"
+	"  --no-xdp-meta      TC looks each packet up again instead of using the result\n"
+	"                     XDP leaves in the packet's metadata (on by default;\n"
+	"                     '--xdp-meta' turns it on again)\n"
 	"  -n, --dry-run      validate and print what would change, change nothing\n"
 	"\n"
 	"Devices, --cpus and the rates of :1/:2 given on a later load change the running\n"
@@ -77,6 +80,7 @@ struct load_opts {
 	bool dry_run;
 	uint32_t qsize;
 	int skip_local; /* -1 not given */
+	int xdp_meta;   /* -1 not given */
 };
 
 static int parse_args(int argc, char **argv, struct load_opts *o)
@@ -93,6 +97,8 @@ static int parse_args(int argc, char **argv, struct load_opts *o)
 		{ "cpumap-qsize", required_argument, NULL, 'Q' },
 		{ "skip-local", no_argument, NULL, 'S' },
 		{ "no-skip-local", no_argument, NULL, 's' },
+		{ "xdp-meta", no_argument, NULL, 'M' },
+		{ "no-xdp-meta", no_argument, NULL, 'm' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *why;
@@ -100,6 +106,7 @@ static int parse_args(int argc, char **argv, struct load_opts *o)
 
 	o->link_bps = DEFAULT_LINK_BPS;
 	o->skip_local = -1;
+	o->xdp_meta = -1;
 	o->default_bps = DEFAULT_CLASS_BPS;
 	o->leaf = CS_LEAF_FQ_CODEL;
 	while ((opt = getopt_long(argc, argv, COMMON_SHORTOPTS "n", longopts, NULL)) != -1) {
@@ -188,6 +195,10 @@ static int parse_args(int argc, char **argv, struct load_opts *o)
 		case 's':
 			o->skip_local = opt == 'S';
 			break;
+		case 'M':
+		case 'm':
+			o->xdp_meta = opt == 'M';
+			break;
 		default:
 			fprintf(stderr, "Try 'cpushaper load --help'.\n");
 			return -1;
@@ -270,6 +281,7 @@ static void fill_config(const struct load_opts *o, const struct cs_state *s,
 		cfg->default_bps = o->default_bps;
 		cfg->unknown_policy = o->unknown_policy;
 		cfg->leaf = o->leaf;
+		cfg->flags = CS_F_META;
 	} else {
 		*cfg = s->cfg;
 		if (o->link_given)
@@ -287,6 +299,8 @@ static void fill_config(const struct load_opts *o, const struct cs_state *s,
 		cfg->cpumap_qsize = CPUMAP_QSIZE;
 	if (o->skip_local >= 0)
 		cfg->flags = o->skip_local ? cfg->flags | CS_F_SKIP_LOCAL : cfg->flags & ~CS_F_SKIP_LOCAL;
+	if (o->xdp_meta >= 0)
+		cfg->flags = o->xdp_meta ? cfg->flags | CS_F_META : cfg->flags & ~CS_F_META;
 	for (int c = 0; c < CS_MAX_CPUS; c++)
 		cfg->cpu_enabled[c] = cpus[c];
 	if (!cpus[cfg->default_cpu]) {

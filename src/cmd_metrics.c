@@ -117,6 +117,12 @@ static void write_metrics(FILE *f, const struct circuit_set *have, const struct 
 		if (st->cpu[c].enabled)
 			fprintf(f, "cpushaper_cpu_cpumap_drops_total{cpu=\"%d\"} %llu\n", c,
 				(unsigned long long)st->cpu[c].cpumap_drops);
+	family(f, "cpu_tc_meta_packets_total", "counter",
+	       "Packets TC classified from XDP's metadata, without a lookup, by the CPU that ran TC.");
+	for (int c = 0; c < CS_MAX_CPUS; c++)
+		if (st->cpu[c].enabled || st->cpu[c].misc.tc_meta)
+			fprintf(f, "cpushaper_cpu_tc_meta_packets_total{cpu=\"%d\"} %llu\n", c,
+				(unsigned long long)st->cpu[c].misc.tc_meta);
 	family(f, "unclassified_packets_total", "counter",
 	       "Packets of no circuit, by the CPU that saw them and reason (passed, never dropped).");
 	for (int c = 0; c < CS_MAX_CPUS; c++) {

@@ -131,6 +131,7 @@ int cmd_show(int argc, char **argv)
 			  s.cfg.unknown_policy == CS_UNKNOWN_CPU ? buf : "pass");
 		print_u64(PRINT_JSON, "cpumap_qsize", NULL, s.cfg.cpumap_qsize);
 		print_bool(PRINT_JSON, "skip_local", NULL, s.cfg.flags & CS_F_SKIP_LOCAL);
+		print_bool(PRINT_JSON, "xdp_meta", NULL, s.cfg.flags & CS_F_META);
 	} else if (!c.json) {
 		fprintf(stderr, "cpushaper: nothing is loaded on %s/%s\n", c.lan, c.wan);
 	}

@@ -55,18 +55,17 @@ int dp_load(const struct cs_maps *reuse, struct cpushaper **out, struct cs_maps 
 	if (!skel)
 		return -errno ? -errno : -ENOMEM;
 	if (reuse) {
-		struct { struct bpf_map *map; int fd; } r[] = {
-			{ skel->maps.cs_lpm, reuse->lpm },
-			{ skel->maps.cs_circuits, reuse->circuits },
-			{ skel->maps.cs_config, reuse->config },
-			{ skel->maps.cs_cpumap, reuse->cpumap },
-			{ skel->maps.cs_cpu_stats, reuse->cpu_stats },
-			{ skel->maps.cs_misc_stats, reuse->misc_stats },
-		};
+		for (size_t i = 0; i < cs_n_map_slots; i++) {
+			const struct cs_map_slot *slot = &cs_map_slots[i];
+			struct bpf_map *map = bpf_object__find_map_by_name(skel->obj, slot->name);
 
-		for (size_t i = 0; i < sizeof(r) / sizeof(r[0]); i++)
-			if ((err = bpf_map__reuse_fd(r[i].map, r[i].fd)))
+			if (!map) {
+				err = -ENOENT;
 				goto err;
+			}
+			if ((err = bpf_map__reuse_fd(map, CS_MAP_FD(reuse, slot))))
+				goto err;
+		}
 	}
 	if ((err = cpushaper__load(skel)))
 		goto err;
@@ -86,17 +85,15 @@ int dp_load(const struct cs_maps *reuse, struct cpushaper **out, struct cs_maps 
 				}
 	}
 
-	m->lpm = dup_fd(bpf_map__fd(skel->maps.cs_lpm));
-	m->circuits = dup_fd(bpf_map__fd(skel->maps.cs_circuits));
-	m->config = dup_fd(bpf_map__fd(skel->maps.cs_config));
-	m->cpumap = dup_fd(bpf_map__fd(skel->maps.cs_cpumap));
-	m->cpu_stats = dup_fd(bpf_map__fd(skel->maps.cs_cpu_stats));
-	m->misc_stats = dup_fd(bpf_map__fd(skel->maps.cs_misc_stats));
-	if (m->lpm < 0 || m->circuits < 0 || m->config < 0 || m->cpumap < 0 ||
-	    m->cpu_stats < 0 || m->misc_stats < 0) {
-		err = -EMFILE;
-		maps_close(m);
-		goto err;
+	for (size_t i = 0; i < cs_n_map_slots; i++) {
+		const struct cs_map_slot *slot = &cs_map_slots[i];
+		struct bpf_map *map = bpf_object__find_map_by_name(skel->obj, slot->name);
+
+		if (!map || (CS_MAP_FD(m, slot) = dup_fd(bpf_map__fd(map))) < 0) {
+			err = map ? -EMFILE : -ENOENT;
+			maps_close(m);
+			goto err;
+		}
 	}
 	*out = skel;
 	return 0;

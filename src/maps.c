@@ -7,18 +7,24 @@
 #include <bpf/libbpf.h>
 #include "maps.h"
 
+#define SLOT(n) { "cs_" #n, offsetof(struct cs_maps, n) }
+const struct cs_map_slot cs_map_slots[] = {
+	SLOT(lpm), SLOT(hosts), SLOT(circuits), SLOT(config), SLOT(cpumap), SLOT(cpu_stats),
+	SLOT(misc_stats),
+};
+const size_t cs_n_map_slots = sizeof(cs_map_slots) / sizeof(cs_map_slots[0]);
+
 void maps_init(struct cs_maps *m)
 {
-	m->lpm = m->circuits = m->config = m->cpumap = m->cpu_stats = m->misc_stats = -1;
+	for (size_t i = 0; i < cs_n_map_slots; i++)
+		CS_MAP_FD(m, &cs_map_slots[i]) = -1;
 }
 
 void maps_close(struct cs_maps *m)
 {
-	int *fds[] = { &m->lpm, &m->circuits, &m->config, &m->cpumap, &m->cpu_stats, &m->misc_stats };
-
-	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
-		if (*fds[i] >= 0)
-			close(*fds[i]);
+	for (size_t i = 0; i < cs_n_map_slots; i++)
+		if (CS_MAP_FD(m, &cs_map_slots[i]) >= 0)
+			close(CS_MAP_FD(m, &cs_map_slots[i]));
 	maps_init(m);
 }
 
@@ -53,20 +59,17 @@ int maps_from_prog_id(__u32 prog_id, struct cs_maps *m)
 			close(mfd);
 			goto out;
 		}
-		if (!strcmp(mi.name, "cs_lpm")) slot = &m->lpm;
-		else if (!strcmp(mi.name, "cs_circuits")) slot = &m->circuits;
-		else if (!strcmp(mi.name, "cs_config")) slot = &m->config;
-		else if (!strcmp(mi.name, "cs_cpumap")) slot = &m->cpumap;
-		else if (!strcmp(mi.name, "cs_cpu_stats")) slot = &m->cpu_stats;
-		else if (!strcmp(mi.name, "cs_misc_stats")) slot = &m->misc_stats;
+		for (size_t s = 0; s < cs_n_map_slots && !slot; s++)
+			if (!strcmp(mi.name, cs_map_slots[s].name))
+				slot = &CS_MAP_FD(m, &cs_map_slots[s]);
 		if (slot && *slot < 0)
 			*slot = mfd;
 		else
 			close(mfd);
 	}
-	if (m->lpm < 0 || m->circuits < 0 || m->config < 0 || m->cpumap < 0 ||
-	    m->cpu_stats < 0 || m->misc_stats < 0)
-		err = -ENOENT;
+	for (size_t s = 0; s < cs_n_map_slots; s++)
+		if (CS_MAP_FD(m, &cs_map_slots[s]) < 0)
+			err = m->config >= 0 ? -EPROTO : -ENOENT; /* EPROTO: another version's maps */
 out:
 	close(fd);
 	if (err)
@@ -223,23 +226,33 @@ int maps_read_state(const struct cs_maps *m, struct circuit_set *have, struct lp
 	if ((err = read_circuits(m, have)))
 		return err;
 
-	for (prev = NULL; !bpf_map_get_next_key(m->lpm, prev, &next); prev = &key) {
-		struct cs_target t;
+	/* The trie, then the hosts' hash (keyed by the address alone, i.e. a /128). */
+	for (int pass = 0; pass < 2; pass++) {
+		int fd = pass ? m->hosts : m->lpm;
+		void *kp = pass ? (void *)key.addr : (void *)&key;
+		void *np = pass ? (void *)next.addr : (void *)&next;
 
-		key = next;
-		if (bpf_map_lookup_elem(m->lpm, &key, &t))
-			continue;
-		if (nl == cap) {
-			struct lpm_entry *g = realloc(l, (cap = cap ? 2 * cap : 64) * sizeof(*g));
+		memset(&key, 0, sizeof(key));
+		memset(&next, 0, sizeof(next));
+		for (prev = NULL; !bpf_map_get_next_key(fd, prev, np); prev = kp) {
+			struct cs_target t;
 
-			if (!g) {
-				err = -ENOMEM;
-				goto out;
+			key = next;
+			key.prefixlen = pass ? 128 : key.prefixlen;
+			if (bpf_map_lookup_elem(fd, kp, &t))
+				continue;
+			if (nl == cap) {
+				struct lpm_entry *g = realloc(l, (cap = cap ? 2 * cap : 64) * sizeof(*g));
+
+				if (!g) {
+					err = -ENOMEM;
+					goto out;
+				}
+				l = g;
 			}
-			l = g;
+			key_to_prefix(&key, &l[nl].p);
+			l[nl++].t = t;
 		}
-		key_to_prefix(&key, &l[nl].p);
-		l[nl++].t = t;
 	}
 
 	/* Hand each circuit its prefixes: sort circuits by index, look each entry up. */
@@ -300,20 +313,31 @@ int maps_circuit_del(const struct cs_maps *m, __u32 index)
 	return 0;
 }
 
+/* Hosts live in the exact-match hash: the data path looks there before the trie. */
+static int addr_map(const struct cs_maps *m, const struct cs_prefix *p, struct cs_lpm_key *k,
+		    const void **key)
+{
+	prefix_to_key(p, k);
+	*key = p->len == 128 ? (const void *)k->addr : (const void *)k;
+	return p->len == 128 ? m->hosts : m->lpm;
+}
+
 int maps_lpm_put(const struct cs_maps *m, const struct cs_prefix *p, const struct cs_target *t)
 {
 	struct cs_lpm_key k;
+	const void *key;
+	int fd = addr_map(m, p, &k, &key);
 
-	prefix_to_key(p, &k);
-	return bpf_map_update_elem(m->lpm, &k, t, BPF_ANY) ? -errno : 0;
+	return bpf_map_update_elem(fd, key, t, BPF_ANY) ? -errno : 0;
 }
 
 int maps_lpm_del(const struct cs_maps *m, const struct cs_prefix *p)
 {
 	struct cs_lpm_key k;
+	const void *key;
+	int fd = addr_map(m, p, &k, &key);
 
-	prefix_to_key(p, &k);
-	if (bpf_map_delete_elem(m->lpm, &k) && errno != ENOENT)
+	if (bpf_map_delete_elem(fd, key) && errno != ENOENT)
 		return -errno;
 	return 0;
 }

@@ -3,17 +3,30 @@
 #ifndef CS_MAPS_H
 #define CS_MAPS_H
 
+#include <stddef.h>
 #include <linux/types.h>
 #include "circuits.h"
 #include "plan.h"
 
 struct cs_maps {
-	int lpm, circuits, config, cpumap, cpu_stats, misc_stats;
+	int lpm, hosts, circuits, config, cpumap, cpu_stats, misc_stats;
 };
+
+/* Each map of struct cs_maps by its name in the BPF object, for loops over all of them. */
+struct cs_map_slot {
+	const char *name;
+	size_t off; /* of its fd in struct cs_maps */
+};
+extern const struct cs_map_slot cs_map_slots[];
+extern const size_t cs_n_map_slots;
+#define CS_MAP_FD(m, slot) (*(int *)((char *)(m) + (slot)->off))
 
 void maps_init(struct cs_maps *m);
 void maps_close(struct cs_maps *m);
-/* Open the maps used by a loaded program, by name: how a later invocation finds them. */
+/*
+ * Open the maps used by a loaded program, by name: how a later invocation finds
+ * them. -EPROTO: a cpushaper of another version built them.
+ */
 int maps_from_prog_id(__u32 prog_id, struct cs_maps *m);
 
 int maps_config_read(const struct cs_maps *m, struct cs_config *cfg);
@@ -34,6 +47,7 @@ int maps_read_state(const struct cs_maps *m, struct circuit_set *have, struct lp
 int maps_circuit_find(const struct cs_maps *m, const char *id, struct circuit *out);
 int maps_circuit_put(const struct cs_maps *m, const struct circuit *c);
 int maps_circuit_del(const struct cs_maps *m, __u32 index);
+/* An address entry: a host (/32, /128) goes to the exact-match hash, a prefix to the trie. */
 int maps_lpm_put(const struct cs_maps *m, const struct cs_prefix *p, const struct cs_target *t);
 int maps_lpm_del(const struct cs_maps *m, const struct cs_prefix *p);
 

@@ -43,6 +43,11 @@ int state_open(struct cs_state *s, const char *lan, const char *wan)
 		return err;
 	}
 	err = maps_from_prog_id(prog_id, &s->maps);
+	if (err == -EPROTO) {
+		pr_warn("cpushaper: %s is shaped by another cpushaper version (its maps differ from this one's): run unload with that version first\n",
+			lan);
+		return err;
+	}
 	if (!err)
 		err = maps_config_read(&s->maps, &s->cfg);
 	if (err) {

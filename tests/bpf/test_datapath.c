@@ -385,6 +385,94 @@ static void test_skip_local(void)
 	sched_setaffinity(0, sizeof(saved), &saved);
 }
 
+/* Run XDP with a context: the length of the metadata it left, copied to *m; -errno. */
+static int run_xdp_meta(const uint8_t *pkt, size_t len, struct cs_meta *m, uint8_t *out,
+			size_t *out_len)
+{
+	struct xdp_md in = { .data_end = (uint32_t)len }, ctx = { 0 };
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt, .data_size_in = (uint32_t)len,
+		    .data_out = out, .data_size_out = 512, .ctx_in = &in, .ctx_size_in = sizeof(in),
+		    .ctx_out = &ctx, .ctx_size_out = sizeof(ctx), .repeat = 1);
+
+	if (bpf_prog_test_run_opts(xdp_fd, &o))
+		return -errno;
+	memset(m, 0, sizeof(*m));
+	if (ctx.data >= sizeof(*m))
+		memcpy(m, out, sizeof(*m));
+	*out_len = o.data_size_out;
+	return (int)ctx.data;
+}
+
+/* XDP leaves its result in front of the packet for TC on the egress device. */
+static void test_meta(void)
+{
+	struct frame down = { {0}, 0, AF_INET, "198.19.0.2", "198.18.1.10" };
+	struct frame up = { {0}, 0, AF_INET6, "2001:db8:2::5", "2001:db8:ff::2" };
+	struct frame unknown = { {0}, 0, AF_INET, "198.19.0.2", "198.18.9.9" };
+	struct cs_config cfg = { .abi = CS_ABI_VERSION, .wan_ifindex = LO, .lan_ifindex = 7,
+				 .flags = CS_F_META };
+	uint8_t pkt[256], out[512];
+	struct cs_meta m;
+	size_t len, out_len;
+
+	cfg.cpu_enabled[0] = cfg.cpu_enabled[1] = 1;
+	maps_config_write(&maps, &cfg);
+	len = build(&down, pkt);
+	ASSERT_EQ(run_xdp_meta(pkt, len, &m, out, &out_len), sizeof(m),
+		  "download: XDP put a cs_meta in front of the packet");
+	ASSERT_EQ(m.magic, CS_META_MAGIC, "download: magic");
+	ASSERT_EQ(m.ifindex, 7, "download: for lan-dev egress");
+	ASSERT_EQ(m.classid, CLS(0, 3), "download: the circuit's class");
+	ASSERT_EQ(m.cpu, 0, "download: the circuit's CPU");
+	ASSERT_EQ(out_len, len + sizeof(m), "the packet follows the metadata");
+	ASSERT_TRUE(!memcmp(out + sizeof(m), pkt, len), "the packet itself is untouched");
+
+	/* upload: keyed on the source, for wan-dev egress */
+	cfg.wan_ifindex = 7, cfg.lan_ifindex = 9;
+	maps_config_write(&maps, &cfg);
+	len = build(&up, pkt);
+	ASSERT_EQ(run_xdp_meta(pkt, len, &m, out, &out_len), sizeof(m), "upload: metadata too");
+	ASSERT_TRUE(m.ifindex == 7 && m.classid == CLS(0, 5) && m.cpu == 0,
+		    "upload: metadata names wan-dev and the circuit's class");
+
+	/* no circuit, or the flag off: no metadata */
+	len = build(&unknown, pkt);
+	ASSERT_EQ(run_xdp_meta(pkt, len, &m, out, &out_len), 0, "unknown address: no metadata");
+	cfg.flags = 0;
+	maps_config_write(&maps, &cfg);
+	len = build(&up, pkt);
+	ASSERT_EQ(run_xdp_meta(pkt, len, &m, out, &out_len), 0, "CS_F_META off: no metadata");
+}
+
+/* A host entry lives in the hash, a prefix in the trie: each is found, and removed. */
+static void test_host_hash(void)
+{
+	struct frame f = { {0}, 0, AF_INET6, "2001:db8:ff::2", "2001:db8:3::9" };
+	struct cs_target t = { 1, CLS(1, 9), CLS(1, 9), 9 };
+	struct cs_prefix host, net;
+	const char *why;
+	uint8_t pkt[256];
+	uint32_t prio;
+	int cpu;
+
+	set_config(DST, DST, CS_UNKNOWN_PASS, 0);
+	prefix_parse("2001:db8:3::9", false, &host, &why);
+	prefix_parse("2001:db8:3::/64", false, &net, &why);
+	ASSERT_EQ(maps_lpm_put(&maps, &host, &t), 0, "host entry added");
+	ASSERT_TRUE(bpf_map_lookup_elem(maps.hosts, host.addr, &t) == 0, "a /128 is in the hosts hash");
+	run_tc(pkt, build(&f, pkt), &prio, &cpu);
+	ASSERT_EQ(prio, CLS(1, 9), "host found by TC");
+	ASSERT_EQ(maps_lpm_del(&maps, &host), 0, "host entry removed");
+	run_tc(pkt, build(&f, pkt), &prio, &cpu);
+	ASSERT_EQ(prio, CLS(0, CS_DEFAULT_MINOR), "removed host: default class");
+	t.classid_down = CLS(1, 10);
+	ASSERT_EQ(maps_lpm_put(&maps, &net, &t), 0, "prefix entry added");
+	ASSERT_TRUE(bpf_map_lookup_elem(maps.hosts, net.addr, &t) != 0, "a /64 is not in the hosts hash");
+	run_tc(pkt, build(&f, pkt), &prio, &cpu);
+	ASSERT_EQ(prio, CLS(1, 10), "prefix found by TC through the trie");
+	maps_lpm_del(&maps, &net);
+}
+
 int main(void)
 {
 	struct cpushaper *skel;
@@ -412,6 +500,8 @@ int main(void)
 	test_truncated();
 	test_bogus_ihl();
 	test_skip_local();
+	test_meta();
+	test_host_hash();
 
 	maps_close(&maps);
 	dp_unload(skel);

@@ -125,6 +125,15 @@ for dev in lan0 wan0; do
 	done
 done
 
+# TC used XDP's result for the shaped traffic instead of a second lookup: the
+# metadata survived the cpumap, the forwarding path and the egress device.
+meta_tc() { # -> "classified-from-metadata classified" summed over the CPUs
+	cs top -j --once | jq -r '[.cpus[].tc.from_xdp_meta] | add' | tr '\n' ' '
+	cs top -j --once | jq -r '[.cpus[].tc.packets] | add'
+}
+read -r m t <<<"$(meta_tc)"
+expect_ge "$m" "$((t * 9 / 10))" "TC classified >= 90% of its $t packets from XDP's metadata"
+
 # A refused file changes nothing, byte for byte.
 snapshot() {
 	{ tb_rtr tc class show dev lan0; tb_rtr tc class show dev wan0;
@@ -154,6 +163,18 @@ expect_contains "$out" "0 added, 0 changed, 0 moved, 0 removed, 0 address update
 snapshot "$WORK/again"
 if cmp -s "$WORK/before" "$WORK/again"; then pass "reloading the same file changed nothing"
 else fail "reload changed state: $(diff "$WORK/before" "$WORK/again")"; fi
+
+# Without the metadata TC looks up itself, and the circuit is still shaped.
+out=$(cs load --no-xdp-meta "$WORK/customers.csv") || fail "load --no-xdp-meta: $out"
+expect_eq "$(cs show -j | jq -r .xdp_meta)" "false" "show reports xdp_meta off"
+read -r m0 t0 <<<"$(meta_tc)"
+tb_sub iperf3 -c 198.19.0.2 -B 198.18.1.11 -p 5301 -R -t 3 -O 1 -J > "$WORK/nometa.json"
+got=$(jq -r '.end.sum_received.bits_per_second' "$WORK/nometa.json")
+expect_range "$(echo "$got / 40000000" | bc -l)" 0.90 1.00 "c-1 shaped with TC's own lookup"
+read -r m1 t1 <<<"$(meta_tc)"
+expect_eq "$m1" "$m0" "no packet classified from metadata while it is off"
+expect_ge "$((t1 - t0))" 1000 "TC classified the flow by itself"
+out=$(cs load --xdp-meta "$WORK/customers.csv") || fail "load --xdp-meta: $out"
 
 # Unload leaves nothing behind.
 cs unload >/dev/null || fail "unload"
