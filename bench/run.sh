@@ -48,6 +48,7 @@ if [ "$SMOKE" = 1 ]; then
 	# every section produced figures, and the report its files
 	jq -e '(.accuracy.single | length) > 0 and (.capacity.aggregate | length) > 0 and
 	       (.control.cold_load | length) > 0 and (.perpacket | length) > 0 and
+	       (.capacity.inpath_ns | length) > 0 and
 	       all(.accuracy.single[]; .ratio.median > 0) and all(.capacity.aggregate[]; .goodput_gbps.median > 0)' \
 		"$OUT/results.json" >/dev/null && [ -s "$OUT/results.md" ] &&
 		{ ! command -v gnuplot >/dev/null || [ -s "$OUT/accuracy.png" ]; }

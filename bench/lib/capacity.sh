@@ -8,8 +8,9 @@ source "$(dirname "$0")/common.sh"
 REPS=${REPS:-3}
 T=${T:-4}
 NC=${CIRCUITS:-8}
-CONFIGS=${CONFIGS:-plain xdp_pass htb_u32 cpushaper cpushaper_skb cpushaper_q256 cpushaper_skiplocal}
-[ "$SMOKE" = 1 ] && REPS=1 T=1 NC=2 CONFIGS="plain cpushaper"
+CONFIGS=${CONFIGS:-plain xdp_pass htb_u32 cpushaper cpushaper_nometa cpushaper_skb cpushaper_q256 cpushaper_skiplocal}
+INPATH=${INPATH:-cpushaper cpushaper_nometa}
+[ "$SMOKE" = 1 ] && REPS=1 T=1 NC=2 CONFIGS="plain cpushaper" INPATH=cpushaper
 EMPTY=$ROOT/build/bench/empty.bpf.o
 
 tb_start || exit 1
@@ -39,6 +40,7 @@ setup() {
 	cpushaper_skb) cs load --xdp-mode skb --link-mbps 100000 "$WORK/bulk.csv" >/dev/null 2>&1 ;;
 	cpushaper_q256) cs load --cpumap-qsize 256 --link-mbps 100000 "$WORK/bulk.csv" >/dev/null 2>&1 ;;
 	cpushaper_skiplocal) cs load --skip-local --link-mbps 100000 "$WORK/bulk.csv" >/dev/null 2>&1 ;;
+	cpushaper_nometa) cs load --no-xdp-meta --link-mbps 100000 "$WORK/bulk.csv" >/dev/null 2>&1 ;;
 	esac
 }
 
@@ -82,4 +84,32 @@ for rep in $(seq "$REPS"); do
 		emit "{\"test\":\"single_flow\",\"config\":\"$cfg\",\"rep\":$rep,\"goodput_bps\":$one,\"ratio\":$(echo "$one / $base" | bc -l | sed 's/^\./0./')}"
 	done
 	log "round $rep of $REPS done"
+done
+
+# The programs' own cost in the real path, from the kernel's BPF run-time stats
+# (kernel.bpf_stats_enabled, machine-wide: on only for these runs, and off again
+# on any exit). The stats add two clock reads per run, so compare the configs
+# with each other rather than with bpf_prog_test_run_opts figures.
+stats_old=$(sysctl -n kernel.bpf_stats_enabled)
+trap 'sysctl -qw kernel.bpf_stats_enabled=$stats_old; tb_teardown; rm -rf "$WORK"' EXIT
+prog_stats() { # NAME -> "run_cnt run_time_ns"
+	bpftool prog show -j | jq -r --arg n "$1" '[.[] | select(.name == $n)] |
+		"\(map(.run_cnt // 0) | add // 0) \(map(.run_time_ns // 0) | add // 0)"'
+}
+for rep in $(seq "$REPS"); do
+	for cfg in $INPATH; do
+		setup "$cfg" || { teardown "$cfg"; continue; }
+		sysctl -qw kernel.bpf_stats_enabled=1
+		declare -A before=()
+		for p in cs_xdp_steer cs_tc_classify cs_cpumap_arrive; do before[$p]=$(prog_stats $p); done
+		measure 2 "$NC" >/dev/null
+		for p in cs_xdp_steer cs_tc_classify cs_cpumap_arrive; do
+			read -r c0 t0 <<<"${before[$p]}"
+			read -r c1 t1 <<<"$(prog_stats $p)"
+			[ "$c1" -gt "$c0" ] || continue
+			emit "{\"test\":\"inpath_ns\",\"config\":\"$cfg\",\"prog\":\"$p\",\"rep\":$rep,\"runs\":$((c1 - c0)),\"ns\":$(echo "($t1 - $t0) / ($c1 - $c0)" | bc -l | sed 's/^\./0./')}"
+		done
+		sysctl -qw kernel.bpf_stats_enabled="$stats_old"
+		teardown "$cfg"
+	done
 done

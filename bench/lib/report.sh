@@ -36,7 +36,9 @@ jq -n --argjson machine "$machine" --argjson acc "$(slurp accuracy)" --argjson c
              | map({config: .[0].config, flows: .[0].flows, circuits: .[0].circuits,
                     ratio_to_plain: stats(.ratio) | map_values(r3), goodput_gbps: stats(.goodput_bps / 1e9) | map_values(r3)})),
     single_flow: ($cap | map(select(.test == "single_flow")) | group_by(.config)
-             | map({config: .[0].config, ratio_to_plain: stats(.ratio) | map_values(r3), goodput_gbps: stats(.goodput_bps / 1e9) | map_values(r3)}))
+             | map({config: .[0].config, ratio_to_plain: stats(.ratio) | map_values(r3), goodput_gbps: stats(.goodput_bps / 1e9) | map_values(r3)})),
+    inpath_ns: ($cap | map(select(.test == "inpath_ns")) | group_by([.config, .prog])
+             | map({config: .[0].config, prog: .[0].prog, runs: (map(.runs) | add), ns: stats(.ns) | map_values(r3)}))
   },
   control: {
     cold_load: ($ctl | map(select(.test == "cold_load")) | group_by([.tool, .circuits])
@@ -77,6 +79,13 @@ jq -n --argjson machine "$machine" --argjson acc "$(slurp accuracy)" --argjson c
 	jq -r '.capacity.aggregate[] | "| \(.config) | \(.ratio_to_plain.median) (\(.ratio_to_plain.min)–\(.ratio_to_plain.max)) | \(.goodput_gbps.median) |"' "$OUT/results.json"
 	jq -r '.capacity.single_flow[] | "| single flow: \(.config) | \(.ratio_to_plain.median) (\(.ratio_to_plain.min)–\(.ratio_to_plain.max)) | \(.goodput_gbps.median) |"' "$OUT/results.json"
 	echo
+	echo "Each program's own cost in that path (kernel BPF run-time stats during the aggregate run, ns per run; the stats' clock reads included):"
+	echo
+	echo "| configuration | XDP steer | cpumap arrival | TC classify |"
+	echo "|---|---|---|---|"
+	jq -r '.capacity.inpath_ns | group_by(.config)[] | . as $g | def ns($p): ($g | map(select(.prog == $p))[0].ns // null) | if . == null then "-" else "\(.median | round) (\(.min | round)–\(.max | round))" end;
+		"| \($g[0].config) | \(ns("cs_xdp_steer")) | \(ns("cs_cpumap_arrive")) | \(ns("cs_tc_classify")) |"' "$OUT/results.json"
+	echo
 	echo "### Control plane"
 	echo
 	echo "| circuits | cpushaper cold load s | tc -batch s | cpushaper / tc | 1% edit s | unchanged reload s | slab bytes/circuit (cpushaper, tc) |"
@@ -89,6 +98,10 @@ jq -n --argjson machine "$machine" --argjson acc "$(slurp accuracy)" --argjson c
 	jq -r '.control.set_rate[] | "\nset-rate (a whole CLI invocation each) with \(.circuits) circuits loaded, \(.changes) changes: p50 \(.p50_ms | . * 10 | round / 10) ms, p99 \(.p99_ms | . * 10 | round / 10) ms."' "$OUT/results.json"
 	echo
 	echo "### Per-packet cost (bpf_prog_test_run_opts, ns per packet)"
+	echo
+	echo "N entries = N host addresses (half IPv4, half IPv6) + N/4 prefixes (/30, /64). xdp, tc: as cpushaper loads them, hosts in the"
+	echo "exact-match hash and prefixes in the trie; xdp_trie, tc_trie: the same entries all in the trie (the layout before the hash)."
+	echo "TC's path with XDP's metadata cannot be run by bpf_prog_test_run_opts (no way to hand it metadata): see the in-path table above."
 	echo
 	echo "| program | frame | 10 entries | 10k entries | 100k entries |"
 	echo "|---|---|---|---|---|"
@@ -136,6 +149,6 @@ set output "perpacket.png"
 set title "Per-packet cost (bpf_prog_test_run_opts)"
 set logscale x; set xlabel "entries in the address map"; set ylabel "ns per packet"; set yrange [0:*]; set key outside right
 plot $floor_xdp dt 2 lc "gray" title "empty XDP", $floor_tc dt 3 lc "gray" title "empty TC", \
-  for [s in "xdp_ipv4 xdp_ipv6 xdp_qinq_ipv6 xdp_unknown_ipv4 tc_ipv4 tc_ipv6 tc_qinq_ipv6 tc_unknown_ipv4"] "< grep '^".s." ' pp.dat" using 2:3 with linespoints title s
+  for [s in "xdp_ipv4 xdp_trie_ipv4 xdp_ipv6 xdp_trie_ipv6 xdp_ipv4_prefix xdp_unknown_ipv4 tc_ipv4 tc_trie_ipv4 tc_ipv6_prefix tc_unknown_ipv4"] "< grep '^".s." ' pp.dat" using 2:3 with linespoints title s
 GP
 rm -f acc.dat cap.dat ctl.dat pp.dat

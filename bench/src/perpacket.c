@@ -4,6 +4,10 @@
  * count on crafted frames, for each frame kind and map size, next to empty
  * programs of the same types (the floor). Prints one JSON object per line:
  * {"prog":"xdp","frame":"ipv4","entries":10000,"ns":41.2}
+ * ENTRIES host addresses (half IPv4, half IPv6) plus ENTRIES/4 prefixes (/30,
+ * /64) are loaded the way the manager does it (hosts in the exact-match hash,
+ * prefixes in the trie): progs "xdp" and "tc". The same entries all in the trie,
+ * as before the hash existed, in a second instance: "xdp_trie" and "tc_trie".
  * Usage: perpacket [REPEAT] [ENTRIES...]   (root)
  */
 #include <arpa/inet.h>
@@ -68,29 +72,53 @@ static double run(int fd, bool tc, const struct frame *f, int repeat)
 	return o.duration; /* the kernel reports the mean ns per run */
 }
 
-/* Fill the address map with @n host entries around the test addresses. */
-static void fill(const struct cs_maps *m, int n)
+static void put(const struct cs_maps *m, bool trie_only, const char *a)
 {
 	struct cs_target t = { .cpu = 1, .classid_down = 0x20003, .classid_up = 0x20003, .circuit = 1 };
+	struct cs_lpm_key k = { 0 };
 	struct cs_prefix p;
 	const char *why;
+
+	if (prefix_parse(a, !strchr(a, ':'), &p, &why)) {
+		fprintf(stderr, "perpacket: %s: %s\n", a, why);
+		exit(1);
+	}
+	if (!trie_only) {
+		maps_lpm_put(m, &p, &t);
+		return;
+	}
+	k.prefixlen = p.len;
+	memcpy(k.addr, p.addr, 16);
+	bpf_map_update_elem(m->lpm, &k, &t, BPF_ANY);
+}
+
+/* Entries [from, to): hosts 198.18.2.0 up and 2001:db8:100::1 up, every 4th also a prefix. */
+static void fill(const struct cs_maps *m, bool trie_only, int from, int to)
+{
 	char a[64];
 
-	for (int i = 0; i < n; i++) {
+	for (int i = from; i < to; i++) {
+		int h = i / 2 + 512, q = i / 8;
+
 		if (i % 2)
-			snprintf(a, sizeof(a), "198.%d.%d.%d", 18 + (i / 2 + 512) / 65536,
-				 ((i / 2 + 512) / 256) % 256, (i / 2 + 512) % 256);
+			snprintf(a, sizeof(a), "198.%d.%d.%d", 18 + h / 65536, (h / 256) % 256, h % 256);
 		else
 			snprintf(a, sizeof(a), "2001:db8:100::%x", i / 2 + 1);
-		if (!prefix_parse(a, !strchr(a, ':'), &p, &why))
-			maps_lpm_put(m, &p, &t);
+		put(m, trie_only, a);
+		if (i % 4 == 1)
+			snprintf(a, sizeof(a), "198.19.%d.%d/30", (q * 4 / 256) % 256, q * 4 % 256);
+		else if (i % 4 == 3)
+			snprintf(a, sizeof(a), "2001:db8:200:%x::/64", q + 1);
+		else
+			continue;
+		put(m, trie_only, a);
 	}
 	/* the addresses the frames use: inside the filled ranges, so both families
 	 * walk a trie as deep as their entries make it */
-	prefix_parse("198.18.2.10", true, &p, &why);
-	maps_lpm_put(m, &p, &t);
-	prefix_parse("2001:db8:100::10", false, &p, &why);
-	maps_lpm_put(m, &p, &t);
+	put(m, trie_only, "198.18.2.10");
+	put(m, trie_only, "2001:db8:100::10");
+	put(m, trie_only, "198.19.0.8/30");
+	put(m, trie_only, "2001:db8:200:1::/64");
 }
 
 int main(int argc, char **argv)
@@ -98,10 +126,10 @@ int main(int argc, char **argv)
 	int repeat = argc > 1 ? atoi(argv[1]) : 1000000;
 	int sizes[8] = { 10, 10000, 100000 }, n_sizes = 3;
 	bool cpus[CS_MAX_CPUS] = { [0] = true, [1] = true };
-	struct frame fr[4];
-	struct cpushaper *skel;
+	struct frame fr[6];
+	struct cpushaper *skel[2];
 	struct empty *e;
-	struct cs_maps m;
+	struct cs_maps m[2];
 	struct cs_config cfg = { .abi = CS_ABI_VERSION, .wan_ifindex = 1, .lan_ifindex = 1 };
 
 	if (argc > 2) {
@@ -112,31 +140,40 @@ int main(int argc, char **argv)
 	make(&fr[0], "ipv4", 0, 0, "198.18.2.10");
 	make(&fr[1], "ipv6", 0, 1, "2001:db8:100::10");
 	make(&fr[2], "qinq_ipv6", 1, 1, "2001:db8:100::10");
-	make(&fr[3], "unknown_ipv4", 0, 0, "198.18.250.250");
+	make(&fr[3], "ipv4_prefix", 0, 0, "198.19.0.10");
+	make(&fr[4], "ipv6_prefix", 0, 1, "2001:db8:200:1::7");
+	make(&fr[5], "unknown_ipv4", 0, 0, "198.18.250.250");
 
 	e = empty__open_and_load();
-	if (!e || dp_load(NULL, &skel, &m)) {
+	if (!e || dp_load(NULL, &skel[0], &m[0]) || dp_load(NULL, &skel[1], &m[1])) {
 		fprintf(stderr, "perpacket: cannot load the BPF objects (root?)\n");
 		return 1;
 	}
 	cfg.cpu_enabled[0] = cfg.cpu_enabled[1] = 1;
-	maps_config_write(&m, &cfg);
-	maps_cpumap_sync(&m, cpus, 64, dp_cpumap_fd(skel));
+	for (int l = 0; l < 2; l++) {
+		maps_config_write(&m[l], &cfg);
+		maps_cpumap_sync(&m[l], cpus, 64, dp_cpumap_fd(skel[l]));
+	}
 	for (int k = 0; k < 2; k++)
 		printf("{\"prog\":\"%s\",\"frame\":\"ipv4\",\"entries\":0,\"ns\":%.1f}\n",
 		       k ? "tc_empty" : "xdp_empty",
 		       run(bpf_program__fd(k ? e->progs.empty_tc : e->progs.empty_xdp), k, &fr[0], repeat));
 	for (int s = 0, have = 0; s < n_sizes; s++) {
-		fill(&m, sizes[s] - have);
+		for (int l = 0; l < 2; l++)
+			fill(&m[l], l, have, sizes[s]);
 		have = sizes[s];
-		for (int f = 0; f < 4; f++)
-			for (int k = 0; k < 2; k++)
-				printf("{\"prog\":\"%s\",\"frame\":\"%s\",\"entries\":%d,\"ns\":%.1f}\n",
-				       k ? "tc" : "xdp", fr[f].name, sizes[s],
-				       run(k ? dp_tc_fd(skel) : dp_xdp_fd(skel), k, &fr[f], repeat));
+		for (int f = 0; f < 6; f++)
+			for (int l = 0; l < 2; l++)
+				for (int k = 0; k < 2; k++)
+					printf("{\"prog\":\"%s%s\",\"frame\":\"%s\",\"entries\":%d,\"ns\":%.1f}\n",
+					       k ? "tc" : "xdp", l ? "_trie" : "", fr[f].name, sizes[s],
+					       run(k ? dp_tc_fd(skel[l]) : dp_xdp_fd(skel[l]), k, &fr[f],
+						   repeat));
 	}
-	maps_close(&m);
-	dp_unload(skel);
+	for (int l = 0; l < 2; l++) {
+		maps_close(&m[l]);
+		dp_unload(skel[l]);
+	}
 	empty__destroy(e);
 	return 0;
 }
