@@ -252,8 +252,8 @@ int cs_tc_classify(struct __sk_buff *skb)
 	}
 out:
 	skb->priority = classid;
-	/* Without XPS a recorded queue_mapping of N selects TX queue N - 1. */
-	skb->queue_mapping = cpu + 1;
+	/* Without XPS a recorded queue_mapping of N selects TX queue N - 1: the HTB's own. */
+	skb->queue_mapping = classid >> 16;
 
 	c = bpf_map_lookup_elem(&cs_cpu_stats, &cpu);
 	if (c) {

@@ -19,7 +19,13 @@
 #define CS_ID_LEN 64
 #define CS_NAME_LEN 64
 
-/* HTB layout per CPU k: qdisc (k+1):0 under MQ 7fff:(k+1); class :1 = link, :2 = default. */
+/*
+ * HTB layout: CPU k owns HTBs j = 0 .. htbs_per_cpu-1, HTB (k, j) being qdisc
+ * M:0 with M = j * htb_stride + k + 1 on MQ leaf 7fff:M (TX queue M - 1); each
+ * has class :1 = link and :2 = default. With one HTB per CPU: M = k + 1.
+ * Several HTBs per CPU (a device with more TX queues than CPUs) keep each HTB
+ * small: the kernel's cost of adding a class grows with the classes of its HTB.
+ */
 #define CS_MQ_MAJOR 0x7fff
 #define CS_LINK_MINOR 1
 #define CS_DEFAULT_MINOR 2
@@ -90,12 +96,14 @@ struct cs_circuit {
 	char name[CS_NAME_LEN];
 	__u32 cpu;
 	__u32 minor;
+	__u32 major; /* of its HTB; see the layout above */
+	__u32 pad;
 	__u64 down_min_bps;
 	__u64 down_max_bps;
 	__u64 up_min_bps;
 	__u64 up_max_bps;
 };
-CS_STATIC_ASSERT(sizeof(struct cs_circuit) == 168, "cs_circuit layout");
+CS_STATIC_ASSERT(sizeof(struct cs_circuit) == 176, "cs_circuit layout");
 
 struct cs_config {
 	__u32 abi;
@@ -106,11 +114,13 @@ struct cs_config {
 	__u32 leaf;         /* enum cs_leaf, as applied */
 	__u32 flags;        /* CS_F_* */
 	__u32 cpumap_qsize; /* ring size of each cpumap entry */
+	__u32 htbs_per_cpu; /* fixed while loaded */
+	__u32 htb_stride;   /* CPUs the machine has: major = j * stride + cpu + 1 */
 	__u64 link_bps;
 	__u64 default_bps;
 	__u8 cpu_enabled[CS_MAX_CPUS];
 };
-CS_STATIC_ASSERT(sizeof(struct cs_config) == 48 + CS_MAX_CPUS, "cs_config layout");
+CS_STATIC_ASSERT(sizeof(struct cs_config) == 56 + CS_MAX_CPUS, "cs_config layout");
 
 /* Per-CPU counters, indexed by the CPU a packet was sent to. */
 struct cs_cpu_counters {

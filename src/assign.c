@@ -57,7 +57,8 @@ static int weight_desc(const void *a, const void *b)
 }
 
 int assign_circuits(struct circuit_set *want, const struct circuit_set *have,
-		    const bool cpus[CS_MAX_CPUS], const char *file, struct cs_diag *d)
+		    const bool cpus[CS_MAX_CPUS], const struct cs_layout *l, const char *file,
+		    struct cs_diag *d)
 {
 	struct cpu_slot *slot = calloc(CS_MAX_CPUS, sizeof(*slot));
 	struct circuit **fresh = calloc(want->n ? want->n : 1, sizeof(*fresh));
@@ -89,6 +90,7 @@ int assign_circuits(struct circuit_set *want, const struct circuit_set *have,
 		if (h && h->cpu < CS_MAX_CPUS && cpus[h->cpu]) {
 			w->cpu = h->cpu;
 			w->minor = h->minor;
+			w->major = h->major;
 			w->index = h->index;
 			slot[w->cpu].load += circuit_weight(w);
 			slot[w->cpu].circuits++;
@@ -131,12 +133,13 @@ int assign_circuits(struct circuit_set *want, const struct circuit_set *have,
 		}
 		w->cpu = (uint32_t)best;
 		w->minor = (uint32_t)minor + CS_FIRST_MINOR;
+		w->major = layout_major(l, w->cpu, w->minor % l->htbs_per_cpu);
 		slot[best].load += circuit_weight(w);
 		slot[best].circuits++;
 		placed++;
 	}
 	if (placed < n_fresh) {
-		diag_add(d, "%s: %zu circuits do not fit: %d CPU%s x %u classes per HTB%s", file,
+		diag_add(d, "%s: %zu circuits do not fit: %d CPU%s x %u classes per CPU%s", file,
 			 want->n, enabled, enabled == 1 ? "" : "s", CS_MINORS_PER_CPU,
 			 enabled ? "" : " (no CPU enabled)");
 		err = -ENOSPC;

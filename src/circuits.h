@@ -26,6 +26,7 @@ struct circuit {
 	/* placement, set by assign (or read from the kernel) */
 	uint32_t cpu;
 	uint32_t minor;
+	uint32_t major; /* of the circuit's HTB on its CPU */
 	uint32_t index;
 };
 

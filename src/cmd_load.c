@@ -22,6 +22,7 @@
 #define CPUMAP_QSIZE 2048
 #define DEFAULT_LINK_BPS 10000000000ULL  /* 10 Gbit/s */
 #define DEFAULT_CLASS_BPS 1000000000ULL  /* 1 Gbit/s */
+#define MAX_AUTO_HTBS 16
 
 static const char help[] =
 	"Usage: cpushaper load --lan-dev DEV --wan-dev DEV [OPTIONS] FILE\n"
@@ -45,7 +46,14 @@ static const char help[] =
 	"  --cpus LIST        CPUs that shape, e.g. 0-3,6 (default: all online CPUs on\n"
 	"                     the first load, then what the running shaper uses). Each\n"
 	"                     device needs more TX queues than the highest CPU number.\n"
-	"  --link-mbps N      rate of each HTB's root class :1 (default 10000)\n"
+	"  --htbs-per-cpu N   HTB qdiscs per CPU (default: as many as both devices have\n"
+	"                     TX queues for, up to 16; fixed until unload). HTB j of\n"
+	"                     CPU k sits on TX queue j * NCPU + k, NCPU being the CPUs\n"
+	"                     the machine has. A new class costs the kernel time in\n"
+	"                     proportion to the classes of its HTB: more HTBs, faster\n"
+	"                     builds. Circuits of a CPU are spread over its HTBs.\n"
+	"  --link-mbps N      rate of each HTB's root class :1 (default 10000); with\n"
+	"                     several HTBs per CPU each has its own\n"
 	"  --default-mbps N   rate and ceil of class :2, which shapes traffic of no\n"
 	"                     circuit (default 1000)\n"
 	"  --unknown POLICY   traffic of no circuit: 'pass' keeps it on the CPU it\n"
@@ -79,6 +87,7 @@ struct load_opts {
 	enum cs_xdp_mode xdp_mode;
 	bool dry_run;
 	uint32_t qsize;
+	uint32_t htbs;  /* 0: not given */
 	int skip_local; /* -1 not given */
 	int xdp_meta;   /* -1 not given */
 };
@@ -97,6 +106,7 @@ static int parse_args(int argc, char **argv, struct load_opts *o)
 		{ "cpumap-qsize", required_argument, NULL, 'Q' },
 		{ "skip-local", no_argument, NULL, 'S' },
 		{ "no-skip-local", no_argument, NULL, 's' },
+		{ "htbs-per-cpu", required_argument, NULL, 'H' },
 		{ "xdp-meta", no_argument, NULL, 'M' },
 		{ "no-xdp-meta", no_argument, NULL, 'm' },
 		{ NULL, 0, NULL, 0 },
@@ -195,6 +205,17 @@ static int parse_args(int argc, char **argv, struct load_opts *o)
 		case 's':
 			o->skip_local = opt == 'S';
 			break;
+		case 'H': {
+			char *end;
+			long h = strtol(optarg, &end, 10);
+
+			if (*end || h < 1 || h > 256) {
+				fprintf(stderr, "cpushaper: --htbs-per-cpu takes 1 to 256\n");
+				return -1;
+			}
+			o->htbs = (uint32_t)h;
+			break;
+		}
 		case 'M':
 		case 'm':
 			o->xdp_meta = opt == 'M';
@@ -216,7 +237,7 @@ static int parse_args(int argc, char **argv, struct load_opts *o)
 	return 0;
 }
 
-/* The CPUs to shape with, checked against what is online and the devices' queues. */
+/* The CPUs to shape with, checked against what is online: the highest, or -errno. */
 static int choose_cpus(const struct load_opts *o, const struct cs_state *s, bool cpus[CS_MAX_CPUS])
 {
 	bool online[CS_MAX_CPUS];
@@ -246,23 +267,61 @@ static int choose_cpus(const struct load_opts *o, const struct cs_state *s, bool
 		fprintf(stderr, "cpushaper: no CPU to shape with\n");
 		return -EINVAL;
 	}
+	return top;
+}
+
+/*
+ * How many HTBs each CPU gets: what --htbs-per-cpu says, else what the running
+ * shaper uses, else as many as both devices have TX queues for (at most
+ * MAX_AUTO_HTBS). Checked against the devices' TX queues.
+ */
+static int choose_layout(const struct load_opts *o, const struct cs_state *s,
+			 const bool cpus[CS_MAX_CPUS], int top, struct cs_layout *l)
+{
+	long conf = sysconf(_SC_NPROCESSORS_CONF);
+	int txq[2];
+
+	l->stride = s->loaded ? s->cfg.htb_stride
+			      : (uint32_t)(conf < top + 1 ? top + 1 : conf > CS_MAX_CPUS ? CS_MAX_CPUS : conf);
 	for (int i = 0; i < 2; i++) {
 		const char *dev = i ? s->wan : s->lan;
-		int txq = netdev_tx_queues(dev);
 
-		if (txq < 0) {
+		txq[i] = netdev_tx_queues(dev);
+		if (txq[i] < 0) {
 			fprintf(stderr, "cpushaper: cannot count the TX queues of %s: %s\n", dev,
-				strerror(-txq));
-			return txq;
+				strerror(-txq[i]));
+			return txq[i];
 		}
-		if (txq <= top) {
+	}
+	if (s->loaded) {
+		l->htbs_per_cpu = s->cfg.htbs_per_cpu;
+		if (o->htbs && o->htbs != l->htbs_per_cpu) {
+			fprintf(stderr, "cpushaper: the shaper runs with %u HTB%s per CPU, which a load cannot change: unload first\n",
+				l->htbs_per_cpu, l->htbs_per_cpu == 1 ? "" : "s");
+			return -EINVAL;
+		}
+	} else if (o->htbs) {
+		l->htbs_per_cpu = o->htbs;
+	} else {
+		int fit = (txq[0] < txq[1] ? txq[0] : txq[1]) - top - 1;
+
+		l->htbs_per_cpu = fit < 0 ? 1 : (uint32_t)fit / l->stride + 1;
+		if (l->htbs_per_cpu > MAX_AUTO_HTBS)
+			l->htbs_per_cpu = MAX_AUTO_HTBS;
+	}
+	for (int i = 0; i < 2; i++) {
+		const char *dev = i ? s->wan : s->lan;
+		uint32_t need = layout_major(l, (uint32_t)top, l->htbs_per_cpu - 1);
+
+		if ((uint32_t)txq[i] < need) {
 			char list[256];
 
 			cpulist_format(cpus, list, sizeof(list));
 			fprintf(stderr,
-				"cpushaper: %s has %d TX queue%s, but CPUs %s shape and CPU k needs TX queue k:\n"
-				"  give it more queues (ethtool -L %s tx %d) or shape with fewer CPUs (--cpus)\n",
-				dev, txq, txq == 1 ? "" : "s", list, dev, top + 1);
+				"cpushaper: %s has %d TX queue%s, but CPUs %s with %u HTB%s each need %u (HTB j of CPU k is on TX queue j * %u + k):\n"
+				"  give it more queues (ethtool -L %s tx %u), shape with fewer CPUs (--cpus) or fewer HTBs (--htbs-per-cpu)\n",
+				dev, txq[i], txq[i] == 1 ? "" : "s", list, l->htbs_per_cpu,
+				l->htbs_per_cpu == 1 ? "" : "s", need, l->stride, dev, need);
 			return -EINVAL;
 		}
 	}
@@ -270,7 +329,8 @@ static int choose_cpus(const struct load_opts *o, const struct cs_state *s, bool
 }
 
 static void fill_config(const struct load_opts *o, const struct cs_state *s,
-			const bool cpus[CS_MAX_CPUS], struct cs_config *cfg)
+			const bool cpus[CS_MAX_CPUS], const struct cs_layout *l,
+			struct cs_config *cfg)
 {
 	if (!s->loaded) {
 		memset(cfg, 0, sizeof(*cfg));
@@ -282,6 +342,8 @@ static void fill_config(const struct load_opts *o, const struct cs_state *s,
 		cfg->unknown_policy = o->unknown_policy;
 		cfg->leaf = o->leaf;
 		cfg->flags = CS_F_META;
+		cfg->htbs_per_cpu = l->htbs_per_cpu;
+		cfg->htb_stride = l->stride;
 	} else {
 		*cfg = s->cfg;
 		if (o->link_given)
@@ -319,6 +381,8 @@ static int ensure_trees(struct nl_sock *sk, struct cs_state *s, struct cs_config
 		.cpus = cpus,
 		.link_bps = cfg->link_bps,
 		.default_bps = cfg->default_bps,
+		.htbs_per_cpu = cfg->htbs_per_cpu,
+		.stride = cfg->htb_stride,
 		.leaf = (enum cs_leaf)cfg->leaf,
 		/* a reload with the same rates sends no class message at all */
 		.set_classes = !s->loaded || cfg->link_bps != s->cfg.link_bps ||
@@ -450,7 +514,8 @@ int cmd_load(int argc, char **argv)
 	bool cpus[CS_MAX_CPUS], created = false;
 	size_t n_have_lpm = 0;
 	struct plan plan = { 0 };
-	int err, arrive_fd = -1, lock = -1;
+	int err, arrive_fd = -1, lock = -1, top;
+	struct cs_layout layout;
 
 	if (parse_args(argc, argv, &o))
 		return EXIT_USAGE;
@@ -466,13 +531,16 @@ int cmd_load(int argc, char **argv)
 	}
 	if ((err = state_open(&s, o.c.lan, o.c.wan)))
 		goto out_state;
-	if ((err = choose_cpus(&o, &s, cpus)))
+	if ((top = choose_cpus(&o, &s, cpus)) < 0 ||
+	    (err = choose_layout(&o, &s, cpus, top, &layout))) {
+		err = top < 0 ? top : err;
 		goto out_state;
+	}
 	if (s.loaded && (err = maps_read_state(&s.maps, &have, &have_lpm, &n_have_lpm))) {
 		fprintf(stderr, "cpushaper: cannot read the running circuits: %s\n", strerror(-err));
 		goto out_state;
 	}
-	if ((err = assign_circuits(&want, &have, cpus, o.file, &diag)))
+	if ((err = assign_circuits(&want, &have, cpus, &layout, o.file, &diag)))
 		goto refuse_state;
 	if ((err = plan_build(&want, &have, have_lpm, n_have_lpm, &plan)))
 		goto out_state;
@@ -482,7 +550,7 @@ int cmd_load(int argc, char **argv)
 		err = -EINVAL;
 		goto out_state;
 	}
-	fill_config(&o, &s, cpus, &cfg);
+	fill_config(&o, &s, cpus, &layout, &cfg);
 	if (o.dry_run) {
 		print_summary(&o, &want, &plan, cpus);
 		goto out_state;

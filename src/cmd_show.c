@@ -130,6 +130,7 @@ int cmd_show(int argc, char **argv)
 		print_str(PRINT_JSON, "unknown", NULL,
 			  s.cfg.unknown_policy == CS_UNKNOWN_CPU ? buf : "pass");
 		print_u64(PRINT_JSON, "cpumap_qsize", NULL, s.cfg.cpumap_qsize);
+		print_u64(PRINT_JSON, "htbs_per_cpu", NULL, s.cfg.htbs_per_cpu);
 		print_bool(PRINT_JSON, "skip_local", NULL, s.cfg.flags & CS_F_SKIP_LOCAL);
 		print_bool(PRINT_JSON, "xdp_meta", NULL, s.cfg.flags & CS_F_META);
 	} else if (!c.json) {

@@ -152,6 +152,7 @@ static void from_kernel(struct circuit *c, const struct cs_circuit *kc, __u32 in
 	c->name[CS_NAME_LEN - 1] = '\0';
 	c->cpu = kc->cpu;
 	c->minor = kc->minor;
+	c->major = kc->major;
 	c->index = index;
 	c->down_min = kc->down_min_bps;
 	c->down_max = kc->down_max_bps;
@@ -295,6 +296,7 @@ int maps_circuit_put(const struct cs_maps *m, const struct circuit *c)
 	struct cs_circuit kc = {
 		.cpu = c->cpu,
 		.minor = c->minor,
+		.major = c->major,
 		.down_min_bps = c->down_min,
 		.down_max_bps = c->down_max,
 		.up_min_bps = c->up_min,

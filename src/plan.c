@@ -64,7 +64,7 @@ static int diff_circuits(const struct circuit_set *want, const struct circuit_se
 	for (size_t i = 0; i < want->n && !err; i++) {
 		struct circuit *w = &want->v[i];
 		struct circuit *h = circuit_set_find(have, w->id);
-		bool placed = h && h->cpu == w->cpu && h->minor == w->minor;
+		bool placed = h && h->cpu == w->cpu && h->minor == w->minor && h->major == w->major;
 
 		if (!placed) {
 			err = PUSH(p->class_add, p->n_class_add, w);

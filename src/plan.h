@@ -30,7 +30,7 @@ struct plan {
 
 static inline __u32 circuit_classid(const struct circuit *c)
 {
-	return ((c->cpu + 1) << 16) | c->minor;
+	return (c->major << 16) | c->minor;
 }
 
 /*

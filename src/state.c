@@ -300,7 +300,7 @@ int state_gc_classes(struct cs_state *s, struct nl_sock *sk, const struct circui
 		for (size_t i = 0; i < n; i++) {
 			uint32_t h = cls[i].handle, major = TC_H_MAJ(h) >> 16;
 
-			if (major < 1 || major > CS_MAX_CPUS || TC_H_MIN(h) < CS_FIRST_MINOR ||
+			if (major < 1 || major >= CS_MQ_MAJOR || TC_H_MIN(h) < CS_FIRST_MINOR ||
 			    (want->n && bsearch(&h, used, want->n, sizeof(*used), classid_cmp)))
 				continue;
 			if (!tc_class_del(sk, ix, h))

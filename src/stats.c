@@ -6,15 +6,16 @@
 #include "qdisc.h"
 #include "stats.h"
 
-static void from_tc(struct dir_stats *d, const struct tc_stat *t)
+/* Adds: a CPU's figures are the sum of its HTBs'. */
+static void add_tc(struct dir_stats *d, const struct tc_stat *t)
 {
 	if (!t)
 		return;
-	d->bytes = t->bytes;
-	d->packets = t->packets;
-	d->drops = t->drops;
-	d->backlog = t->backlog;
-	d->qlen = t->qlen;
+	d->bytes += t->bytes;
+	d->packets += t->packets;
+	d->drops += t->drops;
+	d->backlog += t->backlog;
+	d->qlen += t->qlen;
 }
 
 int stats_read(const struct cs_state *s, struct nl_sock *sk, const struct circuit_set *have,
@@ -59,13 +60,16 @@ int stats_read(const struct cs_state *s, struct nl_sock *sk, const struct circui
 	for (uint32_t c = 0; c < CS_MAX_CPUS; c++) {
 		struct cpu_stats *cs = &st->cpu[c];
 		struct cs_cpu_counters k;
-		uint32_t major = (c + 1) << 16;
 
 		cs->enabled = s->cfg.cpu_enabled[c];
 		if (!cs->enabled)
 			continue;
-		from_tc(&cs->down, tc_stat_find(qd[0], nqd[0], major));
-		from_tc(&cs->up, tc_stat_find(qd[1], nqd[1], major));
+		for (uint32_t j = 0; j < s->cfg.htbs_per_cpu; j++) {
+			uint32_t major = (j * s->cfg.htb_stride + c + 1) << 16;
+
+			add_tc(&cs->down, tc_stat_find(qd[0], nqd[0], major));
+			add_tc(&cs->up, tc_stat_find(qd[1], nqd[1], major));
+		}
 		if ((err = maps_cpu_counters(&s->maps, c, &k)))
 			goto out;
 		cs->xdp_packets = k.xdp_packets;
@@ -81,8 +85,8 @@ int stats_read(const struct cs_state *s, struct nl_sock *sk, const struct circui
 		const struct circuit *c = &have->v[i];
 		uint32_t id = circuit_classid(c);
 
-		from_tc(&st->down[i], tc_stat_find(cls[0], ncls[0], id));
-		from_tc(&st->up[i], tc_stat_find(cls[1], ncls[1], id));
+		add_tc(&st->down[i], tc_stat_find(cls[0], ncls[0], id));
+		add_tc(&st->up[i], tc_stat_find(cls[1], ncls[1], id));
 		if (c->cpu < CS_MAX_CPUS) {
 			st->cpu[c->cpu].circuits++;
 			st->cpu[c->cpu].plan_down_bps += c->down_max;

@@ -18,7 +18,7 @@ struct cpu_stats {
 	bool enabled;
 	uint32_t circuits;
 	uint64_t plan_down_bps, plan_up_bps; /* sum of Max */
-	struct dir_stats down, up;           /* this CPU's HTB on lan-dev / wan-dev */
+	struct dir_stats down, up;           /* this CPU's HTBs on lan-dev / wan-dev */
 	uint64_t xdp_packets, xdp_bytes;     /* sent here by XDP */
 	uint64_t cpumap_packets, cpumap_bytes, cpumap_drops;
 	uint64_t tc_packets, tc_bytes;       /* classified into this CPU's HTB */

@@ -158,6 +158,49 @@ int tc_leaf_add(struct nl_sock *sk, int ifindex, uint32_t classid, enum cs_leaf 
 	return qdisc_add(sk, ifindex, classid, 0, tc_leaf_name(leaf), 0);
 }
 
+/* HTB @m: of @cpu with its classes :1 and :2, created if missing. */
+static int htb_ensure(struct nl_sock *sk, struct nl_cache *cache, int ifindex,
+		      struct tc_tree_opts *o, uint32_t cpu, uint32_t m)
+{
+	uint32_t major = m << 16;
+	struct rtnl_qdisc *h = rtnl_qdisc_get(cache, ifindex, major);
+	bool fresh = !is_kind(h, "htb");
+	int err;
+
+	rtnl_qdisc_put(h);
+	if (fresh) {
+		err = qdisc_add(sk, ifindex, TC_H_MAKE(MQ_HANDLE, m), major, "htb", CS_DEFAULT_MINOR);
+		if (err) {
+			pr_warn("cannot create HTB %x: of CPU %u: %s\n", m, cpu, strerror(-err));
+			return err;
+		}
+	}
+	if (!fresh && !o->set_classes)
+		return 0;
+	err = class_send(sk, ifindex, major | CS_LINK_MINOR, major, o->link_bps, o->link_bps,
+			 NLM_F_CREATE);
+	if (!err)
+		err = class_send(sk, ifindex, major | CS_DEFAULT_MINOR, major | CS_LINK_MINOR,
+				 o->default_bps, o->default_bps, NLM_F_CREATE);
+	if (err) {
+		pr_warn("cannot set the link/default classes of HTB %x: (CPU %u): %s\n", m, cpu,
+			strerror(-err));
+		return err;
+	}
+	/* probe with class :2 whenever classes are set: also after an interrupted run */
+	if (o->leaf != CS_LEAF_DEFAULT) {
+		err = tc_leaf_add(sk, ifindex, major | CS_DEFAULT_MINOR, o->leaf);
+		if (err == -ENOENT || err == -EINVAL || err == -EOPNOTSUPP) {
+			/* The probe: this kernel lacks the leaf qdisc. */
+			pr_warn("warning: %s is not available in this kernel (%s); circuit classes use pfifo\n",
+				tc_leaf_name(o->leaf), strerror(-err));
+			o->leaf = CS_LEAF_DEFAULT;
+			err = 0;
+		}
+	}
+	return err;
+}
+
 int tc_tree_ensure(struct nl_sock *sk, int ifindex, struct tc_tree_opts *o)
 {
 	struct nl_cache *cache;
@@ -172,49 +215,11 @@ int tc_tree_ensure(struct nl_sock *sk, int ifindex, struct tc_tree_opts *o)
 			goto out;
 		}
 	}
-	for (uint32_t cpu = 0; cpu < CS_MAX_CPUS; cpu++) {
-		uint32_t major = (cpu + 1) << 16;
-		struct rtnl_qdisc *h;
-		bool fresh;
-
+	for (uint32_t cpu = 0; cpu < CS_MAX_CPUS && !err; cpu++) {
 		if (!o->cpus[cpu])
 			continue;
-		h = rtnl_qdisc_get(cache, ifindex, major);
-		fresh = !is_kind(h, "htb");
-		rtnl_qdisc_put(h);
-		if (fresh) {
-			err = qdisc_add(sk, ifindex, TC_H_MAKE(MQ_HANDLE, cpu + 1), major, "htb",
-					CS_DEFAULT_MINOR);
-			if (err) {
-				pr_warn("cannot create the HTB of CPU %u: %s\n", cpu, strerror(-err));
-				goto out;
-			}
-		}
-		if (!fresh && !o->set_classes)
-			continue;
-		err = class_send(sk, ifindex, major | CS_LINK_MINOR, major, o->link_bps,
-				 o->link_bps, NLM_F_CREATE);
-		if (!err)
-			err = class_send(sk, ifindex, major | CS_DEFAULT_MINOR, major | CS_LINK_MINOR,
-					 o->default_bps, o->default_bps, NLM_F_CREATE);
-		if (err) {
-			pr_warn("cannot set the link/default classes of CPU %u: %s\n", cpu,
-				strerror(-err));
-			goto out;
-		}
-		/* probe with class :2 whenever classes are set: also after an interrupted run */
-		if (o->leaf != CS_LEAF_DEFAULT) {
-			err = tc_leaf_add(sk, ifindex, major | CS_DEFAULT_MINOR, o->leaf);
-			if (err == -ENOENT || err == -EINVAL || err == -EOPNOTSUPP) {
-				/* The probe: this kernel lacks the leaf qdisc. */
-				pr_warn("warning: %s is not available in this kernel (%s); circuit classes use pfifo\n",
-					tc_leaf_name(o->leaf), strerror(-err));
-				o->leaf = CS_LEAF_DEFAULT;
-				err = 0;
-			} else if (err) {
-				goto out;
-			}
-		}
+		for (uint32_t j = 0; j < o->htbs_per_cpu && !err; j++)
+			err = htb_ensure(sk, cache, ifindex, o, cpu, j * o->stride + cpu + 1);
 	}
 out:
 	nl_cache_free(cache);

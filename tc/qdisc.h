@@ -3,9 +3,10 @@
  * The qdisc trees, over rtnetlink (libnl-route). The only module that
  * includes libnl. Every function returns 0 or a negative errno.
  *
- * Per device: MQ 7fff: at the root; for each shaping CPU k an HTB (k+1):
- * on MQ leaf 7fff:(k+1) (TX queue k) with class :1 (link rate) and default
- * class :2 below it; circuit classes hang under :1.
+ * Per device: MQ 7fff: at the root; for each shaping CPU k and j below
+ * htbs_per_cpu an HTB M: with M = j * stride + k + 1 on MQ leaf 7fff:M (TX
+ * queue M - 1), with class :1 (link rate) and default class :2 below it;
+ * circuit classes hang under :1.
  */
 #ifndef CS_QDISC_H
 #define CS_QDISC_H
@@ -21,6 +22,7 @@ struct tc_tree_opts {
 	const bool *cpus;   /* [CS_MAX_CPUS] */
 	uint64_t link_bps;  /* class :1 */
 	uint64_t default_bps;
+	uint32_t htbs_per_cpu, stride;
 	enum cs_leaf leaf;  /* in: wanted; out: what the kernel could do */
 	bool set_classes;   /* (re)send :1 and :2 of existing HTBs too (rates changed) */
 };
@@ -35,7 +37,7 @@ int tc_tree_ensure(struct nl_sock *sk, int ifindex, struct tc_tree_opts *o);
 /* Remove our MQ root (and so everything below it). 0 when there was none. */
 int tc_tree_destroy(struct nl_sock *sk, int ifindex);
 
-/* A circuit class under (cpu+1):1. @create: create or replace, else change in place only. */
+/* A circuit class under major:1 of its own HTB. @create: create or replace, else change in place only. */
 int tc_class_set(struct nl_sock *sk, int ifindex, uint32_t classid, uint64_t rate_bps,
 		 uint64_t ceil_bps, bool create);
 int tc_class_del(struct nl_sock *sk, int ifindex, uint32_t classid);

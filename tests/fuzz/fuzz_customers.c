@@ -12,6 +12,9 @@
 #include "circuits.h"
 #include "plan.h"
 
+/* Three HTBs per CPU: majors j * 2 + cpu + 1. */
+static const struct cs_layout L1 = { .htbs_per_cpu = 3, .stride = 2 };
+
 #define INVARIANT(c) \
 	do {         \
 		if (!(c)) \
@@ -62,7 +65,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	INVARIANT(diag_count(&d) == 0);
 	check_model(&want);
-	if (assign_circuits(&want, &none, cpus, "fuzz.csv", &d))
+	if (assign_circuits(&want, &none, cpus, &L1, "fuzz.csv", &d))
 		goto out;
 	for (size_t i = 0; i < want.n; i++)
 		INVARIANT(want.v[i].cpu <= 1 && want.v[i].minor >= CS_FIRST_MINOR &&
@@ -73,7 +76,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	as_running(&want, &have);
 	INVARIANT(!plan_lpm_entries(&have, &lpm, &n_lpm));
-	INVARIANT(!assign_circuits(&want, &have, cpus, "fuzz.csv", &d));
+	INVARIANT(!assign_circuits(&want, &have, cpus, &L1, "fuzz.csv", &d));
 	INVARIANT(!plan_build(&want, &have, lpm, n_lpm, &p));
 	INVARIANT(plan_empty(&p)); /* the same file again changes nothing */
 	plan_free(&p);

@@ -6,7 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "assign.h"
 #include "circuits.h"
+
+/* One HTB per CPU on a 2-CPU machine: majors 1 and 2. */
+static const struct cs_layout L1 = { .htbs_per_cpu = 1, .stride = 2 };
 
 /* Circuit "c<n>" with max rates in Mbit/s and the single address 198.18.<n/256>.<n%256>. */
 static inline void fx_circuit(struct circuit *c, unsigned n, unsigned down_mbps, unsigned up_mbps)

@@ -26,7 +26,7 @@ static void test_balance(void)
 	fx_set(&want, 10);
 	for (unsigned i = 0; i < 10; i++)
 		fx_circuit(&want.v[i], i, plans[i], plans[i]);
-	ASSERT_EQ(assign_circuits(&want, &none, two_cpus, "t", &d), 0, "assign 10");
+	ASSERT_EQ(assign_circuits(&want, &none, two_cpus, &L1, "t", &d), 0, "assign 10");
 	l0 = cpu_load(&want, 0);
 	l1 = cpu_load(&want, 1);
 	/* greedy on sorted weights: the gap is at most the biggest circuit */
@@ -41,7 +41,7 @@ static void test_balance(void)
 	fx_set(&want, 100);
 	for (unsigned i = 0; i < 100; i++)
 		fx_circuit(&want.v[i], i, 10, 5);
-	ASSERT_EQ(assign_circuits(&want, &none, two_cpus, "t", &d), 0, "assign 100");
+	ASSERT_EQ(assign_circuits(&want, &none, two_cpus, &L1, "t", &d), 0, "assign 100");
 	ASSERT_EQ(cpu_load(&want, 0), cpu_load(&want, 1), "100 equal plans split 50/50");
 	{
 		bool seen[CS_MINORS_PER_CPU + CS_FIRST_MINOR] = { 0 };
@@ -69,14 +69,14 @@ static void test_stable(void)
 	fx_set(&first, 50);
 	for (unsigned i = 0; i < 50; i++)
 		fx_circuit(&first.v[i], i, 10 + i, 5);
-	assign_circuits(&first, &none, two_cpus, "t", &d);
+	assign_circuits(&first, &none, two_cpus, &L1, "t", &d);
 	fx_copy(&have, &first);
 
 	/* the same file again: identical placement */
 	fx_copy(&again, &first);
 	for (size_t i = 0; i < again.n; i++)
 		again.v[i].cpu = again.v[i].minor = again.v[i].index = 0;
-	ASSERT_EQ(assign_circuits(&again, &have, two_cpus, "t", &d), 0, "reassign");
+	ASSERT_EQ(assign_circuits(&again, &have, two_cpus, &L1, "t", &d), 0, "reassign");
 	for (size_t i = 0; i < again.n; i++)
 		moved += again.v[i].cpu != first.v[i].cpu || again.v[i].minor != first.v[i].minor ||
 			 again.v[i].index != first.v[i].index;
@@ -87,7 +87,7 @@ static void test_stable(void)
 	for (unsigned i = 0; i < 50; i++)
 		fx_circuit(&more.v[i], i, 10 + i, 5);
 	fx_circuit(&more.v[50], 50, 5000, 5000);
-	ASSERT_EQ(assign_circuits(&more, &have, two_cpus, "t", &d), 0, "assign with one more");
+	ASSERT_EQ(assign_circuits(&more, &have, two_cpus, &L1, "t", &d), 0, "assign with one more");
 	moved = 0;
 	for (size_t i = 0; i < 50; i++)
 		moved += more.v[i].cpu != first.v[i].cpu || more.v[i].minor != first.v[i].minor;
@@ -105,7 +105,7 @@ static void test_stable(void)
 
 		for (size_t i = 0; i < again.n; i++)
 			again.v[i].cpu = again.v[i].minor = 0;
-		ASSERT_EQ(assign_circuits(&again, &have, only0, "t", &d), 0, "assign to CPU 0 only");
+		ASSERT_EQ(assign_circuits(&again, &have, only0, &L1, "t", &d), 0, "assign to CPU 0 only");
 		for (size_t i = 0; i < again.n; i++) {
 			ASSERT_EQ(again.v[i].cpu, 0, "all on CPU 0");
 			ASSERT_EQ(again.v[i].index, first.v[i].index, "a moved circuit keeps its index");
@@ -133,20 +133,56 @@ static void test_capacity(void)
 	fx_set(&want, n);
 	for (size_t i = 0; i < n; i++)
 		fx_circuit(&want.v[i], (unsigned)i, 1, 1);
-	ASSERT_EQ(assign_circuits(&want, &none, one, "t.csv", &d), -ENOSPC,
+	ASSERT_EQ(assign_circuits(&want, &none, one, &L1, "t.csv", &d), -ENOSPC,
 		  "one more circuit than an HTB holds");
 	ASSERT_TRUE(d.n == 1 && strstr(d.msg[0], "65534 circuits do not fit: 1 CPU x 65533"),
 		    "capacity message");
 	diag_free(&d);
 	want.n--;
-	ASSERT_EQ(assign_circuits(&want, &none, one, "t.csv", &d), 0, "exactly a full HTB fits");
+	ASSERT_EQ(assign_circuits(&want, &none, one, &L1, "t.csv", &d), 0, "exactly a full HTB fits");
 	want.n++;
 	circuit_set_free(&want);
 	diag_free(&d);
 }
 
+/* Four HTBs per CPU: each circuit in HTB minor % 4 of its CPU, the HTBs filled evenly. */
+static void test_layout(void)
+{
+	const struct cs_layout l4 = { .htbs_per_cpu = 4, .stride = 2 };
+	struct circuit_set want, have, none = { 0 };
+	struct cs_diag d = { 0 };
+	unsigned per_major[9] = { 0 };
+	bool right = true, kept = true;
+
+	fx_set(&want, 40);
+	for (unsigned i = 0; i < 40; i++)
+		fx_circuit(&want.v[i], i, 10, 10);
+	ASSERT_EQ(assign_circuits(&want, &none, two_cpus, &l4, "t", &d), 0, "assign 40 over 2 x 4 HTBs");
+	for (size_t i = 0; i < want.n; i++) {
+		const struct circuit *c = &want.v[i];
+
+		right &= c->major == (c->minor % 4) * 2 + c->cpu + 1;
+		if (c->major >= 1 && c->major <= 8)
+			per_major[c->major]++;
+	}
+	ASSERT_TRUE(right, "major = (minor % 4) * stride + cpu + 1");
+	for (unsigned m = 1; m <= 8; m++)
+		ASSERT_EQ(per_major[m], 5, "5 circuits in each of the 8 HTBs");
+	fx_copy(&have, &want);
+	for (size_t i = 0; i < want.n; i++)
+		want.v[i].cpu = want.v[i].minor = want.v[i].major = 0;
+	ASSERT_EQ(assign_circuits(&want, &have, two_cpus, &l4, "t", &d), 0, "reassign");
+	for (size_t i = 0; i < want.n; i++)
+		kept &= want.v[i].major == have.v[i].major && want.v[i].minor == have.v[i].minor;
+	ASSERT_TRUE(kept, "a reload keeps every circuit in its HTB");
+	circuit_set_free(&want);
+	circuit_set_free(&have);
+	diag_free(&d);
+}
+
 int main(void)
 {
+	test_layout();
 	test_balance();
 	test_stable();
 	test_capacity();

@@ -16,7 +16,7 @@ static void running(struct circuit_set *have, struct lpm_entry **lpm, size_t *n_
 	fx_set(have, n);
 	for (unsigned i = 0; i < n; i++)
 		fx_circuit(&have->v[i], i, 10, 5);
-	assign_circuits(have, &none, two_cpus, "t", &d);
+	assign_circuits(have, &none, two_cpus, &L1, "t", &d);
 	plan_lpm_entries(have, lpm, n_lpm);
 }
 
@@ -32,7 +32,7 @@ static void place(struct circuit_set *want, const struct circuit_set *have, cons
 	struct cs_diag d = { 0 };
 
 	circuit_set_sort(want);
-	assign_circuits(want, have, cpus, "t", &d);
+	assign_circuits(want, have, cpus, &L1, "t", &d);
 	diag_free(&d);
 }
 
