@@ -1,9 +1,16 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-# Control plane: cold load of N circuits next to the same tree built with
-# `tc -force -batch` (how other shapers build it), same bed, alternating; a 1%
+# Control plane: cold load of N circuits next to the tree other shapers build
+# with `tc -force -batch` (MQ, one HTB per CPU), same bed, alternating; a 1%
 # edit re-loaded; set-rate latency; kernel memory per circuit.
+# The bed's devices have 8 TX queues per CPU, so cpushaper puts 8 HTBs on each
+# CPU (its default: as many as the queues allow). Two more builds separate what
+# that layout buys from what the tool does: cpushaper with one HTB per CPU, and
+# tc -batch building cpushaper's own 8-HTB tree.
 SECTION=control
+NCPU=$(getconf _NPROCESSORS_CONF)
+HTBS=${HTBS:-8}
+TB_QUEUES=$((NCPU * HTBS))
 source "$(dirname "$0")/common.sh"
 # 40k is opt-in (SIZES="1000 10000 40000"): building 80k classes takes the kernel
 # about 8 minutes per tool on 2 vCPUs, which alone would break the 15-minute budget.
@@ -16,25 +23,36 @@ SETRATE_N=${SETRATE_N:-1000}
 tb_start || exit 1
 GEN=$ROOT/bench/gen_customers.sh
 
-# tc batch of the tree cpushaper builds for FILE: MQ, one HTB per CPU, a class per
-# circuit and direction with the same rate, ceil, burst and quantum, CPUs alternating.
+# tc_batch FILE K: MQ, K HTBs per CPU (HTB j of CPU k = j * NCPU + k + 1, as
+# cpushaper lays them out), a class per circuit and direction with the file's
+# rate and ceil, CPUs alternating, a CPU's circuits spread over its HTBs.
 tc_batch() {
-	awk -F, 'NR > 1 {
-		minor = 3 + int((NR - 2) / 2); h = (NR - 2) % 2 + 1
-		printf "class add dev lan0 parent %d:1 classid %d:%x htb rate %sMbit ceil %sMbit\n", h, h, minor, $9, $11
-		printf "class add dev wan0 parent %d:1 classid %d:%x htb rate %sMbit ceil %sMbit\n", h, h, minor, $10, $12
+	awk -F, -v n="$NCPU" -v k="$2" 'NR > 1 {
+		i = NR - 2; cpu = i % n; minor = 3 + int(i / n); h = (minor % k) * n + cpu + 1
+		printf "class add dev lan0 parent %x:1 classid %x:%x htb rate %sMbit ceil %sMbit\n", h, h, minor, $9, $11
+		printf "class add dev wan0 parent %x:1 classid %x:%x htb rate %sMbit ceil %sMbit\n", h, h, minor, $10, $12
 	}
 	BEGIN {
 		for (d = 0; d < 2; d++) {
 			dev = d ? "wan0" : "lan0"
 			printf "qdisc replace dev %s root handle 7fff: mq\n", dev
-			for (h = 1; h <= 2; h++) {
-				printf "qdisc replace dev %s parent 7fff:%d handle %d: htb default 2\n", dev, h, h
-				printf "class add dev %s parent %d: classid %d:1 htb rate 10gbit\n", dev, h, h
-				printf "class add dev %s parent %d:1 classid %d:2 htb rate 1gbit\n", dev, h, h
+			for (h = 1; h <= n * k; h++) {
+				printf "qdisc replace dev %s parent 7fff:%x handle %x: htb default 2\n", dev, h, h
+				printf "class add dev %s parent %x: classid %x:1 htb rate 10gbit\n", dev, h, h
+				printf "class add dev %s parent %x:1 classid %x:2 htb rate 1gbit\n", dev, h, h
 			}
 		}
 	}' "$1"
+}
+
+# tc_build BATCHFILE: seconds to build it, then the slab delta in KB; removes it again.
+tc_build() {
+	local s0 s1 t
+	s0=$(slab_kb)
+	t=$(secs tb_rtr tc -force -batch "$1")
+	s1=$(slab_kb)
+	echo "$t $((s1 - s0))"
+	tb_rtr tc qdisc del dev lan0 root; tb_rtr tc qdisc del dev wan0 root
 }
 
 secs() { # CMD...: wall seconds
@@ -49,7 +67,8 @@ for n in $SIZES; do
 	"$GEN" "$n" > "$WORK/n.csv"
 	# 1%: every 100th circuit gets a new Max
 	awk -F, 'BEGIN { OFS = "," } NR > 1 && (NR - 2) % 100 == 0 { $11 = $11 + 1 } { print }' "$WORK/n.csv" > "$WORK/edit.csv"
-	tc_batch "$WORK/n.csv" > "$WORK/n.batch"
+	tc_batch "$WORK/n.csv" 1 > "$WORK/n.batch"
+	tc_batch "$WORK/n.csv" "$HTBS" > "$WORK/n.batchk"
 	reps=$REPS; [ "$n" -ge 10000 ] && reps=2; [ "$n" -ge 40000 ] && reps=$BIG_REPS
 	for rep in $(seq "$reps"); do
 		s0=$(slab_kb)
@@ -71,11 +90,15 @@ for n in $SIZES; do
 			emit "{\"test\":\"set_rate\",\"tool\":\"cpushaper\",\"circuits\":$n,\"changes\":$SETRATE_N,\"p50_ms\":$p50,\"p99_ms\":$p99}"
 		fi
 		cs unload >/dev/null
+		read -r t kb <<<"$(tc_build "$WORK/n.batch")"
+		emit "{\"test\":\"cold_load\",\"tool\":\"tc_batch\",\"circuits\":$n,\"rep\":$rep,\"seconds\":$t,\"slab_kb_delta\":$kb}"
 		s0=$(slab_kb)
-		t=$(secs tb_rtr tc -force -batch "$WORK/n.batch")
+		t=$(secs cs load --htbs-per-cpu 1 "$WORK/n.csv")
 		s1=$(slab_kb)
-		emit "{\"test\":\"cold_load\",\"tool\":\"tc_batch\",\"circuits\":$n,\"rep\":$rep,\"seconds\":$t,\"slab_kb_delta\":$((s1 - s0))}"
-		tb_rtr tc qdisc del dev lan0 root; tb_rtr tc qdisc del dev wan0 root
+		emit "{\"test\":\"cold_load\",\"tool\":\"cpushaper_1htb\",\"circuits\":$n,\"rep\":$rep,\"seconds\":$t,\"slab_kb_delta\":$((s1 - s0))}"
+		cs unload >/dev/null
+		read -r t kb <<<"$(tc_build "$WORK/n.batchk")"
+		emit "{\"test\":\"cold_load\",\"tool\":\"tc_batch_${HTBS}htb\",\"circuits\":$n,\"rep\":$rep,\"seconds\":$t,\"slab_kb_delta\":$kb}"
 		log "$n circuits, repetition $rep of $reps done"
 	done
 done

@@ -88,13 +88,19 @@ jq -n --argjson machine "$machine" --argjson acc "$(slurp accuracy)" --argjson c
 	echo
 	echo "### Control plane"
 	echo
-	echo "| circuits | cpushaper cold load s | tc -batch s | cpushaper / tc | 1% edit s | unchanged reload s | slab bytes/circuit (cpushaper, tc) |"
-	echo "|---:|---|---|---|---|---|---|"
+	echo "Cold build of the tree on devices with 8 TX queues per CPU: cpushaper puts 8 HTBs on each CPU (its default on such devices);"
+	echo "tc -batch builds the tree other shapers build (MQ, one HTB per CPU). The two columns after the ratio separate the layout from"
+	echo "the tool: cpushaper with --htbs-per-cpu 1, and tc -batch building cpushaper's 8-HTB tree."
+	echo
+	echo "| circuits | cpushaper s | tc -batch s | cpushaper / tc | cpushaper, 1 HTB/CPU s | tc -batch, 8 HTBs/CPU s | 1% edit s | unchanged reload s | slab bytes/circuit (cpushaper, tc) |"
+	echo "|---:|---|---|---|---|---|---|---|---|"
 	jq -r '.control as $c | $c.cold_load | group_by(.circuits)[] | . as $g |
-		($g | map(select(.tool == "cpushaper"))[0]) as $a | ($g | map(select(.tool == "tc_batch"))[0]) as $t |
+		def t($n): ($g | map(select(.tool == $n))[0]);
+		def f($x): if $x == null then "-" else "\($x.seconds.median) (\($x.seconds.min)–\($x.seconds.max))" end;
+		t("cpushaper") as $a | t("tc_batch") as $t |
 		($c.edit_1pct | map(select(.circuits == $a.circuits))[0]) as $e |
 		($c.reload_unchanged | map(select(.circuits == $a.circuits))[0]) as $u |
-		"| \($a.circuits) | \($a.seconds.median) (\($a.seconds.min)–\($a.seconds.max)) | \($t.seconds.median) (\($t.seconds.min)–\($t.seconds.max)) | \(if $t.seconds.median > 0 then ($a.seconds.median / $t.seconds.median * 100 | round / 100) else "-" end) | \($e.seconds.median) | \($u.seconds.median) | \($a.slab_bytes_per_circuit), \($t.slab_bytes_per_circuit) |"' "$OUT/results.json"
+		"| \($a.circuits) | \(f($a)) | \(f($t)) | \(if $t.seconds.median > 0 then ($a.seconds.median / $t.seconds.median * 100 | round / 100) else "-" end) | \(f(t("cpushaper_1htb"))) | \(f($g | map(select(.tool | startswith("tc_batch_")))[0])) | \($e.seconds.median) | \($u.seconds.median) | \($a.slab_bytes_per_circuit), \($t.slab_bytes_per_circuit) |"' "$OUT/results.json"
 	jq -r '.control.set_rate[] | "\nset-rate (a whole CLI invocation each) with \(.circuits) circuits loaded, \(.changes) changes: p50 \(.p50_ms | . * 10 | round / 10) ms, p99 \(.p99_ms | . * 10 | round / 10) ms."' "$OUT/results.json"
 	echo
 	echo "### Per-packet cost (bpf_prog_test_run_opts, ns per packet)"
@@ -142,7 +148,7 @@ set style data lines; set xtics norotate; set yrange [*:*]
 set output "control.png"
 set title "Control plane: cold build of the shaping tree"
 set logscale xy; set xlabel "circuits"; set ylabel "seconds"; set key top left
-plot for [t in "cpushaper tc_batch"] "< grep '^".t." ' ctl.dat" using 2:3:4:5 with yerrorlines title t
+plot for [t in "cpushaper cpushaper_1htb tc_batch tc_batch_8htb"] "< grep '^".t." ' ctl.dat" using 2:3:4:5 with yerrorlines title t
 unset logscale
 
 set output "perpacket.png"
