@@ -39,7 +39,8 @@ expect_eq "$?" 1 "unknown device: exit 1"
 expect_contains "$out" "no such device \"nosuch0\"" "unknown device named"
 ip link add one0 netns "${TB}rtr" type veth peer name one1 netns "${TB}rtr"
 out=$(tb_rtr "$BIN" load --lan-dev one0 --wan-dev wan0 "$WORK/six.csv" 2>&1)
-expect_contains "$out" "one0 has 1 TX queue, but CPUs 0-1 shape" "too few TX queues explained"
+expect_contains "$out" "one0 has 1 TX queue, but CPUs 0-1 with 1 HTB each need 2" "too few TX queues explained"
+expect_contains "$out" "ethtool -L one0 tx 2" "and how to fix it"
 expect_contains "$out" "ethtool -L one0 tx 2" "with the fix"
 expect_eq "$(tb_rtr tc qdisc show dev wan0 | grep -c htb)" 0 "nothing built after the refusal"
 
