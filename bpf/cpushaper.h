@@ -46,6 +46,7 @@ enum cs_leaf {
 /* cs_config.flags */
 #define CS_F_SKIP_LOCAL 1 /* XDP passes a packet already on its circuit's CPU instead of redirecting */
 #define CS_F_META 2       /* XDP hands its lookup result to TC in the packet's metadata */
+#define CS_F_DIRTY 4      /* an apply is under way, or was interrupted: classes may be left over */
 
 enum cs_unknown_policy {
 	CS_UNKNOWN_PASS = 0, /* stay on the current CPU, default class of its HTB */

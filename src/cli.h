@@ -35,6 +35,9 @@ struct cli_common {
 int cli_common_opt(int opt, const char *arg, struct cli_common *c);
 /* Parse a Mbit/s option value; prints an error naming @name. */
 int cli_rate(const char *name, const char *arg, uint64_t *bps);
+/* Parse a whole number from @lo to @hi; prints an error naming @name. */
+int cli_uint(const char *name, const char *arg, unsigned long lo, unsigned long hi,
+	     uint32_t *out);
 
 int cmd_load(int argc, char **argv);
 int cmd_show(int argc, char **argv);

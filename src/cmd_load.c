@@ -31,8 +31,9 @@ static const char help[] =
 	"customers/README.md) and make the kernel shape it. The whole file is checked\n"
 	"first: with any error, each is printed as FILE:LINE: reason and nothing changes.\n"
 	"\n"
-	"The first load builds, on both devices, an MQ root with one HTB per CPU (on the\n"
-	"TX queue of that CPU), a class per circuit and direction (Download/Upload Min\n"
+	"The first load builds, on both devices, an MQ root with HTBs of each CPU's own\n"
+	"(each on its own TX queue; see --htbs-per-cpu), a class per circuit and\n"
+	"direction in one of its CPU's HTBs (Download/Upload Min\n"
 	"-> rate, Max -> ceil), the XDP program that steers each packet to its\n"
 	"circuit's CPU, and the TC classifier that picks its class. XPS is turned off on\n"
 	"both devices. Later loads apply only the difference with what the kernel runs:\n"
@@ -190,32 +191,18 @@ static int parse_args(int argc, char **argv, struct load_opts *o)
 		case 'n':
 			o->dry_run = true;
 			break;
-		case 'Q': {
-			char *end;
-			unsigned long q = strtoul(optarg, &end, 10);
-
-			if (*end || q < 8 || q > 16384) {
-				fprintf(stderr, "cpushaper: --cpumap-qsize takes 8 to 16384\n");
+		case 'Q':
+			if (cli_uint("--cpumap-qsize", optarg, 8, 16384, &o->qsize))
 				return -1;
-			}
-			o->qsize = (uint32_t)q;
 			break;
-		}
 		case 'S':
 		case 's':
 			o->skip_local = opt == 'S';
 			break;
-		case 'H': {
-			char *end;
-			long h = strtol(optarg, &end, 10);
-
-			if (*end || h < 1 || h > 256) {
-				fprintf(stderr, "cpushaper: --htbs-per-cpu takes 1 to 256\n");
+		case 'H':
+			if (cli_uint("--htbs-per-cpu", optarg, 1, 256, &o->htbs))
 				return -1;
-			}
-			o->htbs = (uint32_t)h;
 			break;
-		}
 		case 'M':
 		case 'm':
 			o->xdp_meta = opt == 'M';
@@ -511,7 +498,7 @@ int cmd_load(int argc, char **argv)
 	struct load_opts o = { 0 };
 	struct cs_state s;
 	struct cs_config cfg, bridge;
-	bool cpus[CS_MAX_CPUS], created = false;
+	bool cpus[CS_MAX_CPUS], created = false, gc;
 	size_t n_have_lpm = 0;
 	struct plan plan = { 0 };
 	int err, arrive_fd = -1, lock = -1, top;
@@ -576,6 +563,15 @@ int cmd_load(int argc, char **argv)
 		for (int c = 0; c < CS_MAX_CPUS; c++)
 			bridge.cpu_enabled[c] |= s.cfg.cpu_enabled[c];
 	}
+	/*
+	 * Classes no circuit names are left only by an interrupted apply: look for
+	 * them only then, since dumping the classes costs the kernel time that grows
+	 * with the square of the qdiscs on the device (seconds at 40k circuits).
+	 */
+	gc = s.loaded ? (s.cfg.flags & CS_F_DIRTY) != 0
+		      : tc_tree_present(sk, s.lan_ix) == 1 || tc_tree_present(sk, s.wan_ix) == 1;
+	cfg.flags &= ~CS_F_DIRTY;
+	bridge.flags |= CS_F_DIRTY;
 	if ((err = ensure_trees(sk, &s, &cfg, cpus)))
 		goto fail;
 	if (!skel && (arrive_fd = maps_cpumap_prog_fd(&s.maps)) < 0) {
@@ -599,7 +595,7 @@ int cmd_load(int argc, char **argv)
 	if ((err = state_apply(&s, sk, &plan, &have, have_lpm, n_have_lpm)))
 		goto fail;
 	{
-		int gone = state_gc_classes(&s, sk, &want);
+		int gone = gc ? state_gc_classes(&s, sk, &want) : 0;
 
 		if (gone > 0)
 			fprintf(stderr, "cpushaper: removed %d class%s left by an interrupted run\n", gone,

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* cpushaper: per-customer traffic shaping with one HTB per CPU. */
+/* cpushaper: per-customer traffic shaping, each CPU with HTBs of its own. */
+#include <errno.h>
 #include <getopt.h>
 #include <linux/capability.h>
 #include <stdbool.h>
@@ -52,6 +53,22 @@ int cli_rate(const char *name, const char *arg, uint64_t *bps)
 		fprintf(stderr, "cpushaper: %s \"%s\" %s\n", name, arg, why);
 		return -1;
 	}
+	return 0;
+}
+
+int cli_uint(const char *name, const char *arg, unsigned long lo, unsigned long hi,
+	     uint32_t *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(arg, &end, 10);
+	if (!*arg || *end || errno || arg[0] == '-' || v < lo || v > hi) {
+		fprintf(stderr, "cpushaper: %s takes %lu to %lu, not \"%s\"\n", name, lo, hi, arg);
+		return -1;
+	}
+	*out = (uint32_t)v;
 	return 0;
 }
 

@@ -58,6 +58,17 @@ int tc_open(struct nl_sock **out)
 		nl_socket_free(sk);
 		return err;
 	}
+	/*
+	 * Dumps of many classes: the kernel fills each dump message up to the
+	 * largest read it has seen (at most 32 KiB), and restarts its walk of the
+	 * device's qdiscs for every message, so fewer, larger messages cost less.
+	 */
+	nl_socket_disable_msg_peek(sk);
+	err = nlerr(nl_socket_set_msg_buf_size(sk, 32768));
+	if (err) {
+		nl_socket_free(sk);
+		return err;
+	}
 	*out = sk;
 	return 0;
 }

@@ -28,6 +28,11 @@ expect_eq "$(rc "$BIN" frobnicate)" 2 "unknown command: exit 2"
 expect_eq "$(rc "$BIN" load "$WORK/six.csv")" 2 "load without devices: exit 2"
 expect_eq "$(rc cs load --cpus 9-1 "$WORK/six.csv")" 2 "backwards CPU range: exit 2"
 expect_eq "$(rc cs load --link-mbps fast "$WORK/six.csv")" 2 "bad --link-mbps: exit 2"
+for v in 0 -1 257 4x ""; do
+	expect_eq "$(rc cs load --htbs-per-cpu "$v" "$WORK/six.csv")" 2 "--htbs-per-cpu '$v': exit 2"
+done
+out=$(cs load --cpumap-qsize 4 "$WORK/six.csv" 2>&1)
+expect_contains "$out" "--cpumap-qsize takes 8 to 16384, not \"4\"" "a number out of range is named with its range"
 for c in load show unload; do
 	out=$("$BIN" $c --help) && expect_contains "$out" "Usage: cpushaper $c" "$c --help"
 done
