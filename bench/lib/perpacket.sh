@@ -5,7 +5,7 @@
 SECTION=perpacket
 RAW=${RAW:?}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-REPS=${REPS:-3}
+REPS=${REPS:-5}
 REPEAT=${REPEAT:-1000000}
 SIZES=${SIZES:-10 10000 100000}
 [ "${SMOKE:-0}" = 1 ] && REPS=1 REPEAT=10000 SIZES=10
