@@ -298,6 +298,11 @@ static int choose_layout(const struct load_opts *o, const struct cs_state *s,
 		if (l->htbs_per_cpu > MAX_AUTO_HTBS)
 			l->htbs_per_cpu = MAX_AUTO_HTBS;
 	}
+	if (layout_major(l, (uint32_t)top, l->htbs_per_cpu - 1) >= CS_MQ_MAJOR) {
+		fprintf(stderr, "cpushaper: %u HTBs per CPU on %u CPUs need more HTB handles than there are (%u); use fewer\n",
+			l->htbs_per_cpu, l->stride, CS_MQ_MAJOR - 1);
+		return -EINVAL;
+	}
 	for (int i = 0; i < 2; i++) {
 		const char *dev = i ? s->wan : s->lan;
 		uint32_t need = layout_major(l, (uint32_t)top, l->htbs_per_cpu - 1);
