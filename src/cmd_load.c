@@ -300,7 +300,7 @@ static int choose_layout(const struct load_opts *o, const struct cs_state *s,
 	}
 	if (layout_major(l, (uint32_t)top, l->htbs_per_cpu - 1) >= CS_MQ_MAJOR) {
 		fprintf(stderr, "cpushaper: %u HTBs per CPU on %u CPUs need more HTB handles than there are (%u); use fewer\n",
-			l->htbs_per_cpu, l->stride, CS_MQ_MAJOR - 1);
+			l->htbs_per_cpu, l->stride, (unsigned)CS_MQ_MAJOR - 1);
 		return -EINVAL;
 	}
 	for (int i = 0; i < 2; i++) {
