@@ -207,7 +207,7 @@ int cs_tc_classify(struct __sk_buff *skb)
 	void *data, *data_end;
 	struct cs_meta *meta;
 	__u32 cpu, classid;
-	int use_dst, res;
+	int use_dst, res, from_meta;
 
 	cfg = cs_cfg();
 	if (!cfg)
@@ -216,12 +216,9 @@ int cs_tc_classify(struct __sk_buff *skb)
 	data = (void *)(long)skb->data;
 	data_end = (void *)(long)skb->data_end;
 	meta = (void *)(long)skb->data_meta;
-	if ((void *)(meta + 1) <= data && meta->magic == CS_META_MAGIC &&
-	    meta->ifindex == skb->ifindex) {
-		struct cs_misc_counters *m = cs_misc();
-
-		if (m)
-			m->tc_meta++;
+	from_meta = (void *)(meta + 1) <= data && meta->magic == CS_META_MAGIC &&
+		    meta->ifindex == skb->ifindex;
+	if (from_meta) {
 		cpu = meta->cpu;
 		classid = meta->classid;
 		goto out;
@@ -259,6 +256,7 @@ out:
 	if (c) {
 		c->tc_packets++;
 		c->tc_bytes += skb->len;
+		c->tc_meta_packets += from_meta;
 	}
 	return TC_ACT_OK;
 }

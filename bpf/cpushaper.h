@@ -131,8 +131,9 @@ struct cs_cpu_counters {
 	__u64 tc_bytes;
 	__u64 cpumap_packets; /* arrived on this CPU through the cpumap */
 	__u64 cpumap_bytes;
+	__u64 tc_meta_packets; /* of tc_packets: classified from XDP's metadata, no lookup */
 };
-CS_STATIC_ASSERT(sizeof(struct cs_cpu_counters) == 48, "cs_cpu_counters layout");
+CS_STATIC_ASSERT(sizeof(struct cs_cpu_counters) == 56, "cs_cpu_counters layout");
 
 /* Per-CPU counters of what could not be classified. */
 struct cs_misc_counters {
@@ -140,7 +141,6 @@ struct cs_misc_counters {
 	__u64 non_ip;    /* not IPv4/IPv6, or more VLAN tags than parsed */
 	__u64 truncated; /* headers cut short */
 	__u64 redirect_err;
-	__u64 tc_meta;   /* classified by TC from XDP's metadata, without a lookup */
 };
 
 #endif

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
+#include <stddef.h>
 #include <getopt.h>
 #include <netdb.h>
 #include <signal.h>
@@ -51,6 +52,17 @@ static void label(FILE *f, const char *v)
 static void family(FILE *f, const char *name, const char *type, const char *help_text)
 {
 	fprintf(f, "# HELP cpushaper_%s %s\n# TYPE cpushaper_%s %s\n", name, help_text, name, type);
+}
+
+/* A counter family with one series per shaping CPU: the uint64_t at @off in struct cpu_stats. */
+static void cpu_series(FILE *f, const struct cs_stats *st, const char *name, const char *help_text,
+		       size_t off)
+{
+	family(f, name, "counter", help_text);
+	for (int c = 0; c < CS_MAX_CPUS; c++)
+		if (st->cpu[c].enabled)
+			fprintf(f, "cpushaper_%s{cpu=\"%d\"} %llu\n", name, c,
+				(unsigned long long)*(const uint64_t *)((const char *)&st->cpu[c] + off));
 }
 
 enum field { F_BYTES, F_PACKETS, F_DROPS, F_BACKLOG };
@@ -106,23 +118,14 @@ static void write_metrics(FILE *f, const struct circuit_set *have, const struct 
 								      dir_metrics[m].field));
 		}
 	}
-	family(f, "cpu_steered_packets_total", "counter", "Packets XDP sent to the CPU.");
-	for (int c = 0; c < CS_MAX_CPUS; c++)
-		if (st->cpu[c].enabled)
-			fprintf(f, "cpushaper_cpu_steered_packets_total{cpu=\"%d\"} %llu\n", c,
-				(unsigned long long)st->cpu[c].xdp_packets);
-	family(f, "cpu_cpumap_drops_total", "counter",
-	       "Packets sent to the CPU that never arrived (cpumap ring full).");
-	for (int c = 0; c < CS_MAX_CPUS; c++)
-		if (st->cpu[c].enabled)
-			fprintf(f, "cpushaper_cpu_cpumap_drops_total{cpu=\"%d\"} %llu\n", c,
-				(unsigned long long)st->cpu[c].cpumap_drops);
-	family(f, "cpu_tc_meta_packets_total", "counter",
-	       "Packets TC classified from XDP's metadata, without a lookup, by the CPU that ran TC.");
-	for (int c = 0; c < CS_MAX_CPUS; c++)
-		if (st->cpu[c].enabled || st->cpu[c].misc.tc_meta)
-			fprintf(f, "cpushaper_cpu_tc_meta_packets_total{cpu=\"%d\"} %llu\n", c,
-				(unsigned long long)st->cpu[c].misc.tc_meta);
+	cpu_series(f, st, "cpu_steered_packets_total", "Packets XDP sent to the CPU.",
+		   offsetof(struct cpu_stats, xdp_packets));
+	cpu_series(f, st, "cpu_cpumap_drops_total",
+		   "Packets sent to the CPU that never arrived (cpumap ring full).",
+		   offsetof(struct cpu_stats, cpumap_drops));
+	cpu_series(f, st, "cpu_tc_meta_packets_total",
+		   "Packets TC classified into the CPU's HTBs from XDP's metadata, without a lookup.",
+		   offsetof(struct cpu_stats, tc_meta_packets));
 	family(f, "unclassified_packets_total", "counter",
 	       "Packets of no circuit, by the CPU that saw them and reason (passed, never dropped).");
 	for (int c = 0; c < CS_MAX_CPUS; c++) {

@@ -177,7 +177,7 @@ static void print_snapshot(const struct cs_state *s, const struct snap *sn, int 
 		out_open_obj("tc");
 		print_u64(PRINT_JSON, "packets", NULL, cs->tc_packets);
 		print_u64(PRINT_JSON, "bytes", NULL, cs->tc_bytes);
-		print_u64(PRINT_JSON, "from_xdp_meta", NULL, cs->misc.tc_meta);
+		print_u64(PRINT_JSON, "from_xdp_meta", NULL, cs->tc_meta_packets);
 		out_close_obj();
 		out_open_obj("unclassified");
 		print_u64(PRINT_JSON, "unknown", NULL, cs->misc.unknown);

@@ -76,6 +76,7 @@ int stats_read(const struct cs_state *s, struct nl_sock *sk, const struct circui
 		cs->xdp_bytes = k.xdp_bytes;
 		cs->tc_packets = k.tc_packets;
 		cs->tc_bytes = k.tc_bytes;
+		cs->tc_meta_packets = k.tc_meta_packets;
 		cs->cpumap_packets = k.cpumap_packets;
 		cs->cpumap_bytes = k.cpumap_bytes;
 		/* sent minus arrived; a few may still be in flight */

@@ -21,7 +21,8 @@ struct cpu_stats {
 	struct dir_stats down, up;           /* this CPU's HTBs on lan-dev / wan-dev */
 	uint64_t xdp_packets, xdp_bytes;     /* sent here by XDP */
 	uint64_t cpumap_packets, cpumap_bytes, cpumap_drops;
-	uint64_t tc_packets, tc_bytes;       /* classified into this CPU's HTB */
+	uint64_t tc_packets, tc_bytes;       /* classified into this CPU's HTBs */
+	uint64_t tc_meta_packets;            /* of those, from XDP's metadata */
 	struct cs_misc_counters misc;        /* unclassifiable packets seen on this CPU */
 };
 
