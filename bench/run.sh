@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 # The benchmark suite: accuracy, capacity, control-plane speed and per-packet
 # cost, each side by side with its baseline in the same run. Writes
-# bench/results/results.json, results.md and PNG plots. As root on Debian 12;
-# about 13 minutes on 2 vCPUs. Cleans up after itself, also when interrupted.
+# bench/results/results.json, results.md and PNG plots, then a soak run
+# (bench/lib/soak.sh; SOAK_CYCLES, default 200). As root on Debian 12;
+# about 13 minutes on 2 vCPUs plus the soak. Cleans up after itself, also when interrupted.
 #   bench/run.sh              the full suite
 #   bench/run.sh --smoke      tiny sizes, seconds (ctest runs this)
 #   SECTIONS="control" bench/run.sh   some sections only
@@ -32,7 +33,7 @@ trap '[ -n "$child" ] && kill -TERM "$child" 2>/dev/null && wait "$child"; exit 
 export RAW SMOKE
 mkdir -p "$OUT"
 start=$(date +%s)
-for s in ${SECTIONS:-perpacket control accuracy capacity}; do
+for s in ${SECTIONS:-perpacket control accuracy capacity soak}; do
 	echo "== $s ($(( $(date +%s) - start )) s in)"
 	# each section runs in its own process with its own bed and EXIT trap
 	bash "$ROOT/bench/lib/$s.sh" &
@@ -49,7 +50,8 @@ if [ "$SMOKE" = 1 ]; then
 	jq -e '(.accuracy.single | length) > 0 and (.capacity.aggregate | length) > 0 and
 	       (.control.cold_load | length) > 0 and (.perpacket | length) > 0 and
 	       (.capacity.inpath_ns | length) > 0 and
-	       all(.accuracy.single[]; .ratio.median > 0) and all(.capacity.aggregate[]; .goodput_gbps.median > 0)' \
+	       all(.accuracy.single[]; .ratio.median > 0) and all(.capacity.aggregate[]; .goodput_gbps.median > 0) and
+	       .soak.end.cycles > 0 and .soak.end.nothing_left_after_unload' \
 		"$OUT/results.json" >/dev/null && [ -s "$OUT/results.md" ] &&
 		{ ! command -v gnuplot >/dev/null || [ -s "$OUT/accuracy.png" ]; }
 	st=$?

@@ -16,6 +16,10 @@
 #include "stats.h"
 
 #define DEFAULT_LISTEN "127.0.0.1:9630"
+#define EXPORTER_MAX_CONNS 256    /* open connections in all */
+#define EXPORTER_MAX_PER_IP 16    /* from one client address */
+#define EXPORTER_IDLE_S 5         /* a connection silent this long is closed */
+#define EXPORTER_CONN_MEM 16384   /* request line + headers of one connection */
 
 static const char help[] =
 	"Usage: cpushaper metrics --lan-dev DEV --wan-dev DEV [--listen ADDR:PORT]\n"
@@ -26,6 +30,10 @@ static const char help[] =
 	"data path's per-CPU counters. Every scrape reads the kernel afresh, so it follows\n"
 	"loads and unloads; cpushaper_up is 0 while nothing is loaded.\n"
 	"Runs until SIGINT or SIGTERM; docs/cpushaper-metrics.service runs it under systemd.\n"
+	"\n"
+	"Limits against misbehaving clients: at most 256 connections, 16 from one\n"
+	"address; a connection idle for 5 s is closed; a request line with its headers\n"
+	"may be 16 KiB (longer: 414/431). Only GET and HEAD of /metrics are served.\n"
 	"\n"
 	"Options:\n" COMMON_OPTS_HELP
 	"  --listen ADDR:PORT   where to listen (default " DEFAULT_LISTEN "; IPv6 as [::1]:9630)\n";
@@ -297,7 +305,7 @@ int cmd_metrics(int argc, char **argv)
 	struct MHD_Daemon *d;
 	sigset_t sigs;
 	int opt, sig, err;
-	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+	unsigned int flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
 
 	while ((opt = getopt_long(argc, argv, COMMON_SHORTOPTS, longopts, NULL)) != -1) {
 		if (cli_common_opt(opt, optarg, &c))
@@ -335,9 +343,20 @@ int cmd_metrics(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
+	/*
+	 * Limits against clients that misbehave (docs/failure-modes.md): epoll, so
+	 * open connections cost no select() scan and no FD_SETSIZE ceiling; a
+	 * total and a per-address cap, so idle or slow clients of one address
+	 * cannot take every slot from Prometheus; a timeout that closes a
+	 * connection that sends nothing; and a small per-connection memory pool,
+	 * which bounds a request line and its headers (longer ones get 414/431).
+	 */
 	d = MHD_start_daemon(flags, 0, NULL, NULL, handle, &e, MHD_OPTION_SOCK_ADDR, &ss,
-			     MHD_OPTION_CONNECTION_LIMIT, (unsigned int)16,
-			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10, MHD_OPTION_END);
+			     MHD_OPTION_CONNECTION_LIMIT, (unsigned int)EXPORTER_MAX_CONNS,
+			     MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)EXPORTER_MAX_PER_IP,
+			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)EXPORTER_IDLE_S,
+			     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)EXPORTER_CONN_MEM,
+			     MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)128, MHD_OPTION_END);
 	if (!d) {
 		fprintf(stderr, "cpushaper metrics: cannot listen on %s\n", listen);
 		tc_close(e.sk);

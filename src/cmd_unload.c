@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "datapath.h"
 #include "lock.h"
+#include "maps.h"
 #include "netdev.h"
 #include "output.h"
 #include "qdisc.h"
@@ -28,7 +29,7 @@ int cmd_unload(int argc, char **argv)
 	struct cli_common c = { 0 };
 	struct nl_sock *sk = NULL;
 	const char *dev[2];
-	int ix[2], opt, err = 0, removed = 0, lock;
+	int ix[2], opt, err = 0, removed = 0, lock, cpumap[4], n_cpumap = 0;
 
 	while ((opt = getopt_long(argc, argv, COMMON_SHORTOPTS, longopts, NULL)) != -1) {
 		if (cli_common_opt(opt, optarg, &c))
@@ -63,8 +64,38 @@ int cmd_unload(int argc, char **argv)
 		close(lock);
 		return 1;
 	}
+	/*
+	 * The cpumaps our programs use, from any attachment point that is left:
+	 * emptied once XDP is gone, so that their kthreads and the arrival
+	 * program go at once, also for state that an older cpushaper built with
+	 * a reference cycle between the two.
+	 */
+	for (int i = 0; i < 4; i++) {
+		int ifx = ix[i & 1];
+		__u32 id;
+		int fd;
+
+		if (ifx < 0 || (i < 2 ? dp_tc_query(ifx, &id) : dp_xdp_prog_id(ifx, &id)))
+			continue;
+		fd = maps_fd_from_prog_id(id, "cs_cpumap");
+		if (fd >= 0 && n_cpumap < 4)
+			cpumap[n_cpumap++] = fd;
+		else if (fd >= 0)
+			close(fd);
+	}
 	/* XDP first: no packet is steered to a CPU whose tree is gone. */
 	for (int step = 0; step < 3; step++) {
+		if (step == 1) {
+			for (int i = 0; i < n_cpumap; i++) {
+				int e = maps_cpumap_clear(cpumap[i]);
+
+				if (e) {
+					fprintf(stderr, "cpushaper: cannot empty the cpumap: %s\n", strerror(-e));
+					err = e;
+				}
+				close(cpumap[i]);
+			}
+		}
 		for (int i = 0; i < 2; i++) {
 			const char *what[] = { "XDP program", "TC classifier", "qdisc tree" };
 			__u32 id;
@@ -91,7 +122,7 @@ int cmd_unload(int argc, char **argv)
 		}
 	}
 	tc_close(sk);
-	close(lock);
+	cs_lock_release_remove(lock);
 	out_open_obj(NULL);
 	print_u64(PRINT_JSON, "removed", NULL, (uint64_t)removed);
 	if (!c.json && !err)

@@ -71,15 +71,18 @@ int dp_load(const struct cs_maps *reuse, struct cpushaper **out, struct cs_maps 
 		goto err;
 	/*
 	 * A program's map_ids list only the maps its code uses; bind every map to
-	 * both programs so a later invocation finds all of them from either.
+	 * the XDP and TC programs so a later invocation finds all of them from any
+	 * attachment point. Never to the cpumap's own program: the cpumap's entries
+	 * hold that program, so a binding back would be a reference cycle that
+	 * keeps the cpumap, its kthreads and every map alive after unload.
 	 */
 	{
-		struct bpf_program *prog;
+		struct bpf_program *progs[] = { skel->progs.cs_xdp_steer, skel->progs.cs_tc_classify };
 		struct bpf_map *map;
 
-		bpf_object__for_each_program(prog, skel->obj)
+		for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++)
 			bpf_object__for_each_map(map, skel->obj)
-				if (bpf_prog_bind_map(bpf_program__fd(prog), bpf_map__fd(map), NULL)) {
+				if (bpf_prog_bind_map(bpf_program__fd(progs[i]), bpf_map__fd(map), NULL)) {
 					err = -errno;
 					goto err;
 				}
@@ -217,6 +220,18 @@ int dp_xdp_present(int ifindex)
 	if (mp)
 		xdp_multiprog__close(mp);
 	return found;
+}
+
+int dp_xdp_prog_id(int ifindex, __u32 *prog_id)
+{
+	struct xdp_multiprog *mp;
+	struct xdp_program *p = find_ours(ifindex, &mp);
+
+	if (p)
+		*prog_id = xdp_program__id(p);
+	if (mp)
+		xdp_multiprog__close(mp);
+	return p ? 0 : -ENOENT;
 }
 
 int dp_xdp_attach(int ifindex, int prog_fd, enum cs_xdp_mode mode)

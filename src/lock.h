@@ -11,4 +11,11 @@
  */
 int cs_lock_writer(const char *cmd, int timeout_s);
 
+/*
+ * Release the lock and remove its file: what unload does, so that nothing of
+ * cpushaper's is left. Safe against waiters: a locker that gets a file which
+ * is no longer at the path opens the path again.
+ */
+void cs_lock_release_remove(int fd);
+
 #endif

@@ -77,6 +77,48 @@ out:
 	return err;
 }
 
+int maps_fd_from_prog_id(__u32 prog_id, const char *name)
+{
+	struct bpf_prog_info info = { 0 };
+	__u32 len = sizeof(info), ids[16];
+	int fd, found = -ENOENT;
+
+	fd = bpf_prog_get_fd_by_id(prog_id);
+	if (fd < 0)
+		return -errno;
+	info.nr_map_ids = sizeof(ids) / sizeof(ids[0]);
+	info.map_ids = (__u64)(unsigned long)ids;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		found = -errno;
+		goto out;
+	}
+	for (__u32 i = 0; i < info.nr_map_ids && i < 16 && found < 0; i++) {
+		struct bpf_map_info mi = { 0 };
+		__u32 mlen = sizeof(mi);
+		int mfd = bpf_map_get_fd_by_id(ids[i]);
+
+		if (mfd < 0)
+			continue;
+		if (!bpf_obj_get_info_by_fd(mfd, &mi, &mlen) && !strcmp(mi.name, name))
+			found = mfd;
+		else
+			close(mfd);
+	}
+out:
+	close(fd);
+	return found;
+}
+
+int maps_cpumap_clear(int fd)
+{
+	int err = 0;
+
+	for (__u32 cpu = 0; cpu < CS_MAX_CPUS; cpu++)
+		if (bpf_map_delete_elem(fd, &cpu) && errno != ENOENT && errno != EINVAL && !err)
+			err = -errno;
+	return err;
+}
+
 int maps_config_read(const struct cs_maps *m, struct cs_config *cfg)
 {
 	__u32 zero = 0;

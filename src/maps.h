@@ -29,6 +29,14 @@ void maps_close(struct cs_maps *m);
  */
 int maps_from_prog_id(__u32 prog_id, struct cs_maps *m);
 
+/* An fd of the map called @name that program @prog_id uses (or is bound to), or -errno. */
+int maps_fd_from_prog_id(__u32 prog_id, const char *name);
+/*
+ * Empty the cpumap @fd: its entries hold the arrival program and one kthread
+ * per CPU. Whatever built them, nothing then keeps them alive.
+ */
+int maps_cpumap_clear(int fd);
+
 int maps_config_read(const struct cs_maps *m, struct cs_config *cfg);
 int maps_config_write(const struct cs_maps *m, const struct cs_config *cfg);
 /* One cpumap entry per enabled CPU, each running @prog_fd on arrival; none for the others. */

@@ -18,7 +18,11 @@ machine=$(jq -n --arg kernel "$(uname -r)" --arg cpu "$(grep -m1 'model name' /p
 	  testbed: "3 network namespaces, veth pairs with 2 queues, iperf3 TCP"}')
 
 jq -n --argjson machine "$machine" --argjson acc "$(slurp accuracy)" --argjson cap "$(slurp capacity)" \
-	--argjson ctl "$(slurp control)" --argjson pp "$(slurp perpacket)" "$J"'
+	--argjson ctl "$(slurp control)" --argjson pp "$(slurp perpacket)" --argjson soak "$(slurp soak)" "$J"'
+def slope(f): # least-squares growth of f per 100 cycles over the samples
+  (map(.cycle) | add / length) as $mx | (map(f) | add / length) as $my |
+  (map((.cycle - $mx) * (.cycle - $mx)) | add) as $sxx |
+  if $sxx == 0 then 0 else (map((.cycle - $mx) * (f - $my)) | add) / $sxx * 100 end;
 {
   machine: $machine,
   accuracy: {
@@ -50,9 +54,25 @@ jq -n --argjson machine "$machine" --argjson acc "$(slurp accuracy)" --argjson c
              | map({circuits: .[0].circuits, seconds: stats(.seconds) | map_values(r3)})),
     set_rate: ($ctl | map(select(.test == "set_rate")))
   },
+  soak: (($soak | map(select(.test == "sample")) | sort_by(.cycle)) as $s |
+         ($soak | map(select(.test == "end"))[0]) as $e |
+         if ($s | length) == 0 then null else
+         {end: $e, samples: ($s | length),
+          series: ([["maps", "progs", "links", "kthreads", "slab_kb", "sunreclaim_kb", "kmalloc_kb", "exporter_rss_kb", "exporter_fds"][] as $k |
+                    {key: $k, value: {first: $s[0][$k], last: $s[-1][$k], min: ($s | map(.[$k]) | min), max: ($s | map(.[$k]) | max),
+                                      per_100_cycles: ($s | slope(.[$k]) | r3)}}] | from_entries)} end),
   perpacket: ($pp | group_by([.prog, .frame, .entries])
              | map({prog: .[0].prog, frame: .[0].frame, entries: .[0].entries, ns: stats(.ns) | map_values(r3)}))
-}' > "$OUT/results.json"
+}' > "$OUT/results.new.json"
+# A run of some sections (SECTIONS=soak) keeps the others' figures from the last full run.
+if [ -s "$OUT/results.json" ]; then
+	keep=$(for k in accuracy capacity control perpacket soak; do [ -s "$RAW/$k.jsonl" ] || echo "$k"; done | jq -R . | jq -sc .)
+	jq --argjson keep "$keep" --slurpfile old "$OUT/results.json" \
+		'reduce $keep[] as $k (.; .[$k] = $old[0][$k])' "$OUT/results.new.json" >"$OUT/results.json"
+	rm -f "$OUT/results.new.json"
+else
+	mv "$OUT/results.new.json" "$OUT/results.json"
+fi
 
 # Markdown
 {
@@ -114,6 +134,18 @@ jq -n --argjson machine "$machine" --argjson acc "$(slurp accuracy)" --argjson c
 	jq -r '.perpacket | map(select(.entries == 0))[] | "| \(.prog) (floor) | \(.frame) | \(.ns.median) | | |"' "$OUT/results.json"
 	jq -r '.perpacket | map(select(.entries > 0)) | group_by([.prog, .frame])[] |
 		"| \(.[0].prog) | \(.[0].frame) | " + (sort_by(.entries) | map("\(.ns.median)") | join(" | ")) + " |"' "$OUT/results.json"
+	if jq -e '.soak != null' "$OUT/results.json" >/dev/null; then
+		echo
+		echo "### Soak: load/reload/set-rate/top/scrape/unload cycles under traffic, with loads killed by kill -9"
+		echo
+		jq -r '.soak.end | "\(.cycles) cycles in \(.seconds | round) s, \(.killed_loads) loads killed mid-way, \(.command_errors) failed commands; at the end \(.circuits) circuits loaded, \(.circuits_misshaped) with a class that differs from its plan, the steady circuit at \(.steady_goodput_bps / .steady_plan_bps * 1000 | round / 1000) of its plan; nothing of ours left after the last unload: \(.nothing_left_after_unload)."' "$OUT/results.json"
+		echo
+		echo "Sampled after an unload every few cycles (kernel objects: ours, beyond what the machine held before):"
+		echo
+		echo "| what | first | last | min | max | growth per 100 cycles |"
+		echo "|---|---:|---:|---:|---:|---:|"
+		jq -r '.soak.series | to_entries[] | "| \(.key) | \(.value.first) | \(.value.last) | \(.value.min) | \(.value.max) | \(.value.per_100_cycles) |"' "$OUT/results.json"
+	fi
 } > "$OUT/results.md"
 fi
 

@@ -10,6 +10,7 @@
  */
 #include <arpa/inet.h>
 #include <sched.h>
+#include <unistd.h>
 #include <linux/if_ether.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
@@ -473,6 +474,67 @@ static void test_host_hash(void)
 	maps_lpm_del(&maps, &net);
 }
 
+static __u32 fd_id(int fd, bool prog)
+{
+	struct bpf_prog_info pi = { 0 };
+	struct bpf_map_info mi = { 0 };
+	__u32 len = prog ? sizeof(pi) : sizeof(mi);
+
+	if (bpf_obj_get_info_by_fd(fd, prog ? (void *)&pi : (void *)&mi, &len))
+		return 0;
+	return prog ? pi.id : mi.id;
+}
+
+/* Is the object @id gone? The kernel frees after an RCU grace period: wait up to 5 s. */
+static bool freed(__u32 id, bool prog)
+{
+	for (int i = 0; i < 500; i++) {
+		int fd = prog ? bpf_prog_get_fd_by_id(id) : bpf_map_get_fd_by_id(id);
+
+		if (fd < 0 && errno == ENOENT)
+			return true;
+		if (fd >= 0)
+			close(fd);
+		usleep(10000);
+	}
+	return false;
+}
+
+/*
+ * The leak of cpushaper <= 0.7: the cpumap's entries hold the arrival program,
+ * and that program was bound to the cpumap, so closing every fd freed neither.
+ * Now nothing is bound to the arrival program; maps_cpumap_clear also breaks a
+ * cycle an older version left.
+ */
+static void test_no_cycle(bool old_binding)
+{
+	bool cpus[CS_MAX_CPUS] = { [0] = true, [1] = true };
+	struct cpushaper *skel;
+	struct cs_maps m;
+	__u32 map_id, prog_id;
+	const char *what = old_binding ? "with the old binding, after clearing" : "as loaded now";
+	char msg[128];
+
+	if (dp_load(NULL, &skel, &m)) {
+		ASSERT_TRUE(false, "load a second object");
+		return;
+	}
+	if (old_binding)
+		ASSERT_EQ(bpf_prog_bind_map(dp_cpumap_fd(skel), m.cpumap, NULL), 0,
+			  "bind the cpumap to the arrival program, as <= 0.7 did");
+	ASSERT_EQ(maps_cpumap_sync(&m, cpus, 64, dp_cpumap_fd(skel)), 0, "populate the cpumap");
+	map_id = fd_id(m.cpumap, false);
+	prog_id = fd_id(dp_cpumap_fd(skel), true);
+	if (old_binding)
+		ASSERT_EQ(maps_cpumap_clear(m.cpumap), 0, "empty the cpumap");
+	maps_close(&m);
+	dp_unload(skel);
+	snprintf(msg, sizeof(msg), "cpumap freed once every fd is closed (%s)", what);
+	ASSERT_TRUE(map_id && freed(map_id, false), msg);
+	snprintf(msg, sizeof(msg), "arrival program freed once every fd is closed (%s)", what);
+	ASSERT_TRUE(prog_id && freed(prog_id, true), msg);
+}
+
 int main(void)
 {
 	struct cpushaper *skel;
@@ -502,6 +564,8 @@ int main(void)
 	test_skip_local();
 	test_meta();
 	test_host_hash();
+	test_no_cycle(false);
+	test_no_cycle(true);
 
 	maps_close(&maps);
 	dp_unload(skel);

@@ -16,6 +16,38 @@ tb_sub() { ip netns exec "${TB}sub" "$@"; }
 tb_rtr() { ip netns exec "${TB}rtr" "$@"; }
 tb_net() { ip netns exec "${TB}net" "$@"; }
 
+# The leak check of every test: the kernel's BPF objects and cpumap threads
+# before the bed exists, the shaper's devices once it does (tests/lib/leakcheck.sh).
+# TB_LEAKCHECK=0 turns it off (a bed for a manual look).
+TB_LEAKCHECK=${TB_LEAKCHECK:-1}
+. "$(dirname "${BASH_SOURCE[0]}")/leakcheck.sh"
+TB_LEAKED=0
+
+# _tb_leaks: unload what a test left loaded, then the devices must be as the bed
+# made them and, once the namespaces are gone, the kernel must hold nothing new.
+_tb_devices_check() {
+	local devs=() d
+	ip netns list 2>/dev/null | grep -q "^${TB}rtr\b" || return 0
+	for d in lan0 wan0; do
+		ip -n "${TB}rtr" link show dev "$d" >/dev/null 2>&1 && devs+=("$d")
+	done
+	[ ${#devs[@]} -gt 0 ] || return 0
+	if [ -n "${BIN:-}" ] && [ -x "$BIN" ] && [ ${#devs[@]} = 2 ]; then
+		# what a test leaves loaded, unload must remove: every test ends with that check
+		tb_rtr "$BIN" unload --lan-dev lan0 --wan-dev wan0 >/dev/null 2>&1
+	fi
+	# only the devices still there: a test may delete one
+	grep -E "^($(IFS='|'; echo "${devs[*]}")) " "$LEAK_DIR/devices.before" >"$LEAK_DIR/devices.cmp"
+	leak_devices "ip netns exec ${TB}rtr" "${devs[@]}" | sort | diff "$LEAK_DIR/devices.cmp" - |
+		grep '^[<>]' >"$LEAK_DIR/devices.diff"
+	if [ -s "$LEAK_DIR/devices.diff" ]; then
+		echo "LEAK: after unload, the shaper's devices differ from the fresh bed (< bed, > now):" >&2
+		sed 's/^/  /' "$LEAK_DIR/devices.diff" >&2
+		return 1
+	fi
+	return 0
+}
+
 tb_teardown() {
 	local pid ns
 	set +e # runs from EXIT traps of `set -e` scripts: every step must run
@@ -26,18 +58,28 @@ tb_teardown() {
 		wait "$pid" 2>/dev/null
 	done
 	TB_PIDS=()
+	[ -n "${TB_WORK:-}" ] && rm -rf "$TB_WORK"
+	if [ "$TB_LEAKCHECK" = 1 ] && [ -n "$LEAK_DIR" ]; then
+		_tb_devices_check || TB_LEAKED=1
+	fi
 	for ns in sub rtr net; do
 		ip netns del "${TB}${ns}" 2>/dev/null
 	done
+	if [ "$TB_LEAKCHECK" = 1 ] && [ -n "$LEAK_DIR" ]; then
+		leak_check || TB_LEAKED=1
+		leak_cleanup
+		# a leak fails the test whatever it reported (this runs from its EXIT trap)
+		[ "$TB_LEAKED" = 0 ] || { echo "FAIL: the test left objects in the kernel (above)" >&2; exit 1; }
+		echo "ok: leak check: nothing left in the kernel"
+	fi
 	return 0
 }
 
 # tb_start: a scratch directory in $WORK and the bed, both removed on exit.
 tb_start() {
 	WORK=$(mktemp -d)
-	trap 'tb_teardown; rm -rf "$WORK"' EXIT
+	TB_WORK=$WORK
 	tb_setup || return 1
-	trap 'tb_teardown; rm -rf "$WORK"' EXIT
 }
 
 # tb_veth NS_A DEV_A NS_B DEV_B: a veth pair with TB_QUEUES queues each way.
@@ -54,6 +96,7 @@ tb_setup() {
 	trap tb_teardown EXIT
 	trap 'exit 130' INT TERM
 	local ns
+	[ "$TB_LEAKCHECK" = 1 ] && leak_snapshot
 	for ns in sub rtr net; do
 		ip netns add "${TB}${ns}" || return 1
 		ip -n "${TB}${ns}" link set lo up
@@ -75,6 +118,9 @@ tb_setup() {
 	# The senders into the XDP devices: checksum offload breaks TCP over veth XDP.
 	tb_sub ethtool -K sub0 tx off >/dev/null
 	tb_net ethtool -K net0 tx off >/dev/null
+	if [ "$TB_LEAKCHECK" = 1 ]; then
+		leak_devices "ip netns exec ${TB}rtr" lan0 wan0 | sort >"$LEAK_DIR/devices.before"
+	fi
 }
 
 # tb_subscriber ADDR...: give the subscriber side these addresses (v4 /24, v6 /64).

@@ -1,0 +1,60 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# The exporter under abuse (tests/lib/abuse.py): idle and slow clients, very
+# long request lines and headers, garbage, unknown paths, 64 concurrent scrapes.
+# Prometheus' scrapes from another address keep being answered, the abusers are
+# cut off by the limits, and the exporter's memory and fds stay flat over rounds.
+# Usage: test_exporter.sh CPUSHAPER_BINARY
+set -u
+BIN=$(realpath "$1")
+HERE=$(dirname "$(realpath "$0")")
+TB="cs$$e-"
+source "$HERE/../lib/testbed.sh"
+source "$HERE/../lib/assert.sh"
+ROUNDS=${CS_ABUSE_ROUNDS:-4}
+PORT=9632
+
+tb_start || fail "test bed setup"
+cs() { tb_rtr "$BIN" "$@" --lan-dev lan0 --wan-dev wan0; }
+"$HERE/../../bench/gen_customers.sh" 1000 >"$WORK/c.csv"
+cs load "$WORK/c.csv" >/dev/null 2>&1 || fail "load"
+ip netns exec "${TB}rtr" "$BIN" metrics --listen 127.0.0.1:$PORT --lan-dev lan0 --wan-dev wan0 \
+	>/dev/null 2>"$WORK/metrics.err" &
+EXP=$!
+TB_PIDS+=("$EXP")
+for _ in $(seq 50); do tb_rtr curl -sf -o /dev/null http://127.0.0.1:$PORT/metrics && break; sleep 0.1; done
+rss() { awk '/^VmRSS:/ { print $2 }' /proc/$EXP/status; }
+fds() { ls /proc/$EXP/fd | wc -l; }
+FDS0=$(fds)
+
+for r in $(seq "$ROUNDS"); do
+	out=$(tb_rtr timeout 120 python3 "$HERE/../lib/abuse.py" $PORT) || fail "round $r: abuse.py ($out)"
+	echo "round $r: $out"
+	j() { echo "$out" | jq -r "$1"; }
+	expect_eq "$(j '.scrapes_among_idle | map(select(. == "200")) | length')" 5 "round $r: scrapes answered while 100 idle clients of another address connect"
+	expect_range "$(j .scrape_s_among_idle_max)" 0 2 "round $r: a scrape among idle clients takes under 2 s"
+	expect_eq "$(j .idle_closed_by_server)" "$(j .idle_opened)" "round $r: the exporter closes every idle connection"
+	expect_range "$(j .idle_closed_within_s)" 0 8 "round $r: idle connections closed within the 5 s timeout (+margin)"
+	expect_eq "$(j .scrape_beside_slow)" 200 "round $r: a scrape beside a client sending a byte a second"
+	[[ "$(j .long_url)" =~ ^(414|closed|ConnectionResetError|BrokenPipeError)$ ]]
+	verdict $? "round $r: a 1 MiB request line is refused" "got $(j .long_url)"
+	[[ "$(j .long_header)" =~ ^(431|413|closed|ConnectionResetError|BrokenPipeError)$ ]]
+	verdict $? "round $r: a 256 KiB header is refused" "got $(j .long_header)"
+	[[ "$(j .garbage)" =~ ^(400|closed|ConnectionResetError)$ ]]
+	verdict $? "round $r: garbage is refused" "got $(j .garbage)"
+	expect_eq "$(j .unknown_path)" 404 "round $r: an unknown path is 404"
+	expect_eq "$(j .post)" 405 "round $r: POST is 405"
+	expect_eq "$(j .concurrent_ok)" 64 "round $r: 64 concurrent scrapes from 8 addresses all answered"
+	expect_eq "$(j .scrape_after)" 200 "round $r: scrapes go on after the abuse"
+	[ "$r" = 1 ] && RSS1=$(rss)
+	RSSN=$(rss)
+	echo "round $r: exporter RSS $RSSN kB, $(fds) fds"
+done
+# fds come back once the last connections are closed
+for _ in $(seq 40); do [ "$(fds)" = "$FDS0" ] && break; sleep 0.25; done
+expect_eq "$(fds)" "$FDS0" "the exporter's open fds are back to where they were"
+expect_le $((RSSN - RSS1)) 1024 "the exporter's RSS grew by less than 1 MiB from round 1 to round $ROUNDS ($RSS1 -> $RSSN kB)"
+kill -0 "$EXP" 2>/dev/null
+verdict $? "the exporter is still running" "$(cat "$WORK/metrics.err")"
+cs unload >/dev/null || flunk "unload"
+done_tests
