@@ -368,8 +368,32 @@ static void fill_config(const struct load_opts *o, const struct cs_state *s,
 	}
 }
 
+/* Classes :1 and :2 of every HTB of @cpus, as the dump @cls shows them, have @cfg's rates. */
+static bool link_classes_ok(const struct cs_config *cfg, const bool cpus[CS_MAX_CPUS],
+			    const struct tc_stat *cls, size_t n)
+{
+	for (uint32_t c = 0; c < CS_MAX_CPUS; c++) {
+		for (uint32_t j = 0; cpus[c] && j < cfg->htbs_per_cpu; j++) {
+			uint32_t major = (j * cfg->htb_stride + c + 1) << 16;
+			const struct tc_stat *l = tc_stat_find(cls, n, major | CS_LINK_MINOR);
+			const struct tc_stat *d = tc_stat_find(cls, n, major | CS_DEFAULT_MINOR);
+
+			if (!l || !d || !tc_class_rates_match(l, cfg->link_bps, cfg->link_bps) ||
+			    !tc_class_rates_match(d, cfg->default_bps, cfg->default_bps))
+				return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * Both devices' trees, created where missing. @cls/@ncls: the class dumps taken
+ * before (a loaded shaper), to send :1 and :2 again where they are missing or
+ * were changed; NULL on a first load.
+ */
 static int ensure_trees(struct nl_sock *sk, struct cs_state *s, struct cs_config *cfg,
-			const bool cpus[CS_MAX_CPUS])
+			const bool cpus[CS_MAX_CPUS], struct tc_stat *const *cls, const size_t *ncls,
+			struct cs_repairs *r)
 {
 	struct tc_tree_opts t = {
 		.cpus = cpus,
@@ -386,8 +410,20 @@ static int ensure_trees(struct nl_sock *sk, struct cs_state *s, struct cs_config
 
 	for (int i = 0; i < 2; i++) {
 		const char *dev = i ? s->wan : s->lan;
+		bool set = t.set_classes;
 
+		if (cls && !link_classes_ok(cfg, cpus, cls[i], ncls[i]))
+			t.set_classes = true;
 		err = tc_tree_ensure(sk, i ? s->wan_ix : s->lan_ix, &t);
+		t.set_classes = set;
+		if (s->loaded && !err && (t.root_created || t.n_created))
+			fprintf(stderr, "cpushaper: %s: %s%zu HTB qdisc%s missing: created again\n", dev,
+				t.root_created ? "the MQ root and " : "", t.n_created,
+				t.n_created == 1 ? " was" : "s were");
+		if (s->loaded)
+			r->htbs += (unsigned)t.n_created;
+		free(t.created);
+		t.created = NULL;
 		if (err) {
 			fprintf(stderr, "cpushaper: cannot build the qdisc tree of %s: %s\n", dev,
 				strerror(-err));
@@ -403,21 +439,35 @@ static int ensure_trees(struct nl_sock *sk, struct cs_state *s, struct cs_config
 	return 0;
 }
 
-/* Attach whatever of our four hooks is missing, loading programs on the running maps. */
-static int ensure_attached(struct cs_state *s, struct cpushaper *skel, enum cs_xdp_mode mode)
+/*
+ * Attach our program at each of the four hooks that lacks one on the running
+ * maps: missing (a lost clsact, a detached XDP program) or stale (left on
+ * another set of maps). Programs are loaded on the running maps.
+ */
+static int ensure_attached(struct cs_state *s, struct cpushaper *skel, enum cs_xdp_mode mode,
+			   struct cs_repairs *r)
 {
 	struct cpushaper *own = NULL;
 	struct cs_maps tmp;
 	int err = 0;
 
-	for (int i = 0; i < 4 && !err; i++) {
+	for (int i = 0; i < CS_AT_N && !err; i++) {
 		int ix = i & 1 ? s->wan_ix : s->lan_ix;
 		const char *dev = i & 1 ? s->wan : s->lan;
-		bool xdp = i >= 2;
-		__u32 id;
+		bool xdp = i >= CS_AT_LAN_XDP;
 
-		if (xdp ? dp_xdp_present(ix) == 1 : dp_tc_query(ix, &id) == 0)
+		if (state_at_ok(s, i))
 			continue;
+		if (s->loaded) {
+			fprintf(stderr, "cpushaper: %s: the %s program was %s: attaching it again\n", dev,
+				xdp ? "XDP" : "TC", s->at[i].prog_id ? "on other maps" : "missing");
+			r->programs++;
+		}
+		if (xdp && s->at[i].prog_id && (err = dp_xdp_detach(ix))) {
+			fprintf(stderr, "cpushaper: cannot remove the stale XDP program of %s: %s\n", dev,
+				strerror(-err));
+			break;
+		}
 		if (!skel) {
 			err = dp_load(&s->maps, &own, &tmp);
 			if (err) {
@@ -450,7 +500,8 @@ static void undo_create(struct nl_sock *sk, struct cs_state *s)
 }
 
 static void print_summary(const struct load_opts *o, const struct circuit_set *want,
-			  const struct plan *p, const bool cpus[CS_MAX_CPUS])
+			  const struct plan *p, const bool cpus[CS_MAX_CPUS],
+			  const struct cs_repairs *r)
 {
 	size_t moved = 0, renamed = 0;
 	char buf[64];
@@ -468,6 +519,18 @@ static void print_summary(const struct load_opts *o, const struct circuit_set *w
 	print_u64(PRINT_ANY, "addresses_changed", ", %llu address updates\n",
 		  p->n_lpm_put + p->n_lpm_del);
 	print_bool(PRINT_JSON, "dry_run", NULL, o->dry_run);
+	out_open_obj("repaired");
+	if (r->programs + r->htbs + r->classes[0] + r->classes[1] + r->rates[0] + r->rates[1])
+		print_str(PRINT_FP, NULL, "%s", "  repaired what had changed under the shaper:");
+	print_u64(r->programs ? PRINT_ANY : PRINT_JSON, "programs", " %llu program(s) attached again,", r->programs);
+	print_u64(r->htbs ? PRINT_ANY : PRINT_JSON, "htbs", " %llu HTB(s) created again,", r->htbs);
+	print_u64(r->classes[0] ? PRINT_ANY : PRINT_JSON, "lan_classes", " %llu lan class(es) created again,", r->classes[0]);
+	print_u64(r->classes[1] ? PRINT_ANY : PRINT_JSON, "wan_classes", " %llu wan class(es) created again,", r->classes[1]);
+	print_u64(r->rates[0] + r->rates[1] ? PRINT_ANY : PRINT_JSON, "rates", " %llu class rate(s) put back,",
+		  r->rates[0] + r->rates[1]);
+	if (r->programs + r->htbs + r->classes[0] + r->classes[1] + r->rates[0] + r->rates[1])
+		print_str(PRINT_FP, NULL, "%s", "\n");
+	out_close_obj();
 	out_open_arr("cpus");
 	for (uint32_t c = 0; c < CS_MAX_CPUS; c++) {
 		uint64_t down = 0, up = 0, n = 0;
@@ -509,6 +572,9 @@ int cmd_load(int argc, char **argv)
 	size_t n_have_lpm = 0;
 	struct plan plan = { 0 };
 	int err, arrive_fd = -1, lock = -1, top;
+	struct tc_stat *cls[2] = { NULL, NULL };
+	size_t ncls[2] = { 0, 0 };
+	struct cs_repairs rep = { 0 };
 	struct cs_layout layout;
 
 	if (parse_args(argc, argv, &o))
@@ -546,7 +612,7 @@ int cmd_load(int argc, char **argv)
 	}
 	fill_config(&o, &s, cpus, &layout, &cfg);
 	if (o.dry_run) {
-		print_summary(&o, &want, &plan, cpus);
+		print_summary(&o, &want, &plan, cpus, &rep);
 		goto out_state;
 	}
 
@@ -575,11 +641,21 @@ int cmd_load(int argc, char **argv)
 	 * them only then, since dumping the classes costs the kernel time that grows
 	 * with the square of the qdiscs on the device (seconds at 40k circuits).
 	 */
-	gc = s.loaded ? (s.cfg.flags & CS_F_DIRTY) != 0
-		      : tc_tree_present(sk, s.lan_ix) == 1 || tc_tree_present(sk, s.wan_ix) == 1;
-	cfg.flags &= ~CS_F_DIRTY;
-	bridge.flags |= CS_F_DIRTY;
-	if ((err = ensure_trees(sk, &s, &cfg, cpus)))
+	/*
+	 * Trust the kernel, not the maps: what the kernel holds of the running
+	 * circuits' classes, read before the trees are ensured (a tree deleted
+	 * under us comes back empty), is what gets repaired below.
+	 */
+	if (s.loaded) {
+		for (int i = 0; i < 2 && !err; i++)
+			err = tc_class_stats(sk, i ? s.wan_ix : s.lan_ix, &cls[i], &ncls[i]);
+		if (err) {
+			fprintf(stderr, "cpushaper: cannot read the classes of %s: %s\n",
+				s.lan, strerror(-err));
+			goto fail;
+		}
+	}
+	if ((err = ensure_trees(sk, &s, &cfg, cpus, s.loaded ? cls : NULL, ncls, &rep)))
 		goto fail;
 	if (!skel && (arrive_fd = maps_cpumap_prog_fd(&s.maps)) < 0) {
 		/* no cpumap entry to take the program from: load a copy on the running maps */
@@ -593,6 +669,20 @@ int cmd_load(int argc, char **argv)
 		arrive_fd = dp_cpumap_fd(skel);
 	bridge.leaf = cfg.leaf;
 	s.cfg = cfg;
+	if (s.loaded && (err = state_repair_classes(&s, sk, &have, cls, ncls, &rep)))
+		goto fail;
+	if (rep.classes[0] + rep.classes[1] + rep.rates[0] + rep.rates[1])
+		fprintf(stderr, "cpushaper: %u circuit class%s missing and %u with other rates than recorded: put back\n",
+			rep.classes[0] + rep.classes[1], rep.classes[0] + rep.classes[1] == 1 ? " was" : "es were",
+			rep.rates[0] + rep.rates[1]);
+	/*
+	 * Classes no circuit names are left only by an interrupted apply: removed
+	 * after this apply, which may reuse some of them.
+	 */
+	gc = s.loaded ? rep.leftovers > 0
+		      : tc_tree_present(sk, s.lan_ix) == 1 || tc_tree_present(sk, s.wan_ix) == 1;
+	cfg.flags &= ~CS_F_DIRTY;
+	bridge.flags |= CS_F_DIRTY;
 	if ((err = maps_config_write(&s.maps, &bridge)) ||
 	    (err = maps_cpumap_sync(&s.maps, (bool *)bridge.cpu_enabled, cfg.cpumap_qsize, arrive_fd))) {
 		fprintf(stderr, "cpushaper: cannot write the data path configuration: %s\n",
@@ -614,9 +704,9 @@ int cmd_load(int argc, char **argv)
 			strerror(-err));
 		goto fail;
 	}
-	if ((err = ensure_attached(&s, skel, o.xdp_mode)))
+	if ((err = ensure_attached(&s, skel, o.xdp_mode, &rep)))
 		goto fail;
-	print_summary(&o, &want, &plan, cpus);
+	print_summary(&o, &want, &plan, cpus, &rep);
 	goto out_state;
 
 fail:
@@ -640,6 +730,8 @@ out:
 		dp_unload(skel);
 	tc_close(sk);
 	plan_free(&plan);
+	free(cls[0]);
+	free(cls[1]);
 	circuit_set_free(&want);
 	circuit_set_free(&have);
 	free(have_lpm);

@@ -133,6 +133,7 @@ int cmd_show(int argc, char **argv)
 		print_u64(PRINT_JSON, "htbs_per_cpu", NULL, s.cfg.htbs_per_cpu);
 		print_bool(PRINT_JSON, "skip_local", NULL, s.cfg.flags & CS_F_SKIP_LOCAL);
 		print_bool(PRINT_JSON, "xdp_meta", NULL, s.cfg.flags & CS_F_META);
+		stats_print_damage(&s, &st);
 	} else if (!c.json) {
 		fprintf(stderr, "cpushaper: nothing is loaded on %s/%s\n", c.lan, c.wan);
 	}

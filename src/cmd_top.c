@@ -137,6 +137,7 @@ static void print_snapshot(const struct cs_state *s, const struct snap *sn, int 
 	out_open_obj(NULL);
 	print_str(PRINT_JSON, "lan_dev", NULL, s->lan);
 	print_str(PRINT_JSON, "wan_dev", NULL, s->wan);
+	stats_print_damage(s, &sn->st);
 	print_fp("%-4s %5s %10s %10s %14s %12s %14s %12s %9s %9s %9s\n", "CPU", "CIRC", "PLAN_DOWN",
 		 "PLAN_UP", "DOWN_BYTES", "DOWN_PKTS", "UP_BYTES", "UP_PKTS", "HTB_DROP", "CPUMAP_DR",
 		 "BACKLOG");

@@ -11,6 +11,8 @@
 #include "netdev.h"
 #include "output.h"
 #include "qdisc.h"
+#include "state.h"
+#include <net/if.h>
 
 static const char help[] =
 	"Usage: cpushaper unload --lan-dev DEV --wan-dev DEV\n"
@@ -29,7 +31,7 @@ int cmd_unload(int argc, char **argv)
 	struct cli_common c = { 0 };
 	struct nl_sock *sk = NULL;
 	const char *dev[2];
-	int ix[2], opt, err = 0, removed = 0, lock, cpumap[4], n_cpumap = 0;
+	int ix[2], opt, err = 0, removed = 0, lock, cpumap[4], n_cpumap = 0, foreign = 0;
 
 	while ((opt = getopt_long(argc, argv, COMMON_SHORTOPTS, longopts, NULL)) != -1) {
 		if (cli_common_opt(opt, optarg, &c))
@@ -57,6 +59,26 @@ int cmd_unload(int argc, char **argv)
 	}
 	if (ix[0] < 0 && ix[1] < 0)
 		return 1;
+	/* One owner per device: what another device pair runs is not ours to remove. */
+	for (int i = 0; i < 2; i++) {
+		for (int xdp = 0; xdp < 2 && ix[i] >= 0; xdp++) {
+			struct cs_attach a;
+			char b1[IF_NAMESIZE], b2[IF_NAMESIZE];
+
+			if (state_attach_read(ix[i], xdp, &a) || !a.prog_id)
+				continue;
+			if ((ix[0] < 0 || (int)a.cfg.lan_ifindex == ix[0]) &&
+			    (ix[1] < 0 || (int)a.cfg.wan_ifindex == ix[1]))
+				continue;
+			fprintf(stderr, "cpushaper: %s belongs to the running pair --lan-dev %s --wan-dev %s: left as it is\n",
+				dev[i], if_indextoname(a.cfg.lan_ifindex, b1) ? b1 : "?",
+				if_indextoname(a.cfg.wan_ifindex, b2) ? b2 : "?");
+			ix[i] = -1;
+			foreign++;
+		}
+	}
+	if (ix[0] < 0 && ix[1] < 0)
+		return foreign ? 0 : 1;
 	if ((lock = cs_lock_writer("unload", LOCK_TIMEOUT_S)) < 0)
 		return 1;
 	if ((err = tc_open(&sk))) {

@@ -3,6 +3,9 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <net/if.h>
+#include <bpf/bpf.h>
 #include "datapath.h"
 #include "log.h"
 #include "netdev.h"
@@ -10,10 +13,54 @@
 #include "state.h"
 #include <linux/pkt_sched.h>
 
+static const char *const at_names[CS_AT_N] = { "lan TC", "wan TC", "lan XDP", "wan XDP" };
+
+const char *state_at_name(int at)
+{
+	return at >= 0 && at < CS_AT_N ? at_names[at] : "?";
+}
+
+static __u32 map_id(int fd)
+{
+	struct bpf_map_info mi = { 0 };
+	__u32 len = sizeof(mi);
+
+	return bpf_obj_get_info_by_fd(fd, &mi, &len) ? 0 : mi.id;
+}
+
+int state_attach_read(int ifindex, bool xdp, struct cs_attach *a)
+{
+	__u32 zero = 0;
+	int fd, err;
+
+	memset(a, 0, sizeof(*a));
+	err = xdp ? dp_xdp_prog_id(ifindex, &a->prog_id) : dp_tc_query(ifindex, &a->prog_id);
+	if (err == -ENOENT) {
+		a->prog_id = 0;
+		return 0;
+	}
+	if (err)
+		return err;
+	fd = maps_fd_from_prog_id(a->prog_id, "cs_config");
+	if (fd < 0)
+		return fd == -ENOENT ? -EPROTO : fd; /* at our handle, not our maps */
+	a->config_id = map_id(fd);
+	if (bpf_map_lookup_elem(fd, &zero, &a->cfg))
+		err = -errno;
+	else if (a->cfg.abi != CS_ABI_VERSION)
+		err = -EPROTO;
+	close(fd);
+	return err;
+}
+
+static const char *ifname(__u32 ifindex, char *buf)
+{
+	return if_indextoname(ifindex, buf) ? buf : "(a device of another namespace)";
+}
+
 int state_open(struct cs_state *s, const char *lan, const char *wan)
 {
-	__u32 prog_id;
-	int err;
+	int err, run = -1;
 
 	memset(s, 0, sizeof(*s));
 	maps_init(&s->maps);
@@ -34,39 +81,57 @@ int state_open(struct cs_state *s, const char *lan, const char *wan)
 		return -ENODEV;
 	}
 
-	err = dp_tc_query(s->lan_ix, &prog_id);
-	if (err == -ENOENT)
+	/*
+	 * Any of the four attachment points leads to the running state: a lost
+	 * clsact or a detached XDP program must not make a load start afresh
+	 * beside the maps the other three still use.
+	 */
+	for (int i = 0; i < CS_AT_N; i++) {
+		struct cs_attach *a = &s->at[i];
+		const char *dev = i & 1 ? wan : lan;
+		char b1[IF_NAMESIZE], b2[IF_NAMESIZE];
+
+		err = state_attach_read(i & 1 ? s->wan_ix : s->lan_ix, i >= CS_AT_LAN_XDP, a);
+		if (err == -EPROTO) {
+			pr_warn("cpushaper: %s is shaped by another cpushaper version (its maps differ from this one's): run unload with that version first\n",
+				dev);
+			return err;
+		}
+		if (err) {
+			pr_warn("cpushaper: cannot read the %s program of %s: %s%s\n",
+				i >= CS_AT_LAN_XDP ? "XDP" : "TC", dev, strerror(-err),
+				err == -EPERM ? " (needs CAP_NET_ADMIN and CAP_BPF: run as root)" : "");
+			return err;
+		}
+		if (!a->prog_id)
+			continue;
+		if ((int)a->cfg.lan_ifindex != s->lan_ix || (int)a->cfg.wan_ifindex != s->wan_ix) {
+			/* one owner per device: never adopt or touch another pair's state */
+			pr_warn("cpushaper: %s belongs to the running pair --lan-dev %s --wan-dev %s: unload that pair first, or shape other devices\n",
+				dev, ifname(a->cfg.lan_ifindex, b1), ifname(a->cfg.wan_ifindex, b2));
+			return -EXDEV;
+		}
+		if (run < 0)
+			run = i;
+	}
+	if (run < 0)
 		return 0;
-	if (err) {
-		pr_warn("cpushaper: cannot query the TC filters of %s: %s%s\n", lan, strerror(-err),
-			err == -EPERM ? " (needs CAP_NET_ADMIN and CAP_BPF: run as root)" : "");
-		return err;
-	}
-	err = maps_from_prog_id(prog_id, &s->maps);
-	if (err == -EPROTO) {
-		pr_warn("cpushaper: %s is shaped by another cpushaper version (its maps differ from this one's): run unload with that version first\n",
-			lan);
-		return err;
-	}
+	err = maps_from_prog_id(s->at[run].prog_id, &s->maps);
 	if (!err)
 		err = maps_config_read(&s->maps, &s->cfg);
 	if (err) {
-		pr_warn("cpushaper: %s has a classifier at our handle whose maps cannot be read: %s\n",
-			lan, strerror(-err));
+		pr_warn("cpushaper: the maps of the %s program cannot be read: %s\n",
+			state_at_name(run), strerror(-err));
 		return err;
 	}
-	if (s->cfg.abi != CS_ABI_VERSION) {
-		pr_warn("cpushaper: %s is shaped by another cpushaper version (state ABI %u, this is %u): run unload with that version first\n",
-			lan, s->cfg.abi, CS_ABI_VERSION);
-		return -EPROTO;
-	}
-	if ((int)s->cfg.lan_ifindex != s->lan_ix || (int)s->cfg.wan_ifindex != s->wan_ix) {
-		pr_warn("cpushaper: %s is shaped as part of another device pair (lan ifindex %u, wan ifindex %u)\n",
-			lan, s->cfg.lan_ifindex, s->cfg.wan_ifindex);
-		return -EXDEV;
-	}
+	s->config_id = s->at[run].config_id;
 	s->loaded = true;
 	return 0;
+}
+
+bool state_at_ok(const struct cs_state *s, int at)
+{
+	return s->at[at].prog_id && s->at[at].config_id == s->config_id;
 }
 
 int state_open_loaded(struct cs_state *s, const char *lan, const char *wan)
@@ -310,4 +375,48 @@ int state_gc_classes(struct cs_state *s, struct nl_sock *sk, const struct circui
 	}
 	free(used);
 	return err ? err : removed;
+}
+
+int state_repair_classes(struct cs_state *s, struct nl_sock *sk, const struct circuit_set *have,
+			 struct tc_stat *const cls[2], const size_t ncls[2], struct cs_repairs *r)
+{
+	for (int dev = 0; dev < 2; dev++) {
+		int ix = dev ? s->wan_ix : s->lan_ix;
+		size_t used = 0, present = 0;
+
+		for (size_t i = 0; i < have->n; i++) {
+			const struct circuit *c = &have->v[i];
+			uint32_t id = circuit_classid(c);
+			uint64_t min = dev ? c->up_min : c->down_min, max = dev ? c->up_max : c->down_max;
+			const struct tc_stat *t = tc_stat_find(cls[dev], ncls[dev], id);
+			int err = 0;
+
+			if (t) {
+				used++;
+				if (tc_class_rates_match(t, min, max))
+					continue;
+				r->rates[dev]++;
+				err = tc_class_set(sk, ix, id, min, max, false);
+			} else {
+				r->classes[dev]++;
+				err = tc_class_set(sk, ix, id, min, max, true);
+				if (!err)
+					err = tc_leaf_add(sk, ix, id, s->cfg.leaf);
+			}
+			if (err) {
+				pr_warn("cpushaper: cannot put back class %x:%x of circuit \"%s\" on %s: %s\n",
+					id >> 16, id & 0xffff, c->id, dev ? s->wan : s->lan, strerror(-err));
+				return err;
+			}
+		}
+		/* circuit classes (minor 3 and up under our HTBs) beyond those of the circuits */
+		for (size_t i = 0; i < ncls[dev]; i++) {
+			uint32_t h = cls[dev][i].handle, major = TC_H_MAJ(h) >> 16;
+
+			if (major >= 1 && major < CS_MQ_MAJOR && TC_H_MIN(h) >= CS_FIRST_MINOR)
+				present++;
+		}
+		r->leftovers += present > used ? (unsigned)(present - used) : 0;
+	}
+	return 0;
 }

@@ -9,20 +9,38 @@
 
 struct nl_sock;
 
+/* The four places our programs run, in the order state_open looks at them. */
+enum { CS_AT_LAN_TC, CS_AT_WAN_TC, CS_AT_LAN_XDP, CS_AT_WAN_XDP, CS_AT_N };
+
+/* What one attachment point holds. */
+struct cs_attach {
+	__u32 prog_id;   /* our program there; 0: none */
+	__u32 config_id; /* id of the cs_config map it uses */
+	struct cs_config cfg;
+};
+
 struct cs_state {
 	const char *lan, *wan;
 	int lan_ix, wan_ix;
 	bool loaded;         /* our programs and maps were found */
 	struct cs_maps maps; /* valid when loaded */
 	struct cs_config cfg;
+	__u32 config_id;     /* of the running state's cs_config map */
+	struct cs_attach at[CS_AT_N];
 };
 
 /*
- * Resolve the devices and look for a running shaper: our TC filter on
- * lan-dev egress leads to the program, the program to its maps. Needs no
- * bpffs, so it works under any `ip netns exec`. Errors are printed.
+ * Resolve the devices and look for a running shaper: our program at any of
+ * the four attachment points (TC egress, XDP, of both devices) leads to its
+ * maps. Needs no bpffs, so it works under any `ip netns exec`. A device whose
+ * programs belong to another device pair is refused (-EXDEV). Errors are printed.
  */
 int state_open(struct cs_state *s, const char *lan, const char *wan);
+/* Our program at one attachment point of @ifindex, and the state it uses; prog_id 0 if none. */
+int state_attach_read(int ifindex, bool xdp, struct cs_attach *a);
+/* Does attachment point @at run a program on the running state's maps? */
+bool state_at_ok(const struct cs_state *s, int at);
+const char *state_at_name(int at);
 /* state_open, and -ENOENT with a message when nothing is loaded on the pair. */
 int state_open_loaded(struct cs_state *s, const char *lan, const char *wan);
 void state_close(struct cs_state *s);
@@ -36,6 +54,27 @@ void state_close(struct cs_state *s);
 int state_apply(struct cs_state *s, struct nl_sock *sk, const struct plan *p,
 		const struct circuit_set *have, const struct lpm_entry *have_lpm,
 		size_t n_have_lpm);
+
+/* What a load found broken in the kernel and put back (see state_repair_classes). */
+struct cs_repairs {
+	unsigned programs;   /* attachment points that lacked our program on the running maps */
+	unsigned htbs;       /* HTB qdiscs that were missing */
+	unsigned classes[2]; /* circuit classes created again, on lan-dev and wan-dev */
+	unsigned rates[2];   /* circuit classes whose rates had been changed under us */
+	unsigned leftovers;  /* classes that no circuit uses (an interrupted run) */
+};
+
+struct tc_stat;
+
+/*
+ * Make the kernel hold what the maps say for every running circuit of @have:
+ * from the class dumps @cls/@ncls of lan-dev and wan-dev (taken before the
+ * trees were ensured, so an HTB that had to be created shows no class), create
+ * each missing class with its leaf and put back rates changed under us.
+ * Counts what it did in @r, and the classes no circuit uses in r->leftovers.
+ */
+int state_repair_classes(struct cs_state *s, struct nl_sock *sk, const struct circuit_set *have,
+			 struct tc_stat *const cls[2], const size_t ncls[2], struct cs_repairs *r);
 
 /*
  * Delete circuit classes (minor 3 and up, in any of our HTBs, on both devices)

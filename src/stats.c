@@ -5,6 +5,8 @@
 #include "plan.h"
 #include "qdisc.h"
 #include "stats.h"
+#include <stdio.h>
+#include "output.h"
 
 /* Adds: a CPU's figures are the sum of its HTBs'. */
 static void add_tc(struct dir_stats *d, const struct tc_stat *t)
@@ -26,6 +28,7 @@ int stats_read(const struct cs_state *s, struct nl_sock *sk, const struct circui
 	int err = 0;
 
 	memset(st, 0, sizeof(*st));
+	st->circuits = have->n;
 	st->down = calloc(have->n ? have->n : 1, sizeof(*st->down));
 	st->up = calloc(have->n ? have->n : 1, sizeof(*st->up));
 	if (!st->down || !st->up) {
@@ -86,8 +89,13 @@ int stats_read(const struct cs_state *s, struct nl_sock *sk, const struct circui
 		const struct circuit *c = &have->v[i];
 		uint32_t id = circuit_classid(c);
 
-		add_tc(&st->down[i], tc_stat_find(cls[0], ncls[0], id));
-		add_tc(&st->up[i], tc_stat_find(cls[1], ncls[1], id));
+		const struct tc_stat *d = tc_stat_find(cls[0], ncls[0], id);
+		const struct tc_stat *u = tc_stat_find(cls[1], ncls[1], id);
+
+		add_tc(&st->down[i], d);
+		add_tc(&st->up[i], u);
+		st->classes_present[0] += d != NULL;
+		st->classes_present[1] += u != NULL;
 		if (c->cpu < CS_MAX_CPUS) {
 			st->cpu[c->cpu].circuits++;
 			st->cpu[c->cpu].plan_down_bps += c->down_max;
@@ -109,4 +117,36 @@ void stats_free(struct cs_stats *st)
 	free(st->down);
 	free(st->up);
 	st->down = st->up = NULL;
+}
+
+int stats_print_damage(const struct cs_state *s, const struct cs_stats *st)
+{
+	int bad = 0;
+
+	out_open_obj("damage");
+	for (int dev = 0; dev < 2; dev++) {
+		const char *name = dev ? s->wan : s->lan;
+		size_t have = st->classes_present[dev];
+
+		print_u64(PRINT_JSON, dev ? "wan_classes_missing" : "lan_classes_missing", NULL,
+			  st->circuits - have);
+		if (have < st->circuits) {
+			fprintf(stderr, "warning: %s: %zu of %zu circuit classes present - run load to repair\n",
+				name, have, st->circuits);
+			bad++;
+		}
+	}
+	out_open_arr("programs");
+	for (int at = 0; at < CS_AT_N; at++) {
+		if (state_at_ok(s, at))
+			continue;
+		print_str(PRINT_JSON, NULL, NULL, state_at_name(at));
+		fprintf(stderr, "warning: %s: the %s program is %s - run load to repair\n",
+			at & 1 ? s->wan : s->lan, at >= CS_AT_LAN_XDP ? "XDP" : "TC",
+			s->at[at].prog_id ? "on other maps" : "missing");
+		bad++;
+	}
+	out_close_arr();
+	out_close_obj();
+	return bad;
 }

@@ -30,6 +30,8 @@ struct cs_stats {
 	struct cpu_stats cpu[CS_MAX_CPUS];
 	struct dir_stats *down, *up; /* per circuit, in the order of the set read */
 	struct cs_misc_counters misc;
+	size_t classes_present[2];   /* circuits whose class the kernel has, on lan-dev / wan-dev */
+	size_t circuits;
 };
 
 struct nl_sock;
@@ -37,5 +39,12 @@ struct nl_sock;
 int stats_read(const struct cs_state *s, struct nl_sock *sk, const struct circuit_set *have,
 	       struct cs_stats *st);
 void stats_free(struct cs_stats *st);
+
+/*
+ * Where the kernel and the maps disagree (classes missing, programs missing
+ * or on other maps): a "damage" object in JSON, warnings on stderr in text.
+ * Returns how many things are wrong.
+ */
+int stats_print_damage(const struct cs_state *s, const struct cs_stats *st);
 
 #endif

@@ -180,6 +180,12 @@ static int htb_ensure(struct nl_sock *sk, struct nl_cache *cache, int ifindex,
 
 	rtnl_qdisc_put(h);
 	if (fresh) {
+		uint32_t *v = realloc(o->created, (o->n_created + 1) * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		o->created = v;
+		o->created[o->n_created++] = m;
 		err = qdisc_add(sk, ifindex, TC_H_MAKE(MQ_HANDLE, m), major, "htb", CS_DEFAULT_MINOR);
 		if (err) {
 			pr_warn("cannot create HTB %x: of CPU %u: %s\n", m, cpu, strerror(-err));
@@ -219,7 +225,9 @@ int tc_tree_ensure(struct nl_sock *sk, int ifindex, struct tc_tree_opts *o)
 
 	if (err)
 		return err;
-	if (!root_is_ours(cache, ifindex)) {
+	o->n_created = 0;
+	o->root_created = !root_is_ours(cache, ifindex);
+	if (o->root_created) {
 		err = qdisc_add(sk, ifindex, TC_H_ROOT, MQ_HANDLE, "mq", 0);
 		if (err) {
 			pr_warn("cannot create the MQ root qdisc: %s\n", strerror(-err));
@@ -297,6 +305,7 @@ struct collect {
 	struct tc_stat *v;
 	size_t n, cap;
 	int ifindex;
+	bool classes;
 	int err;
 };
 
@@ -327,6 +336,18 @@ static void collect_one(struct nl_object *obj, void *arg)
 		.backlog = rtnl_tc_get_stat(tc, RTNL_TC_BACKLOG),
 		.qlen = rtnl_tc_get_stat(tc, RTNL_TC_QLEN),
 	};
+	if (c->classes && is_kind((struct rtnl_qdisc *)obj, "htb")) {
+		struct tc_stat *t = &c->v[c->n - 1];
+
+		if (rtnl_htb_get_rate64((struct rtnl_class *)obj, &t->rate_Bps) ||
+		    rtnl_htb_get_ceil64((struct rtnl_class *)obj, &t->ceil_Bps))
+			t->rate_Bps = t->ceil_Bps = 0;
+	}
+}
+
+bool tc_class_rates_match(const struct tc_stat *t, uint64_t rate_bps, uint64_t ceil_bps)
+{
+	return t->rate_Bps == rate_bytes(rate_bps) && t->ceil_Bps == rate_bytes(ceil_bps);
 }
 
 static int stat_cmp(const void *a, const void *b)
@@ -337,9 +358,10 @@ static int stat_cmp(const void *a, const void *b)
 }
 
 /* The stats of @ifindex in @cache, sorted by handle. */
-static int collect(struct nl_cache *cache, int ifindex, struct tc_stat **out, size_t *n)
+static int collect(struct nl_cache *cache, int ifindex, bool classes, struct tc_stat **out,
+		   size_t *n)
 {
-	struct collect c = { .ifindex = ifindex };
+	struct collect c = { .ifindex = ifindex, .classes = classes };
 
 	nl_cache_foreach(cache, collect_one, &c);
 	if (c.err) {
@@ -360,7 +382,7 @@ int tc_class_stats(struct nl_sock *sk, int ifindex, struct tc_stat **out, size_t
 
 	if (err)
 		return err;
-	err = collect(cache, ifindex, out, n);
+	err = collect(cache, ifindex, true, out, n);
 	nl_cache_free(cache);
 	return err;
 }
@@ -376,7 +398,7 @@ int tc_qdisc_stats(struct nl_sock *sk, const int *ifindex, int n_dev, struct tc_
 	if ((err = qdisc_cache(sk, &cache)))
 		return err;
 	for (int i = 0; i < n_dev && !err; i++)
-		err = collect(cache, ifindex[i], &out[i], &n[i]);
+		err = collect(cache, ifindex[i], false, &out[i], &n[i]);
 	nl_cache_free(cache);
 	return err;
 }

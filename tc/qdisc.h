@@ -25,6 +25,10 @@ struct tc_tree_opts {
 	uint32_t htbs_per_cpu, stride;
 	enum cs_leaf leaf;  /* in: wanted; out: what the kernel could do */
 	bool set_classes;   /* (re)send :1 and :2 of existing HTBs too (rates changed) */
+	/* out: the HTB majors that were missing and so were created empty (caller frees) */
+	uint32_t *created;
+	size_t n_created;
+	bool root_created;  /* out: there was no MQ root of ours */
 };
 
 int tc_open(struct nl_sock **sk);
@@ -52,7 +56,10 @@ const char *tc_leaf_name(enum cs_leaf leaf);
 struct tc_stat {
 	uint32_t handle;
 	uint64_t bytes, packets, drops, overlimits, backlog, qlen;
+	uint64_t rate_Bps, ceil_Bps; /* of an HTB class, in bytes/s as the kernel holds them */
 };
+/* Does the dumped HTB class @t have the rates tc_class_set(@rate_bps, @ceil_bps) gives? */
+bool tc_class_rates_match(const struct tc_stat *t, uint64_t rate_bps, uint64_t ceil_bps);
 
 /* All classes of @ifindex, sorted by handle. Caller frees *out. */
 int tc_class_stats(struct nl_sock *sk, int ifindex, struct tc_stat **out, size_t *n);

@@ -57,10 +57,12 @@ def slope(f): # least-squares growth of f per 100 cycles over the samples
   soak: (($soak | map(select(.test == "sample")) | sort_by(.cycle)) as $s |
          ($soak | map(select(.test == "end"))[0]) as $e |
          if ($s | length) == 0 then null else
-         {end: $e, samples: ($s | length),
+         # cycle 0 is before the first load: a baseline, not part of the trend
+         ($s | map(select(.cycle > 0))) as $w |
+         {end: $e, samples: ($w | length),
           series: ([["maps", "progs", "links", "kthreads", "slab_kb", "sunreclaim_kb", "kmalloc_kb", "exporter_rss_kb", "exporter_fds"][] as $k |
-                    {key: $k, value: {first: $s[0][$k], last: $s[-1][$k], min: ($s | map(.[$k]) | min), max: ($s | map(.[$k]) | max),
-                                      per_100_cycles: ($s | slope(.[$k]) | r3)}}] | from_entries)} end),
+                    {key: $k, value: {before: $s[0][$k], first: $w[0][$k], last: $w[-1][$k], min: ($w | map(.[$k]) | min), max: ($w | map(.[$k]) | max),
+                                      per_100_cycles: ($w | slope(.[$k]) | r3)}}] | from_entries)} end),
   perpacket: ($pp | group_by([.prog, .frame, .entries])
              | map({prog: .[0].prog, frame: .[0].frame, entries: .[0].entries, ns: stats(.ns) | map_values(r3)}))
 }' > "$OUT/results.new.json"
@@ -68,11 +70,10 @@ def slope(f): # least-squares growth of f per 100 cycles over the samples
 if [ -s "$OUT/results.json" ]; then
 	keep=$(for k in accuracy capacity control perpacket soak; do [ -s "$RAW/$k.jsonl" ] || echo "$k"; done | jq -R . | jq -sc .)
 	jq --argjson keep "$keep" --slurpfile old "$OUT/results.json" \
-		'reduce $keep[] as $k (.; .[$k] = $old[0][$k])' "$OUT/results.new.json" >"$OUT/results.json"
-	rm -f "$OUT/results.new.json"
-else
-	mv "$OUT/results.new.json" "$OUT/results.json"
+		'reduce $keep[] as $k (.; .[$k] = $old[0][$k])' "$OUT/results.new.json" >"$OUT/results.merged.json"
+	mv "$OUT/results.merged.json" "$OUT/results.new.json"
 fi
+mv "$OUT/results.new.json" "$OUT/results.json"
 
 # Markdown
 {
@@ -140,11 +141,13 @@ fi
 		echo
 		jq -r '.soak.end | "\(.cycles) cycles in \(.seconds | round) s, \(.killed_loads) loads killed mid-way, \(.command_errors) failed commands; at the end \(.circuits) circuits loaded, \(.circuits_misshaped) with a class that differs from its plan, the steady circuit at \(.steady_goodput_bps / .steady_plan_bps * 1000 | round / 1000) of its plan; nothing of ours left after the last unload: \(.nothing_left_after_unload)."' "$OUT/results.json"
 		echo
-		echo "Sampled after an unload every few cycles (kernel objects: ours, beyond what the machine held before):"
+		echo "Sampled after an unload every few cycles, once the kernel's deferred frees ran (kernel objects: ours, beyond what the"
+		echo "machine held before; memory in kB). 'before' is before the first load; the rest are over the $(jq .soak.samples "$OUT/results.json") samples after it,"
+		echo "with the least-squares trend per 100 cycles."
 		echo
-		echo "| what | first | last | min | max | growth per 100 cycles |"
-		echo "|---|---:|---:|---:|---:|---:|"
-		jq -r '.soak.series | to_entries[] | "| \(.key) | \(.value.first) | \(.value.last) | \(.value.min) | \(.value.max) | \(.value.per_100_cycles) |"' "$OUT/results.json"
+		echo "| what | before | first | last | min | max | trend per 100 cycles |"
+		echo "|---|---:|---:|---:|---:|---:|---:|"
+		jq -r '.soak.series | to_entries[] | "| \(.key) | \(.value.before) | \(.value.first) | \(.value.last) | \(.value.min) | \(.value.max) | \(.value.per_100_cycles) |"' "$OUT/results.json"
 	fi
 } > "$OUT/results.md"
 fi

@@ -71,14 +71,21 @@ sample() {
 T0=$(now)
 sample 0
 errors=0 kills=0 done_cycles=0
+# run CMD...: a cpushaper command of the cycle; a failure is counted and its message kept
+run() {
+	if ! "$@" >/dev/null 2>"$WORK/err"; then
+		errors=$((errors + 1))
+		[ "$errors" -le 5 ] && log "cycle $c: '$*' failed: $(head -3 "$WORK/err" | tr '\n' ' ')"
+	fi
+}
 for c in $(seq "$CYCLES"); do
 	[ "$(echo "$(now) - $T0 > $MAXSEC" | bc)" = 1 ] && { log "time cap reached"; break; }
 	k=$((c % 3))
-	cs load "$WORK/f$k.csv" >/dev/null 2>&1 || errors=$((errors + 1))
-	cs load "$WORK/f$(((k + 1) % 3)).csv" >/dev/null 2>&1 || errors=$((errors + 1))
-	cs set-rate c-steady --down-max $((40 + c % 20)) >/dev/null 2>&1 || errors=$((errors + 1))
-	cs top --once -j >/dev/null 2>&1 || errors=$((errors + 1))
-	tb_rtr curl -sf -o /dev/null http://127.0.0.1:9639/metrics || errors=$((errors + 1))
+	run cs load "$WORK/f$k.csv"
+	run cs load "$WORK/f$(((k + 1) % 3)).csv"
+	run cs set-rate c-steady --down-max $((40 + c % 20))
+	run cs top --once -j
+	run tb_rtr curl -sf -o /dev/null http://127.0.0.1:9639/metrics
 	if [ $((c % 4)) = 0 ]; then
 		ip netns exec "${TB}rtr" "$BIN" load --lan-dev lan0 --wan-dev wan0 "$WORK/big.csv" >/dev/null 2>&1 &
 		pid=$!
@@ -86,7 +93,7 @@ for c in $(seq "$CYCLES"); do
 		kill -9 "$pid" 2>/dev/null && kills=$((kills + 1)) # else it had finished
 		wait "$pid" 2>/dev/null
 	fi
-	cs unload >/dev/null 2>&1 || errors=$((errors + 1))
+	run cs unload
 	done_cycles=$c
 	if [ $((c % EVERY)) = 0 ] || [ "$c" = "$CYCLES" ]; then
 		sample "$c"
