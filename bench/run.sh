@@ -51,7 +51,8 @@ if [ "$SMOKE" = 1 ]; then
 	       (.control.cold_load | length) > 0 and (.perpacket | length) > 0 and
 	       (.capacity.inpath_ns | length) > 0 and
 	       all(.accuracy.single[]; .ratio.median > 0) and all(.capacity.aggregate[]; .goodput_gbps.median > 0) and
-	       .soak.end.cycles > 0 and .soak.end.nothing_left_after_unload' \
+	       .soak.end.cycles > 0 and .soak.end.nothing_left_after_unload and .soak.end.command_errors == 0 and
+	       .soak.end.circuits == .soak.end.circuits_expected and .soak.end.circuits_misshaped == 0' \
 		"$OUT/results.json" >/dev/null && [ -s "$OUT/results.md" ] &&
 		{ ! command -v gnuplot >/dev/null || [ -s "$OUT/accuracy.png" ]; }
 	st=$?

@@ -167,8 +167,11 @@ int cs_xdp_steer(struct xdp_md *ctx)
 		if (cfg->flags & CS_F_META)
 			cs_meta_put(ctx, cfg, t, cpu, from_wan);
 	} else {
-		cs_count_parse(res);
-		/* Never dropped: stays where it is unless told to go to the default CPU. */
+		/*
+		 * Never dropped: stays where it is unless told to go to the default
+		 * CPU. Not counted here: TC counts it once, where it meets the
+		 * default class.
+		 */
 		if (cfg->unknown_policy != CS_UNKNOWN_CPU)
 			return XDP_PASS;
 		cpu = cfg->default_cpu;

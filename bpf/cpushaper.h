@@ -12,9 +12,14 @@
 #endif
 
 /* Bumped whenever a struct below changes: a manager refuses state built by another ABI. */
-#define CS_ABI_VERSION 2
+#define CS_ABI_VERSION 3
 
-#define CS_MAX_CPUS 256
+/*
+ * CPUs that can shape: 0 .. CS_MAX_CPUS-1 (the per-CPU maps are sized to the
+ * CPUs the machine can have, at most this). A machine may have more; those
+ * beyond cannot be chosen with --cpus.
+ */
+#define CS_MAX_CPUS 1024
 #define CS_MAX_VLAN 2             /* 802.1Q / 802.1ad tags parsed before giving up */
 #define CS_ID_LEN 64
 #define CS_NAME_LEN 64
@@ -135,7 +140,7 @@ struct cs_cpu_counters {
 };
 CS_STATIC_ASSERT(sizeof(struct cs_cpu_counters) == 56, "cs_cpu_counters layout");
 
-/* Per-CPU counters of what could not be classified. */
+/* Per-CPU counters of what TC could not classify (each packet counted once, by TC). */
 struct cs_misc_counters {
 	__u64 unknown;   /* IP packets whose address is in no circuit */
 	__u64 non_ip;    /* not IPv4/IPv6, or more VLAN tags than parsed */

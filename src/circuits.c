@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "circuits.h"
+#include "output.h"
+#include "output.h"
 #include "csv.h"
 #include "rate.h"
 
@@ -50,6 +52,17 @@ bool prefix_is_v4(const struct cs_prefix *p)
 	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 
 	return p->len >= 96 && !memcmp(p->addr, mapped, 12);
+}
+
+/* Does @a (its first a->len bits) contain all of @b? */
+static bool prefix_covers(const struct cs_prefix *a, const struct cs_prefix *b)
+{
+	if (a->len > b->len)
+		return false;
+	for (int bit = 0; bit < a->len; bit++)
+		if ((a->addr[bit / 8] ^ b->addr[bit / 8]) & (0x80 >> (bit % 8)))
+			return false;
+	return true;
 }
 
 static bool host_bits_clear(const struct cs_prefix *p)
@@ -127,6 +140,10 @@ int prefix_parse(const char *text, bool v4, struct cs_prefix *p, const char **wh
 		}
 	}
 	p->len = (uint8_t)(v4 ? 96 + len : len);
+	if (!v4 && prefix_covers(p, &(struct cs_prefix){ .addr = { [10] = 0xff, [11] = 0xff }, .len = 96 })) {
+		*why = "covers ::ffff:0:0/96, where IPv4 addresses live in the address map: IPv4 customers belong in the IPv4 column";
+		return -EINVAL;
+	}
 	if (!host_bits_clear(p)) {
 		*why = "has bits set past its prefix length (write the network address)";
 		return -EINVAL;
@@ -265,6 +282,16 @@ static int parse_row(struct csv_record *rec, const int idx[COL_N], struct row *r
 	else if (strlen(id) >= CS_ID_LEN)
 		diag_add(d, "%s:%d: Circuit ID \"%.20s...\" is longer than %d bytes", file,
 			 row->line, id, CS_ID_LEN - 1);
+	/* IDs and names go into JSON and Prometheus labels: text must be UTF-8 */
+	for (int k = 0; k < 2; k++) {
+		int col = k ? COL_CIRCUIT_NAME : COL_CIRCUIT_ID;
+		const char *v = idx[col] >= 0 ? rec->field[idx[col]] : "";
+		long at = utf8_check(v);
+
+		if (at >= 0)
+			diag_add(d, "%s:%d: %s is not valid UTF-8 (byte 0x%02x at offset %ld): save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)",
+				 file, row->line, columns[col].name, (unsigned char)v[at], at);
+	}
 
 	for (int r = 0; r < 4; r++) {
 		const char *text = rec->field[idx[rate_col[r]]];

@@ -5,8 +5,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Exit codes: 0 done, 1 failed (nothing or everything applied), 2 bad usage. */
+/*
+ * Exit codes: 0 done, 1 failed with the running state as it was, 2 bad usage,
+ * 3 a load that changed the kernel and then failed (applied in part).
+ */
 #define EXIT_USAGE 2
+#define EXIT_PARTIAL 3
 /* How long a writer waits for another to finish. */
 #define LOCK_TIMEOUT_S 600
 

@@ -568,7 +568,7 @@ int cmd_load(int argc, char **argv)
 	struct load_opts o = { 0 };
 	struct cs_state s;
 	struct cs_config cfg, bridge;
-	bool cpus[CS_MAX_CPUS], created = false, gc;
+	bool cpus[CS_MAX_CPUS], created = false, gc, reconcile, applied = false, partial = false;
 	size_t n_have_lpm = 0;
 	struct plan plan = { 0 };
 	int err, arrive_fd = -1, lock = -1, top;
@@ -646,7 +646,8 @@ int cmd_load(int argc, char **argv)
 	 * circuits' classes, read before the trees are ensured (a tree deleted
 	 * under us comes back empty), is what gets repaired below.
 	 */
-	if (s.loaded) {
+	reconcile = s.loaded && !getenv("CS_TEST_NO_RECONCILE"); /* bench hook: its cost */
+	if (reconcile) {
 		for (int i = 0; i < 2 && !err; i++)
 			err = tc_class_stats(sk, i ? s.wan_ix : s.lan_ix, &cls[i], &ncls[i]);
 		if (err) {
@@ -655,7 +656,7 @@ int cmd_load(int argc, char **argv)
 			goto fail;
 		}
 	}
-	if ((err = ensure_trees(sk, &s, &cfg, cpus, s.loaded ? cls : NULL, ncls, &rep)))
+	if ((err = ensure_trees(sk, &s, &cfg, cpus, reconcile ? cls : NULL, ncls, &rep)))
 		goto fail;
 	if (!skel && (arrive_fd = maps_cpumap_prog_fd(&s.maps)) < 0) {
 		/* no cpumap entry to take the program from: load a copy on the running maps */
@@ -669,7 +670,7 @@ int cmd_load(int argc, char **argv)
 		arrive_fd = dp_cpumap_fd(skel);
 	bridge.leaf = cfg.leaf;
 	s.cfg = cfg;
-	if (s.loaded && (err = state_repair_classes(&s, sk, &have, cls, ncls, &rep)))
+	if (reconcile && (err = state_repair_classes(&s, sk, &have, cls, ncls, &rep)))
 		goto fail;
 	if (rep.classes[0] + rep.classes[1] + rep.rates[0] + rep.rates[1])
 		fprintf(stderr, "cpushaper: %u circuit class%s missing and %u with other rates than recorded: put back\n",
@@ -691,6 +692,7 @@ int cmd_load(int argc, char **argv)
 	}
 	if ((err = state_apply(&s, sk, &plan, &have, have_lpm, n_have_lpm)))
 		goto fail;
+	applied = true;
 	{
 		int gone = gc ? state_gc_classes(&s, sk, &want) : 0;
 
@@ -712,6 +714,9 @@ int cmd_load(int argc, char **argv)
 fail:
 	if (created)
 		undo_create(sk, &s);
+	else if (applied || rep.classes[0] + rep.classes[1] + rep.rates[0] + rep.rates[1] + rep.htbs)
+		/* the kernel changed and was not put back: say so, and with its own exit status */
+		partial = true;
 	goto out_state;
 refuse_state:
 	state_close(&s);
@@ -736,5 +741,11 @@ out:
 	circuit_set_free(&have);
 	free(have_lpm);
 	diag_free(&diag);
+	if (err && partial) {
+		fprintf(stderr, "cpushaper: %s was applied in part: %s; the shaper runs what was done (see show). Fix the cause and load again\n",
+			o.file, applied ? "the circuits are in place, a later step failed"
+					: "repairs were made before the failure");
+		return EXIT_PARTIAL;
+	}
 	return err ? 1 : 0;
 }

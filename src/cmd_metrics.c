@@ -6,18 +6,22 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <time.h>
 #include <string.h>
 #include <microhttpd.h>
 #include "circuits.h"
 #include "cli.h"
 #include "maps.h"
+#include "output.h"
 #include "qdisc.h"
 #include "state.h"
 #include "stats.h"
 
 #define DEFAULT_LISTEN "127.0.0.1:9630"
-#define EXPORTER_MAX_CONNS 256    /* open connections in all */
-#define EXPORTER_MAX_PER_IP 16    /* from one client address */
+#define EXPORTER_MAX_CONNS 64     /* open connections in all */
+#define EXPORTER_MAX_PER_IP 8     /* from one client address */
 #define EXPORTER_IDLE_S 5         /* a connection silent this long is closed */
 #define EXPORTER_CONN_MEM 16384   /* request line + headers of one connection */
 
@@ -27,13 +31,16 @@ static const char help[] =
 	"Serve the shaper's counters to Prometheus at http://ADDR:PORT/metrics, in the\n"
 	"text exposition format: per CPU (label cpu) and per circuit (labels circuit, cpu,\n"
 	"direction) bytes, packets, drops and backlog from the HTBs, plan rates, and the\n"
-	"data path's per-CPU counters. Every scrape reads the kernel afresh, so it follows\n"
-	"loads and unloads; cpushaper_up is 0 while nothing is loaded.\n"
+	"data path's per-CPU counters. A scrape shows the kernel as it was at most a\n"
+	"second before, so it follows loads and unloads; cpushaper_up is 0 while nothing\n"
+	"is loaded.\n"
 	"Runs until SIGINT or SIGTERM; docs/cpushaper-metrics.service runs it under systemd.\n"
 	"\n"
-	"Limits against misbehaving clients: at most 256 connections, 16 from one\n"
-	"address; a connection idle for 5 s is closed; a request line with its headers\n"
-	"may be 16 KiB (longer: 414/431). Only GET and HEAD of /metrics are served.\n"
+	"Scrapes within a second share one page: the kernel is read at most once a\n"
+	"second, however many clients ask. Limits against misbehaving clients: at most\n"
+	"64 connections, 8 from one address; a connection idle for 5 s is closed; a\n"
+	"request line with its headers must fit in about 8 KiB (longer: 414/431). Only\n"
+	"GET and HEAD of /metrics are served. It reads, never changes, the shaper.\n"
 	"\n"
 	"Options:\n" COMMON_OPTS_HELP
 	"  --listen ADDR:PORT   where to listen (default " DEFAULT_LISTEN "; IPv6 as [::1]:9630)\n";
@@ -41,19 +48,53 @@ static const char help[] =
 struct exporter {
 	const char *lan, *wan;
 	struct nl_sock *sk;
+	/*
+	 * The last page, shared by every scrape within CACHE_NS: scrapes cost one
+	 * kernel read per second however many clients ask, and concurrent slow
+	 * readers hold one page between them (libmicrohttpd counts references).
+	 * Only the server's one thread touches it.
+	 */
+	struct MHD_Response *page;
+	unsigned int page_code;
+	uint64_t page_at;
+	uint64_t log_at, log_quiet; /* rate limit of libmicrohttpd's messages */
 };
 
-/* A label value: backslash, quote and newline escaped as the format requires. */
+#define CACHE_NS 1000000000ull
+
+static uint64_t mono_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
+/*
+ * A label value: backslash, quote and newline escaped as the format requires,
+ * and bytes that are not UTF-8 (the format's encoding) as U+FFFD: one bad ID
+ * must not make the whole page unparseable.
+ */
 static void label(FILE *f, const char *v)
 {
-	for (; *v; v++) {
-		if (*v == '\\' || *v == '"')
+	const unsigned char *s = (const unsigned char *)v;
+
+	while (*s) {
+		int n = utf8_len(s);
+
+		if (*s == '\\' || *s == '"') {
 			fputc('\\', f);
-		if (*v == '\n') {
+			fputc(*s++, f);
+		} else if (*s == '\n') {
 			fputs("\\n", f);
-			continue;
+			s++;
+		} else if (!n) {
+			fputs("\xef\xbf\xbd", f);
+			s++;
+		} else {
+			fwrite(s, 1, (size_t)n, f);
+			s += n;
 		}
-		fputc(*v, f);
 	}
 }
 
@@ -135,7 +176,7 @@ static void write_metrics(FILE *f, const struct circuit_set *have, const struct 
 		   "Packets TC classified into the CPU's HTBs from XDP's metadata, without a lookup.",
 		   offsetof(struct cpu_stats, tc_meta_packets));
 	family(f, "unclassified_packets_total", "counter",
-	       "Packets of no circuit, by the CPU that saw them and reason (passed, never dropped).");
+	       "Packets of no circuit, put in the default class by TC, by the CPU that saw them and reason (counted once; never dropped).");
 	for (int c = 0; c < CS_MAX_CPUS; c++) {
 		const struct cs_misc_counters *m = &st->cpu[c].misc;
 
@@ -237,22 +278,71 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 	(void)upload;
 	(void)upload_size;
 	(void)req;
-	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
-		return reply(conn, MHD_HTTP_METHOD_NOT_ALLOWED, text, "GET only\n", 9,
-			     MHD_RESPMEM_PERSISTENT);
+	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD)) {
+		struct MHD_Response *r = MHD_create_response_from_buffer(
+			18, (void *)"GET and HEAD only\n", MHD_RESPMEM_PERSISTENT);
+		enum MHD_Result ret;
+
+		if (!r)
+			return MHD_NO;
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, text);
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+		ret = MHD_queue_response(conn, MHD_HTTP_METHOD_NOT_ALLOWED, r);
+		MHD_destroy_response(r);
+		return ret;
+	}
 	if (strcmp(url, "/metrics"))
 		return reply(conn, MHD_HTTP_NOT_FOUND, text, "see /metrics\n", 13,
 			     MHD_RESPMEM_PERSISTENT);
-	body = scrape(e, &len, &err);
-	if (!body) {
-		char msg[128];
-		int n = snprintf(msg, sizeof(msg), "cannot read the kernel state: %s\n", strerror(-err));
+	if (!e->page || mono_ns() - e->page_at >= CACHE_NS) {
+		struct MHD_Response *r;
 
-		return reply(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, text, msg, (size_t)n,
-			     MHD_RESPMEM_MUST_COPY);
+		body = scrape(e, &len, &err);
+		if (body) {
+			r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+			e->page_code = MHD_HTTP_OK;
+			if (r)
+				MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+							"text/plain; version=0.0.4; charset=utf-8");
+			else
+				free(body);
+		} else {
+			char msg[128];
+			int n = snprintf(msg, sizeof(msg), "cannot read the kernel state: %s\n",
+					 strerror(-err));
+
+			r = MHD_create_response_from_buffer((size_t)n, msg, MHD_RESPMEM_MUST_COPY);
+			e->page_code = MHD_HTTP_INTERNAL_SERVER_ERROR;
+			if (r)
+				MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, text);
+		}
+		if (!r)
+			return MHD_NO;
+		if (e->page)
+			MHD_destroy_response(e->page); /* connections still sending it keep it */
+		e->page = r;
+		e->page_at = mono_ns();
 	}
-	return reply(conn, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", body, len,
-		     MHD_RESPMEM_MUST_FREE);
+	return MHD_queue_response(conn, e->page_code, e->page);
+}
+
+/* libmicrohttpd's messages (one per refused connection under a flood): at most one a minute. */
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	struct exporter *e = cls;
+	uint64_t now = mono_ns();
+
+	if (e->log_at && now - e->log_at < 60 * CACHE_NS) {
+		e->log_quiet++;
+		return;
+	}
+	if (e->log_quiet)
+		fprintf(stderr, "cpushaper metrics: (%llu more messages of the server in the last minute)\n",
+			(unsigned long long)e->log_quiet);
+	e->log_at = now;
+	e->log_quiet = 0;
+	fputs("cpushaper metrics: ", stderr);
+	vfprintf(stderr, fmt, ap);
 }
 
 /* "127.0.0.1:9630", "[::1]:9630" -> a socket address. */
@@ -356,7 +446,8 @@ int cmd_metrics(int argc, char **argv)
 			     MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)EXPORTER_MAX_PER_IP,
 			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)EXPORTER_IDLE_S,
 			     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)EXPORTER_CONN_MEM,
-			     MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)128, MHD_OPTION_END);
+			     MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)128,
+			     MHD_OPTION_EXTERNAL_LOGGER, mhd_log, &e, MHD_OPTION_END);
 	if (!d) {
 		fprintf(stderr, "cpushaper metrics: cannot listen on %s\n", listen);
 		tc_close(e.sk);
@@ -365,6 +456,8 @@ int cmd_metrics(int argc, char **argv)
 	fprintf(stderr, "cpushaper metrics: serving http://%s/metrics for %s/%s\n", listen, c.lan, c.wan);
 	sigwait(&sigs, &sig);
 	MHD_stop_daemon(d);
+	if (e.page)
+		MHD_destroy_response(e.page);
 	tc_close(e.sk);
 	return 0;
 }

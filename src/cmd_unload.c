@@ -19,7 +19,10 @@ static const char help[] =
 	"\n"
 	"Remove everything cpushaper made on both devices: the XDP programs, the TC\n"
 	"classifiers (and the clsact qdisc when no other filter uses it), the MQ/HTB\n"
-	"trees (the kernel puts the device's default qdisc back) and with them every map.\n"
+	"trees (the kernel puts the device's default qdisc back) and with them every map;\n"
+	"the cpumaps are emptied first so their per-CPU kernel threads stop at once, and\n"
+	"the lock file goes. Also empties any cpumap an older cpushaper left behind. A\n"
+	"device that belongs to another running device pair is left as it is.\n"
 	"Safe to run when nothing or only part of it is there, and when one device is\n"
 	"gone (deleting a device removes what was attached to it). XPS stays off.\n"
 	"\n"
@@ -31,7 +34,7 @@ int cmd_unload(int argc, char **argv)
 	struct cli_common c = { 0 };
 	struct nl_sock *sk = NULL;
 	const char *dev[2];
-	int ix[2], opt, err = 0, removed = 0, lock, cpumap[4], n_cpumap = 0, foreign = 0;
+	int ix[2], opt, err = 0, removed = 0, lock, cpumap[4], n_cpumap = 0, foreign = 0, missing;
 
 	while ((opt = getopt_long(argc, argv, COMMON_SHORTOPTS, longopts, NULL)) != -1) {
 		if (cli_common_opt(opt, optarg, &c))
@@ -57,8 +60,7 @@ int cmd_unload(int argc, char **argv)
 			fprintf(stderr, "cpushaper: %s does not exist (any more): nothing to remove there\n",
 				dev[i]);
 	}
-	if (ix[0] < 0 && ix[1] < 0)
-		return 1;
+	missing = (ix[0] < 0) + (ix[1] < 0);
 	/* One owner per device: what another device pair runs is not ours to remove. */
 	for (int i = 0; i < 2; i++) {
 		for (int xdp = 0; xdp < 2 && ix[i] >= 0; xdp++) {
@@ -77,8 +79,7 @@ int cmd_unload(int argc, char **argv)
 			foreign++;
 		}
 	}
-	if (ix[0] < 0 && ix[1] < 0)
-		return foreign ? 0 : 1;
+
 	if ((lock = cs_lock_writer("unload", LOCK_TIMEOUT_S)) < 0)
 		return 1;
 	if ((err = tc_open(&sk))) {
@@ -100,10 +101,15 @@ int cmd_unload(int argc, char **argv)
 		if (ifx < 0 || (i < 2 ? dp_tc_query(ifx, &id) : dp_xdp_prog_id(ifx, &id)))
 			continue;
 		fd = maps_fd_from_prog_id(id, "cs_cpumap");
-		if (fd >= 0 && n_cpumap < 4)
+		if (fd < 0)
+			continue;
+		for (int k = 0; k < n_cpumap && fd >= 0; k++)
+			if (maps_same(fd, cpumap[k])) {
+				close(fd);
+				fd = -1;
+			}
+		if (fd >= 0)
 			cpumap[n_cpumap++] = fd;
-		else if (fd >= 0)
-			close(fd);
 	}
 	/* XDP first: no packet is steered to a CPU whose tree is gone. */
 	for (int step = 0; step < 3; step++) {
@@ -144,6 +150,13 @@ int cmd_unload(int argc, char **argv)
 		}
 	}
 	tc_close(sk);
+	{
+		int n = maps_cpumap_sweep_orphans();
+
+		if (n > 0)
+			fprintf(stderr, "cpushaper: emptied %d cpumap%s that an older cpushaper left behind (with %s kernel threads)\n",
+				n, n == 1 ? "" : "s", n == 1 ? "its" : "their");
+	}
 	cs_lock_release_remove(lock);
 	out_open_obj(NULL);
 	print_u64(PRINT_JSON, "removed", NULL, (uint64_t)removed);
@@ -151,5 +164,5 @@ int cmd_unload(int argc, char **argv)
 		printf(removed ? "unloaded from %s/%s\n" : "nothing was loaded on %s/%s\n", c.lan, c.wan);
 	out_close_obj();
 	out_finish();
-	return err ? 1 : 0;
+	return err || (missing == 2 && !foreign) ? 1 : 0;
 }

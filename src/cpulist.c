@@ -6,7 +6,12 @@
 #include <string.h>
 #include "cpulist.h"
 
-static int number(const char **s, long *v)
+#define CS_STR2(x) #x
+#define CS_STR(x) CS_STR2(x)
+#define CS_MAX_CPUS_LAST 1023
+_Static_assert(CS_MAX_CPUS_LAST == CS_MAX_CPUS - 1, "message matches the limit");
+
+static int number(const char **s, long *v, bool clip)
 {
 	char *end;
 
@@ -14,32 +19,35 @@ static int number(const char **s, long *v)
 		return -EINVAL;
 	errno = 0;
 	*v = strtol(*s, &end, 10);
-	if (errno || *v >= CS_MAX_CPUS)
+	if (errno || *v > 1 << 22)
+		return -ERANGE;
+	if (*v >= CS_MAX_CPUS && !clip)
 		return -ERANGE;
 	*s = end;
 	return 0;
 }
 
-int cpulist_parse(const char *s, bool cpus[CS_MAX_CPUS], const char **why)
+/* @clip: CPUs beyond CS_MAX_CPUS are left out (a machine's list), else refused (the user's). */
+static int parse(const char *s, bool cpus[CS_MAX_CPUS], bool clip, const char **why)
 {
 	memset(cpus, 0, CS_MAX_CPUS * sizeof(*cpus));
 	for (;;) {
 		long lo, hi;
 		int err;
 
-		if ((err = number(&s, &lo)))
+		if ((err = number(&s, &lo, clip)))
 			goto bad;
 		hi = lo;
 		if (*s == '-') {
 			s++;
-			if ((err = number(&s, &hi)))
+			if ((err = number(&s, &hi, clip)))
 				goto bad;
 			if (hi < lo) {
 				*why = "has a range that runs backwards";
 				return -EINVAL;
 			}
 		}
-		for (long c = lo; c <= hi; c++)
+		for (long c = lo; c <= hi && c < CS_MAX_CPUS; c++)
 			cpus[c] = true;
 		if (*s == '\n' || !*s)
 			return 0;
@@ -47,7 +55,7 @@ int cpulist_parse(const char *s, bool cpus[CS_MAX_CPUS], const char **why)
 			break;
 		continue;
 bad:
-		*why = err == -ERANGE ? "names a CPU beyond the supported 255"
+		*why = err == -ERANGE ? "names a CPU beyond the supported 0-" CS_STR(CS_MAX_CPUS_LAST)
 				      : "is not a CPU list like 0-3,6";
 		return -EINVAL;
 	}
@@ -55,9 +63,19 @@ bad:
 	return -EINVAL;
 }
 
+int cpulist_parse(const char *s, bool cpus[CS_MAX_CPUS], const char **why)
+{
+	return parse(s, cpus, false, why);
+}
+
+int cpulist_parse_machine(const char *s, bool cpus[CS_MAX_CPUS], const char **why)
+{
+	return parse(s, cpus, true, why);
+}
+
 int cpulist_online(bool cpus[CS_MAX_CPUS])
 {
-	char buf[4096];
+	char buf[65536];
 	const char *why;
 	FILE *f = fopen("/sys/devices/system/cpu/online", "re");
 	int err;
@@ -69,7 +87,7 @@ int cpulist_online(bool cpus[CS_MAX_CPUS])
 		return -EIO;
 	}
 	fclose(f);
-	err = cpulist_parse(buf, cpus, &why);
+	err = cpulist_parse_machine(buf, cpus, &why);
 	return err;
 }
 

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <linux/pkt_sched.h>
@@ -67,6 +68,15 @@ int dp_load(const struct cs_maps *reuse, struct cpushaper **out, struct cs_maps 
 				goto err;
 		}
 	}
+	if (!reuse) {
+		/* per-CPU maps as large as the CPUs this machine can have */
+		int ncpu = libbpf_num_possible_cpus();
+		__u32 n = ncpu <= 0 || ncpu > CS_MAX_CPUS ? CS_MAX_CPUS : (__u32)ncpu;
+
+		if ((err = bpf_map__set_max_entries(skel->maps.cs_cpumap, n)) ||
+		    (err = bpf_map__set_max_entries(skel->maps.cs_cpu_stats, n)))
+			goto err;
+	}
 	if ((err = cpushaper__load(skel)))
 		goto err;
 	/*
@@ -77,10 +87,14 @@ int dp_load(const struct cs_maps *reuse, struct cpushaper **out, struct cs_maps 
 	 * keeps the cpumap, its kthreads and every map alive after unload.
 	 */
 	{
-		struct bpf_program *progs[] = { skel->progs.cs_xdp_steer, skel->progs.cs_tc_classify };
+		struct bpf_program *progs[] = { skel->progs.cs_xdp_steer, skel->progs.cs_tc_classify,
+						skel->progs.cs_cpumap_arrive };
 		struct bpf_map *map;
 
-		for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++)
+		/* test hook (docs/failure-modes.md): build the cycle of <= 0.7 to test the cleanup */
+		size_t n = getenv("CS_TEST_OLD_BINDING") ? 3 : 2;
+
+		for (size_t i = 0; i < n; i++)
 			bpf_object__for_each_map(map, skel->obj)
 				if (bpf_prog_bind_map(bpf_program__fd(progs[i]), bpf_map__fd(map), NULL)) {
 					err = -errno;
@@ -212,26 +226,60 @@ static struct xdp_program *find_ours(int ifindex, struct xdp_multiprog **mp)
 	return NULL;
 }
 
-int dp_xdp_present(int ifindex)
+/* The name of program @id; "" if it cannot be read. */
+static void prog_name(__u32 id, char name[BPF_OBJ_NAME_LEN])
 {
-	struct xdp_multiprog *mp;
-	int found = find_ours(ifindex, &mp) != NULL;
+	struct bpf_prog_info info = { 0 };
+	__u32 len = sizeof(info);
+	int fd = bpf_prog_get_fd_by_id(id);
 
-	if (mp)
-		xdp_multiprog__close(mp);
-	return found;
+	name[0] = '\0';
+	if (fd < 0)
+		return;
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len))
+		memcpy(name, info.name, BPF_OBJ_NAME_LEN);
+	close(fd);
 }
 
 int dp_xdp_prog_id(int ifindex, __u32 *prog_id)
 {
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
 	struct xdp_multiprog *mp;
-	struct xdp_program *p = find_ours(ifindex, &mp);
+	struct xdp_program *p;
+	char name[BPF_OBJ_NAME_LEN];
+	__u32 id;
 
+	/*
+	 * Ask the kernel first: libxdp 1.3's view of a plainly attached program
+	 * keeps an fd open per call, which the exporter, calling this on every
+	 * scrape, must not pile up. libxdp only for its dispatcher.
+	 */
+	if (bpf_xdp_query(ifindex, 0, &q))
+		return -errno;
+	id = q.prog_id ? q.prog_id : q.drv_prog_id ? q.drv_prog_id : q.skb_prog_id;
+	if (!id)
+		return -ENOENT;
+	prog_name(id, name);
+	if (!strcmp(name, XDP_PROG_NAME)) {
+		*prog_id = id;
+		return 0;
+	}
+	if (strcmp(name, "xdp_dispatcher"))
+		return -ENOENT;
+	p = find_ours(ifindex, &mp);
 	if (p)
 		*prog_id = xdp_program__id(p);
 	if (mp)
 		xdp_multiprog__close(mp);
 	return p ? 0 : -ENOENT;
+}
+
+int dp_xdp_present(int ifindex)
+{
+	__u32 id;
+	int err = dp_xdp_prog_id(ifindex, &id);
+
+	return err == -ENOENT ? 0 : err ? err : 1;
 }
 
 int dp_xdp_attach(int ifindex, int prog_fd, enum cs_xdp_mode mode)

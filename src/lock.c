@@ -68,6 +68,11 @@ reopen:
 	if (!same_file(fd, path)) {
 		/* we waited on a file an unload removed: lock the one that is there now */
 		close(fd);
+		if (waited++ >= timeout_s * 10) {
+			fprintf(stderr, "cpushaper: gave up after %d s waiting for %s\n", timeout_s, path);
+			return -EBUSY;
+		}
+		holder[0] = '\0';
 		goto reopen;
 	}
 	if (ftruncate(fd, 0) == 0) {

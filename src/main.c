@@ -32,7 +32,8 @@ static const char usage[] =
 	"\n"
 	"Every command takes --lan-dev DEV --wan-dev DEV, -j (JSON) and --help.\n"
 	"'cpushaper COMMAND --help' describes a command. Exit status: 0 success,\n"
-	"1 failure (the running state is left as it was), 2 bad usage.\n";
+	"1 failure (the running state is left as it was), 2 bad usage, 3 a load that\n"
+	"changed the kernel and then failed (applied in part: see its message).\n";
 
 int cli_common_opt(int opt, const char *arg, struct cli_common *c)
 {

@@ -31,7 +31,7 @@ void maps_close(struct cs_maps *m)
 int maps_from_prog_id(__u32 prog_id, struct cs_maps *m)
 {
 	struct bpf_prog_info info = { 0 };
-	__u32 len = sizeof(info), ids[16];
+	__u32 len = sizeof(info), ids[16] = { 0 };
 	int fd, err = 0;
 
 	maps_init(m);
@@ -80,7 +80,7 @@ out:
 int maps_fd_from_prog_id(__u32 prog_id, const char *name)
 {
 	struct bpf_prog_info info = { 0 };
-	__u32 len = sizeof(info), ids[16];
+	__u32 len = sizeof(info), ids[16] = { 0 };
 	int fd, found = -ENOENT;
 
 	fd = bpf_prog_get_fd_by_id(prog_id);
@@ -150,6 +150,37 @@ int maps_cpumap_sync(const struct cs_maps *m, const bool cpus[CS_MAX_CPUS], __u3
 	return 0;
 }
 
+/* Does program @fd use (or is it bound to) map @map_id? */
+static bool prog_uses_map(int fd, __u32 map_id)
+{
+	struct bpf_prog_info info = { 0 };
+	__u32 len = sizeof(info), ids[16] = { 0 };
+
+	info.nr_map_ids = sizeof(ids) / sizeof(ids[0]);
+	info.map_ids = (__u64)(unsigned long)ids;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return false;
+	for (__u32 i = 0; i < info.nr_map_ids && i < 16; i++)
+		if (ids[i] == map_id)
+			return true;
+	return false;
+}
+
+static __u32 fd_map_id(int fd)
+{
+	struct bpf_map_info mi = { 0 };
+	__u32 len = sizeof(mi);
+
+	return bpf_obj_get_info_by_fd(fd, &mi, &len) ? 0 : mi.id;
+}
+
+bool maps_same(int a, int b)
+{
+	__u32 x = fd_map_id(a);
+
+	return x && x == fd_map_id(b);
+}
+
 int maps_cpumap_prog_fd(const struct cs_maps *m)
 {
 	for (__u32 cpu = 0; cpu < CS_MAX_CPUS; cpu++) {
@@ -159,9 +190,58 @@ int maps_cpumap_prog_fd(const struct cs_maps *m)
 		if (bpf_map_lookup_elem(m->cpumap, &cpu, &v) || !v.bpf_prog.id)
 			continue;
 		fd = bpf_prog_get_fd_by_id(v.bpf_prog.id);
-		return fd < 0 ? -errno : fd;
+		if (fd < 0)
+			return -errno;
+		if (prog_uses_map(fd, fd_map_id(m->cpumap))) {
+			/* built by cpushaper <= 0.7, bound back to the cpumap: a cycle; load a new copy */
+			close(fd);
+			return -ENOENT;
+		}
+		return fd;
 	}
 	return -ENOENT;
+}
+
+int maps_cpumap_sweep_orphans(void)
+{
+	__u32 id = 0, pid;
+	int emptied = 0;
+
+	while (!bpf_map_get_next_id(id, &id)) {
+		struct bpf_map_info mi = { 0 };
+		__u32 len = sizeof(mi);
+		bool used = false;
+		int fd = bpf_map_get_fd_by_id(id);
+
+		if (fd < 0)
+			continue;
+		if (bpf_obj_get_info_by_fd(fd, &mi, &len) || mi.type != BPF_MAP_TYPE_CPUMAP ||
+		    strcmp(mi.name, "cs_cpumap")) {
+			close(fd);
+			continue;
+		}
+		/*
+		 * In use while any XDP or TC program of ours uses it: attached
+		 * somewhere (any namespace), or held by a load that is under way.
+		 * Otherwise only its own entries' program keeps it: an orphan.
+		 */
+		for (pid = 0; !used && !bpf_prog_get_next_id(pid, &pid);) {
+			struct bpf_prog_info pi = { 0 };
+			__u32 plen = sizeof(pi);
+			int pfd = bpf_prog_get_fd_by_id(pid);
+
+			if (pfd < 0)
+				continue;
+			if (!bpf_obj_get_info_by_fd(pfd, &pi, &plen) &&
+			    (!strcmp(pi.name, "cs_xdp_steer") || !strcmp(pi.name, "cs_tc_classify")))
+				used = prog_uses_map(pfd, id);
+			close(pfd);
+		}
+		if (!used && !maps_cpumap_clear(fd))
+			emptied++;
+		close(fd);
+	}
+	return emptied;
 }
 
 static void key_to_prefix(const struct cs_lpm_key *k, struct cs_prefix *p)

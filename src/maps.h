@@ -36,6 +36,14 @@ int maps_fd_from_prog_id(__u32 prog_id, const char *name);
  * per CPU. Whatever built them, nothing then keeps them alive.
  */
 int maps_cpumap_clear(int fd);
+/*
+ * Empty every cpumap of ours on the machine that no XDP or TC program of ours
+ * uses any more: what cpushaper <= 0.7 leaked (its cpumap and arrival program
+ * held each other). Returns how many were emptied.
+ */
+int maps_cpumap_sweep_orphans(void);
+/* Are map fds @a and @b the same map? */
+bool maps_same(int a, int b);
 
 int maps_config_read(const struct cs_maps *m, struct cs_config *cfg);
 int maps_config_write(const struct cs_maps *m, const struct cs_config *cfg);

@@ -18,8 +18,7 @@ void out_init(FILE *f, bool as_json)
 	first[0] = true;
 }
 
-/* Length of a valid UTF-8 sequence at s, 0 if invalid. */
-static int utf8_len(const unsigned char *s)
+int utf8_len(const unsigned char *s)
 {
 	int n;
 	unsigned int cp;
@@ -43,6 +42,20 @@ static int utf8_len(const unsigned char *s)
 	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
 		return 0;
 	return n;
+}
+
+long utf8_check(const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+
+	for (const unsigned char *p = s; *p;) {
+		int n = utf8_len(p);
+
+		if (!n)
+			return (long)(p - s);
+		p += n;
+	}
+	return -1;
 }
 
 void json_escape(FILE *f, const char *str)

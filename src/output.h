@@ -28,6 +28,11 @@ void print_fp(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Ends the document: a newline after JSON. */
 void out_finish(void);
 
+/* Length of the valid UTF-8 sequence at @s (1-4), 0 if it is not one. */
+int utf8_len(const unsigned char *s);
+/* Offset of the first byte of @s that is not valid UTF-8, or -1. */
+long utf8_check(const char *s);
+
 /* JSON string escaping (also used for error reports); invalid UTF-8 becomes U+FFFD. */
 void json_escape(FILE *f, const char *s);
 

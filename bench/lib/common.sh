@@ -7,6 +7,8 @@ RAW=${RAW:?RAW must name the raw results directory}
 TB=${TB:-csb$$-}
 source "$ROOT/tests/lib/testbed.sh"
 SMOKE=${SMOKE:-0}
+# a leak fails the smoke run (a test); a full run keeps its figures and warns
+TB_LEAK_FATAL=${TB_LEAK_FATAL:-$SMOKE}
 cs() { tb_rtr "$BIN" "$@" --lan-dev lan0 --wan-dev wan0; }
 emit() { echo "$1" >> "$RAW/$SECTION.jsonl"; }
 log() { printf '  [%s] %s\n' "$SECTION" "$*" >&2; }

@@ -52,6 +52,8 @@ def slope(f): # least-squares growth of f per 100 cycles over the samples
              | map({circuits: .[0].circuits, seconds: stats(.seconds) | map_values(r3)})),
     reload_unchanged: ($ctl | map(select(.test == "reload_unchanged")) | group_by(.circuits)
              | map({circuits: .[0].circuits, seconds: stats(.seconds) | map_values(r3)})),
+    reload_no_reconcile: ($ctl | map(select(.test == "reload_no_reconcile")) | group_by(.circuits)
+             | map({circuits: .[0].circuits, seconds: stats(.seconds) | map_values(r3)})),
     set_rate: ($ctl | map(select(.test == "set_rate")))
   },
   soak: (($soak | map(select(.test == "sample")) | sort_by(.cycle)) as $s |
@@ -122,6 +124,16 @@ mv "$OUT/results.new.json" "$OUT/results.json"
 		($c.edit_1pct | map(select(.circuits == $a.circuits))[0]) as $e |
 		($c.reload_unchanged | map(select(.circuits == $a.circuits))[0]) as $u |
 		"| \($a.circuits) | \(f($a)) | \(f($t)) | \(if $t.seconds.median > 0 then ($a.seconds.median / $t.seconds.median * 100 | round / 100) else "-" end) | \(f(t("cpushaper_1htb"))) | \(f($g | map(select(.tool | startswith("tc_batch_")))[0])) | \($e.seconds.median) | \($u.seconds.median) | \($a.slab_bytes_per_circuit), \($t.slab_bytes_per_circuit) |"' "$OUT/results.json"
+	if jq -e '(.control.reload_no_reconcile // []) | length > 0' "$OUT/results.json" >/dev/null; then
+		echo
+		echo "The reconcile step of every load (one class dump per device, to find and repair what changed under the shaper), as the"
+		echo "difference between an unchanged reload with it and without it, alternating in the same bed:"
+		echo
+		echo "| circuits | unchanged reload s | without the reconcile step s | the step s |"
+		echo "|---:|---|---|---:|"
+		jq -r '.control as $c | $c.reload_no_reconcile[] | . as $r | ($c.reload_unchanged | map(select(.circuits == $r.circuits))[0]) as $u |
+			"| \($r.circuits) | \($u.seconds.median) (\($u.seconds.min)–\($u.seconds.max)) | \($r.seconds.median) (\($r.seconds.min)–\($r.seconds.max)) | \(($u.seconds.median - $r.seconds.median) * 1000 | round / 1000) |"' "$OUT/results.json"
+	fi
 	jq -r '.control.set_rate[] | "\nset-rate (a whole CLI invocation each) with \(.circuits) circuits loaded, \(.changes) changes: p50 \(.p50_ms | . * 10 | round / 10) ms, p99 \(.p99_ms | . * 10 | round / 10) ms."' "$OUT/results.json"
 	echo
 	echo "### Per-packet cost (bpf_prog_test_run_opts, ns per packet)"
@@ -139,7 +151,7 @@ mv "$OUT/results.new.json" "$OUT/results.json"
 		echo
 		echo "### Soak: load/reload/set-rate/top/scrape/unload cycles under traffic, with loads killed by kill -9"
 		echo
-		jq -r '.soak.end | "\(.cycles) cycles in \(.seconds | round) s, \(.killed_loads) loads killed mid-way, \(.command_errors) failed commands; at the end \(.circuits) circuits loaded, \(.circuits_misshaped) with a class that differs from its plan, the steady circuit at \(.steady_goodput_bps / .steady_plan_bps * 1000 | round / 1000) of its plan; nothing of ours left after the last unload: \(.nothing_left_after_unload)."' "$OUT/results.json"
+		jq -r '.soak.end | "\(.cycles) cycles in \(.seconds | round) s, \(.killed_loads) loads killed while running, \(.command_errors) failed commands. At the end the first file was loaded again: \(.circuits) of \(.circuits_expected) circuits, \(.circuits_misshaped) with a class whose rate or ceil differs from its plan; a fresh 3 s download of the steady circuit got \(.steady_goodput_bps / .steady_plan_bps * 1000 | round / 1000) of its plan; nothing of ours left after the last unload: \(.nothing_left_after_unload)."' "$OUT/results.json"
 		echo
 		echo "Sampled after an unload every few cycles, once the kernel's deferred frees ran (kernel objects: ours, beyond what the"
 		echo "machine held before; memory in kB). 'before' is before the first load; the rest are over the $(jq .soak.samples "$OUT/results.json") samples after it,"

@@ -90,7 +90,8 @@ for c in $(seq "$CYCLES"); do
 		ip netns exec "${TB}rtr" "$BIN" load --lan-dev lan0 --wan-dev wan0 "$WORK/big.csv" >/dev/null 2>&1 &
 		pid=$!
 		sleep "$(awk -v r=$RANDOM 'BEGIN { printf "%.2f", r / 32768 * 0.6 }')"
-		kill -9 "$pid" 2>/dev/null && kills=$((kills + 1)) # else it had finished
+		# counted when the signal found the load still running (else it had finished)
+		kill -9 "$pid" 2>/dev/null && kills=$((kills + 1))
 		wait "$pid" 2>/dev/null
 	fi
 	run cs unload
@@ -108,13 +109,14 @@ bad=0
 for dev in lan0 wan0; do
 	tb_rtr tc class show dev $dev >"$WORK/cls.$dev"
 	d=$([ $dev = lan0 ] && echo down || echo up)
-	# each circuit's class with ceil = its Max (tc prints Mbit or Kbit)
-	bad=$((bad + $(echo "$show" | jq -r --arg d $d '.circuits[] | "\(.[$d].classid) \(.[$d].max_mbps)"' |
-		while read -r cls max; do
+	# each circuit's class with rate = its Min and ceil = its Max (tc prints Kbit, Mbit or Gbit)
+	bad=$((bad + $(echo "$show" | jq -r --arg d $d '.circuits[] | "\(.[$d].classid) \(.[$d].min_mbps) \(.[$d].max_mbps)"' |
+		while read -r cls min max; do
 			line=$(grep "^class htb $cls " "$WORK/cls.$dev") || { echo x; continue; }
-			ceil=$(echo "$line" | sed -n 's/.* ceil \([0-9.]*\)\([KMG]\)bit.*/\1 \2/p')
-			awk -v c="${ceil% *}" -v u="${ceil#* }" -v m="$max" 'BEGIN {
-				f = u == "K" ? 1e-3 : u == "G" ? 1e3 : 1; if ((c * f - m) ^ 2 > 1e-6) print "x" }'
+			echo "$line" | awk -v min="$min" -v max="$max" '
+				function mbit(v) { f = v ~ /Kbit$/ ? 1e-3 : v ~ /Gbit$/ ? 1e3 : v ~ /Mbit$/ ? 1 : 1e-6; return (v + 0) * f }
+				{ for (i = 1; i < NF; i++) { if ($i == "rate") r = mbit($(i + 1)); if ($i == "ceil") c = mbit($(i + 1)) } }
+				END { if ((r - min) ^ 2 > 1e-6 || (c - max) ^ 2 > 1e-6) print "x" }'
 		done | wc -l)))
 done
 circuits=$(echo "$show" | jq '.circuits | length')
@@ -128,9 +130,9 @@ cs unload >/dev/null 2>&1 || errors=$((errors + 1))
 leak_check >/dev/null 2>&1 && settled=true || settled=false
 sample $((done_cycles + 1))
 emit "$(jq -nc --argjson cycles "$done_cycles" --argjson kills "$kills" --argjson errors "$errors" \
-	--argjson circuits "$circuits" --argjson bad "$bad" --argjson g "$g" --argjson settled "$settled" --argjson traffic "$traffic" \
+	--argjson circuits "$circuits" --argjson expected $((N + 1)) --argjson bad "$bad" --argjson g "$g" --argjson settled "$settled" --argjson traffic "$traffic" \
 	--argjson seconds "$(echo "$(now) - $T0" | bc)" \
 	'{test: "end", cycles: $cycles, seconds: $seconds, killed_loads: $kills, command_errors: $errors,
-	  circuits: $circuits, circuits_misshaped: $bad, steady_goodput_bps: $g, steady_plan_bps: 50e6,
+	  circuits: $circuits, circuits_expected: $expected, circuits_misshaped: $bad, steady_goodput_bps: $g, steady_plan_bps: 50e6,
 	  nothing_left_after_unload: $settled, traffic_ran_throughout: $traffic}')"
 log "end: $(tail -1 "$RAW/$SECTION.jsonl")"

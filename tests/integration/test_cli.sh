@@ -104,7 +104,7 @@ expect_eq "$xdp_maps" 1 "both XDP programs use the same maps"
 # a different device pair is refused
 ip -n "${TB}rtr" link add other0 numtxqueues 2 numrxqueues 2 type veth peer name other1 numtxqueues 2 numrxqueues 2
 out=$(tb_rtr "$BIN" show --lan-dev lan0 --wan-dev other0 2>&1)
-expect_contains "$out" "part of another device pair" "devices must match what was loaded"
+expect_contains "$out" "lan0 belongs to the running pair --lan-dev lan0 --wan-dev wan0" "devices must match what was loaded"
 
 # a failed apply leaves the previous state: the kernel refuses the 4th operation
 snap() { { tb_rtr tc class show dev lan0; tb_rtr tc class show dev wan0; cs show -j | config_only; } ; }

@@ -94,9 +94,48 @@ out=$(cs unload 2>&1); st=$?
 expect_eq "$st" 0 "unload with only the qdisc trees left: exit 0 ($out)"
 nothing_left "unload after every program was removed by another tool"
 
-# 5. The lock is not left behind.
+# 5. State that cpushaper <= 0.7 built, whose cpumap and arrival program held each other.
+old() { CS_TEST_OLD_BINDING=1 tb_rtr "$BIN" "$@" --lan-dev lan0 --wan-dev wan0; }
+arrive_uses_cpumap() {
+	local p m
+	for p in $(bpftool prog show -j | jq -r '.[] | select(.name == "cs_cpumap_arrive") | .id'); do
+		for m in $(bpftool prog show id "$p" -j | jq -r '.map_ids[]?'); do
+			bpftool map show id "$m" -j | jq -r 'select(.name == "cs_cpumap") | .id'
+		done
+	done | grep -c .
+}
+old load "$WORK/a.csv" >/dev/null 2>&1 || flunk "load the old way"
+expect_eq "$(arrive_uses_cpumap)" 1 "the test hook builds the old cycle"
+cs unload >/dev/null || flunk "unload of old state"
+nothing_left "unload of state with the old cycle"
+
+old load "$WORK/a.csv" >/dev/null 2>&1 || flunk "load the old way"
+cs load "$WORK/b.csv" >/dev/null 2>&1 || flunk "reload by this version"
+expect_eq "$(arrive_uses_cpumap)" 0 "a reload by this version replaces the arrival program of the old cycle"
+tb_rtr tc qdisc del dev lan0 clsact
+tb_rtr tc qdisc del dev wan0 clsact
+tb_rtr ip link set dev lan0 xdp off
+tb_rtr ip link set dev wan0 xdp off
+l=$(for ((i = 0; i < 60; i++)); do
+	x=$(leak_objects | sort | comm -13 "$SNAP/objects" -); [ -z "$x" ] && break; sleep 0.25; done; echo "$x")
+expect_eq "$l" "" "after that reload, programs removed by hand free everything"
+cs unload >/dev/null 2>&1
+nothing_left "unload after the upgraded state was dismantled by hand"
+
+old load "$WORK/a.csv" >/dev/null 2>&1 || flunk "load the old way"
+tb_rtr tc qdisc del dev lan0 clsact
+tb_rtr tc qdisc del dev wan0 clsact
+tb_rtr ip link set dev lan0 xdp off
+tb_rtr ip link set dev wan0 xdp off
+sleep 1
+expect_ge "$(n_objects kthread)" 1 "the old cycle outlives its programs (what <= 0.7 leaked)"
+out=$(cs unload 2>&1)
+expect_contains "$out" "emptied 1 cpumap that an older cpushaper left behind" "unload finds and empties the orphaned cpumap"
+nothing_left "unload of an orphaned old cycle"
+
+# 6. The lock is not left behind.
 cs load "$WORK/a.csv" >/dev/null || flunk "load"
 cs unload >/dev/null || flunk "unload"
-expect_eq "$(ls /run/cpushaper.lock 2>/dev/null)" "" "unload removes its lock file"
+expect_eq "$(ls "${CS_LOCK_FILE:-/run/cpushaper.lock}" 2>/dev/null)" "" "unload removes its lock file"
 
 done_tests

@@ -109,7 +109,22 @@ repaired "class $cls of wan0 changed" "1 with other rates than recorded"
 expect_contains "$(tb_rtr tc class show dev wan0 classid "$cls")" "ceil 20Mbit" "c-a's upload ceil is its plan again"
 shaped up "after c-a's class rate was changed"
 
-# 8. A second pair sharing wan0: refused, and its unload leaves the first alone.
+# 8. A late step fails (another tool's XDP program sits on wan0): the exit status says
+#    the load was applied in part, not "nothing changed".
+EMPTY=$(dirname "$BIN")/bench/empty.bpf.o
+tb_rtr ip link set dev wan0 xdp off
+tb_rtr ip link set dev wan0 xdpdrv obj "$EMPTY" sec xdp || fail "attach a foreign XDP program"
+out=$(cs load "$WORK/c5.csv" 2>&1); st=$?
+expect_eq "$st" 3 "a load whose late step fails: exit 3 (applied in part)"
+expect_contains "$out" "applied in part: the circuits are in place, a later step failed" "it says what state it left"
+expect_contains "$out" "cannot attach the XDP program to wan0" "it names the step"
+expect_eq "$(cs show -j 2>/dev/null | jq '.circuits | length')" 5 "the new circuit is in place, as said"
+tb_rtr ip link set dev wan0 xdp off
+out=$(cs load "$WORK/c.csv" 2>&1); st=$?
+expect_eq "$st" 0 "with the foreign program gone, the next load completes ($out)"
+expect_eq "$(damage)" '{"lan_classes_missing":0,"wan_classes_missing":0,"programs":[]}' "and nothing is reported"
+
+# 9. A second pair sharing wan0: refused, and its unload leaves the first alone.
 tb_veth "${TB}sub" sub1 "${TB}rtr" lan1 || fail "second lan device"
 out=$(tb_rtr "$BIN" load --lan-dev lan1 --wan-dev wan0 "$WORK/c.csv" 2>&1); st=$?
 expect_eq "$st" 1 "a pair that shares wan0 with a running pair: refused"

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 """Misbehaving clients of the exporter, and a well-behaved scraper timed among them.
 
-abuse.py PORT ROUND: one round of abuse from 127.0.0.2 while 127.0.0.1 scrapes.
+abuse.py PORT: one round of abuse from 127.0.0.2 while 127.0.0.1 scrapes.
 Prints one JSON object: what each kind of client got and how long the good
 scrapes took. Every socket is bounded in time; the round ends by itself.
 """
@@ -107,7 +107,7 @@ def main():
         r = get(src)
         with lock:
             res.append(r)
-    ths = [threading.Thread(target=one, args=(f"127.0.0.{3 + i % 8}",)) for i in range(64)]
+    ths = [threading.Thread(target=one, args=(f"127.0.0.{3 + i % 8}",)) for i in range(48)]
     for t_ in ths:
         t_.start()
     for t_ in ths:

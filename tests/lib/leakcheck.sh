@@ -13,15 +13,28 @@
 LEAK_WAIT_S=${LEAK_WAIT_S:-15}
 LEAK_DIR=${LEAK_DIR:-}
 
-_bpftool() { command -v bpftool >/dev/null && bpftool "$@" || /usr/sbin/bpftool "$@"; }
+BPFTOOL=$(command -v bpftool || echo /usr/sbin/bpftool)
 
-# One line per object: "map 42 cpumap cs_cpumap". Sorted by kind and id.
+# One line per object of ours: "map 42 cpumap cs_cpumap". Ours: BPF maps and
+# programs named cs_* (and libxdp's dispatcher, which holds our XDP program),
+# links to our programs, and the kthreads of our cpumaps. Other BPF users of the
+# machine (systemd, another tool) are not counted. A failing bpftool fails the
+# check instead of reading as "nothing left".
 leak_objects() {
-	_bpftool map list -j 2>/dev/null | jq -r '.[] | "map \(.id) \(.type) \(.name // "")"'
-	_bpftool prog list -j 2>/dev/null | jq -r '.[] | "prog \(.id) \(.type) \(.name // "")"'
-	_bpftool link list -j 2>/dev/null | jq -r '.[] | "link \(.id) \(.type) prog \(.prog_id)"'
+	local maps progs links
+	maps=$("$BPFTOOL" map list -j) && progs=$("$BPFTOOL" prog list -j) && links=$("$BPFTOOL" link list -j) || {
+		echo "leakcheck: bpftool cannot list the kernel's BPF objects" >&2
+		echo "error bpftool-failed"
+		return 1
+	}
+	echo "$maps" | jq -r '.[] | select((.name // "") | startswith("cs_")) | "map \(.id) \(.type) \(.name)"'
+	echo "$progs" | jq -r '.[] | select((.name // "") | startswith("cs_") or . == "xdp_dispatcher") | "prog \(.id) \(.type) \(.name)"'
+	echo "$links" | jq -r --argjson progs "$progs" '($progs | map(select((.name // "") | startswith("cs_") or . == "xdp_dispatcher") | .id)) as $ours |
+		.[] | select(.prog_id as $p | $ours | index($p)) | "link \(.id) \(.type) prog \(.prog_id)"'
 	# a cpumap runs one kthread per populated entry, named cpumap/CPU/map:ID
-	ps -e -o pid=,comm= | awk '$2 ~ /^cpumap\// { print "kthread " $1 " " $2 }'
+	ps -e -o pid=,comm= | awk -v ids="$(echo "$maps" | jq -r '[.[] | select(.name == "cs_cpumap") | .id] | join(" ")')" '
+		BEGIN { n = split(ids, a, " "); for (i = 1; i <= n; i++) ours[a[i]] = 1 }
+		$2 ~ /^cpumap\// { split($2, p, ":"); if (p[2] in ours) print "kthread " $1 " " $2 }'
 }
 
 # What cpushaper may have left on a device: "DEV qdisc ...", "DEV filter ...", "DEV xdp".
@@ -42,6 +55,10 @@ leak_devices() {
 leak_snapshot() {
 	[ -n "$LEAK_DIR" ] || LEAK_DIR=$(mktemp -d /tmp/cs-leak.XXXXXX)
 	leak_objects | sort >"$LEAK_DIR/objects.before"
+	if grep -q '^error' "$LEAK_DIR/objects.before"; then
+		echo "FAIL: the leak check cannot read the kernel's BPF objects" >&2
+		exit 1
+	fi
 	if [ $# -gt 0 ]; then
 		leak_devices "$@" | sort >"$LEAK_DIR/devices.before"
 	fi

@@ -136,6 +136,27 @@ int main(void)
 	refused("IPv4 in IPv6 column", HDR "c,,,,,,,198.18.0.1,1,1,2,2,\n", "t.csv:2:",
 		"IPv4 address in the IPv6 column");
 	refused("mapped IPv6", HDR "c,,,,,,,::ffff:198.18.0.1,1,1,2,2,\n", "t.csv:2:", "IPv4-mapped");
+	refused("mapped IPv6 prefix", HDR "c,,,,,,,::ffff:0:0/96,1,1,2,2,\n", "t.csv:2:", "IPv4-mapped");
+	refused("IPv6 prefix covering the mapped range", HDR "c,,,,,,,::fffe:0:0/95,1,1,2,2,\n", "t.csv:2:",
+		"covers ::ffff:0:0/96");
+	refused("IPv6 /8 covering the mapped range", HDR "c,,,,,,,::/8,1,1,2,2,\n", "t.csv:2:",
+		"covers ::ffff:0:0/96");
+	refused("Latin-1 Circuit ID", HDR "M\xfcller,,,,,,198.18.0.1,,1,1,2,2,\n", "t.csv:2:",
+		"Circuit ID is not valid UTF-8 (byte 0xfc at offset 1)");
+	refused("Latin-1 Circuit Name", HDR "c,Caf\xe9 Central,,,,,198.18.0.1,,1,1,2,2,\n", "t.csv:2:",
+		"Circuit Name is not valid UTF-8");
+	refused("overlong UTF-8", HDR "c\xc0\xaf,,,,,,198.18.0.1,,1,1,2,2,\n", "t.csv:2:", "not valid UTF-8");
+	{
+		struct circuit_set set;
+		struct cs_diag d = { 0 };
+		int err = parse(HDR "M\xc3\xbcller,Caf\xc3\xa9 \xe2\x82\xac,,,,,198.18.0.1,,1,1,2,2,\n"
+				    "x,,,,,,,2001:db8::/32,1,1,2,2,\n", &set, &d);
+
+		ASSERT_EQ(err, 0, "UTF-8 IDs and names, and an IPv6 prefix outside the mapped range, accepted");
+		if (!err)
+			circuit_set_free(&set);
+		diag_free(&d);
+	}
 	refused("IPv4 prefix too long", HDR "c,,,,,,198.18.0.0/33,,1,1,2,2,\n", "t.csv:2:",
 		"outside 1..32");
 	refused("IPv6 prefix too long", HDR "c,,,,,,,2001:db8::/129,1,1,2,2,\n", "t.csv:2:",
