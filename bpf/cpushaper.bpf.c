@@ -136,8 +136,7 @@ static __always_inline __u32 cs_fallback_cpu(const struct cs_config *cfg)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
 
-	if (cfg->unknown_policy == CS_UNKNOWN_CPU || cpu >= CS_MAX_CPUS ||
-	    !cfg->cpu_enabled[cpu])
+	if (cfg->unknown_policy == CS_UNKNOWN_CPU || !cs_cpu_on(cfg, cpu))
 		cpu = cfg->default_cpu;
 	return cpu;
 }

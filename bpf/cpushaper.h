@@ -52,6 +52,7 @@ enum cs_leaf {
 #define CS_F_SKIP_LOCAL 1 /* XDP passes a packet already on its circuit's CPU instead of redirecting */
 #define CS_F_META 2       /* XDP hands its lookup result to TC in the packet's metadata */
 #define CS_F_DIRTY 4      /* an apply is under way, or was interrupted: classes may be left over */
+#define CS_F_XDP_SKB 8    /* XDP runs in generic (skb) mode: what re-attaching uses */
 
 enum cs_unknown_policy {
 	CS_UNKNOWN_PASS = 0, /* stay on the current CPU, default class of its HTB */
@@ -124,9 +125,28 @@ struct cs_config {
 	__u32 htb_stride;   /* CPUs the machine has: major = j * stride + cpu + 1 */
 	__u64 link_bps;
 	__u64 default_bps;
-	__u8 cpu_enabled[CS_MAX_CPUS];
+	__u64 cpu_mask[CS_MAX_CPUS / 64]; /* shaping CPUs: bit c of word c / 64; see cs_cpu_on() */
 };
-CS_STATIC_ASSERT(sizeof(struct cs_config) == 56 + CS_MAX_CPUS, "cs_config layout");
+/*
+ * Smaller than ABI 2's 312 bytes: an older cpushaper that reads this map
+ * before checking its ABI must not have more bytes written into its stack.
+ */
+CS_STATIC_ASSERT(sizeof(struct cs_config) == 56 + CS_MAX_CPUS / 8, "cs_config layout");
+
+static inline int cs_cpu_on(const struct cs_config *cfg, __u32 cpu)
+{
+	return cpu < CS_MAX_CPUS && (cfg->cpu_mask[cpu / 64] >> (cpu % 64)) & 1;
+}
+
+static inline void cs_cpu_set(struct cs_config *cfg, __u32 cpu, int on)
+{
+	if (cpu >= CS_MAX_CPUS)
+		return;
+	if (on)
+		cfg->cpu_mask[cpu / 64] |= 1ull << (cpu % 64);
+	else
+		cfg->cpu_mask[cpu / 64] &= ~(1ull << (cpu % 64));
+}
 
 /* Per-CPU counters, indexed by the CPU a packet was sent to. */
 struct cs_cpu_counters {

@@ -10,7 +10,6 @@
 #include <unistd.h>
 #include "circuits.h"
 #include "output.h"
-#include "output.h"
 #include "csv.h"
 #include "rate.h"
 
@@ -45,6 +44,7 @@ struct row {
 	struct cs_prefix *pfx;
 	size_t n_pfx;
 	int line;
+	bool name_fixed; /* bytes that were not UTF-8 became '?' */
 };
 
 bool prefix_is_v4(const struct cs_prefix *p)
@@ -282,15 +282,33 @@ static int parse_row(struct csv_record *rec, const int idx[COL_N], struct row *r
 	else if (strlen(id) >= CS_ID_LEN)
 		diag_add(d, "%s:%d: Circuit ID \"%.20s...\" is longer than %d bytes", file,
 			 row->line, id, CS_ID_LEN - 1);
-	/* IDs and names go into JSON and Prometheus labels: text must be UTF-8 */
-	for (int k = 0; k < 2; k++) {
-		int col = k ? COL_CIRCUIT_NAME : COL_CIRCUIT_ID;
-		const char *v = idx[col] >= 0 ? rec->field[idx[col]] : "";
-		long at = utf8_check(v);
+	/*
+	 * IDs go into JSON, Prometheus labels and the kernel's records and name a
+	 * customer for good: they must be UTF-8. A name is only shown: its bytes
+	 * that are not UTF-8 become '?', and the load says how many names had any.
+	 */
+	{
+		long at = utf8_check(id);
 
 		if (at >= 0)
-			diag_add(d, "%s:%d: %s is not valid UTF-8 (byte 0x%02x at offset %ld): save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)",
-				 file, row->line, columns[col].name, (unsigned char)v[at], at);
+			diag_add(d, "%s:%d: Circuit ID is not valid UTF-8 (byte 0x%02x at offset %ld): save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)",
+				 file, row->line, (unsigned char)id[at], at);
+		if (idx[COL_CIRCUIT_NAME] >= 0) {
+			unsigned char *v = (unsigned char *)rec->field[idx[COL_CIRCUIT_NAME]];
+			bool fixed = false;
+
+			while (*v) {
+				int n = utf8_len(v);
+
+				if (!n) {
+					*v++ = '?';
+					fixed = true;
+				} else {
+					v += n;
+				}
+			}
+			row->name_fixed = fixed;
+		}
 	}
 
 	for (int r = 0; r < 4; r++) {
@@ -359,6 +377,7 @@ static int merge_rows(struct row *rows, size_t n, struct circuit_set *set, const
 
 		strcpy(c->id, rows[i].id);
 		utf8_truncate(c->name, rows[i].name, sizeof(c->name));
+		set->names_fixed += rows[i].name_fixed;
 		c->down_min = rows[i].rate[0];
 		c->up_min = rows[i].rate[1];
 		c->down_max = rows[i].rate[2];
@@ -476,6 +495,11 @@ int circuits_parse_csv(const char *file, const char *data, size_t len,
 	const char *why;
 
 	memset(set, 0, sizeof(*set));
+	/* spreadsheets ("CSV UTF-8") start the file with a byte order mark */
+	if (len >= 3 && !memcmp(data, "\xef\xbb\xbf", 3)) {
+		data += 3;
+		len -= 3;
+	}
 	csv_reader_init(&r, data, len);
 	err = csv_read(&r, &rec, &line, &why);
 	if (err == 0) {

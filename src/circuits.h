@@ -33,6 +33,7 @@ struct circuit {
 struct circuit_set {
 	struct circuit *v;
 	size_t n;
+	size_t names_fixed; /* circuits whose name had bytes that are not UTF-8 (now '?') */
 };
 
 /* Parse prefix text; @v4 says which column it came from. -EINVAL with *why. */

@@ -18,6 +18,7 @@
 #include "qdisc.h"
 #include "rate.h"
 #include "state.h"
+#include <bpf/bpf.h>
 
 #define CPUMAP_QSIZE 2048
 #define DEFAULT_LINK_BPS 10000000000ULL  /* 10 Gbit/s */
@@ -77,7 +78,13 @@ static const char help[] =
 	"  -n, --dry-run      validate and print what would change, change nothing\n"
 	"\n"
 	"Devices, --cpus and the rates of :1/:2 given on a later load change the running\n"
-	"shaper; --leaf and --xdp-mode apply to what is created from then on.\n";
+	"shaper; --leaf and --xdp-mode apply to what is created from then on (the XDP\n"
+	"mode is remembered: a program attached again by a later load gets the same).\n"
+	"\n"
+	"Every load of a running shaper first reads what the kernel has and puts back\n"
+	"what changed under it: a deleted root qdisc, clsact, XDP program or circuit\n"
+	"class, a class rate changed by hand (docs/failure-modes.md). Exit status 3:\n"
+	"the load changed the kernel, then a later step failed (applied in part).\n";
 
 struct load_opts {
 	struct cli_common c;
@@ -88,6 +95,7 @@ struct load_opts {
 	uint32_t unknown_policy, default_cpu;
 	enum cs_leaf leaf;
 	enum cs_xdp_mode xdp_mode;
+	bool xdp_mode_given;
 	bool dry_run;
 	uint32_t qsize;
 	uint32_t htbs;  /* 0: not given */
@@ -180,6 +188,7 @@ static int parse_args(int argc, char **argv, struct load_opts *o)
 			}
 			break;
 		case 'x':
+			o->xdp_mode_given = true;
 			if (!strcmp(optarg, "native"))
 				o->xdp_mode = CS_XDP_NATIVE;
 			else if (!strcmp(optarg, "skb"))
@@ -240,7 +249,7 @@ static int choose_cpus(const struct load_opts *o, const struct cs_state *s, bool
 		memcpy(cpus, o->cpus, sizeof(o->cpus));
 	else if (s->loaded)
 		for (int c = 0; c < CS_MAX_CPUS; c++)
-			cpus[c] = s->cfg.cpu_enabled[c];
+			cpus[c] = cs_cpu_on(&s->cfg, (__u32)c);
 	else
 		memcpy(cpus, online, sizeof(online));
 	for (int c = 0; c < CS_MAX_CPUS; c++) {
@@ -340,6 +349,9 @@ static void fill_config(const struct load_opts *o, const struct cs_state *s,
 		cfg->htb_stride = l->stride;
 	} else {
 		*cfg = s->cfg;
+		/* a device created again has a new ifindex */
+		cfg->lan_ifindex = (__u32)s->lan_ix;
+		cfg->wan_ifindex = (__u32)s->wan_ix;
 		if (o->link_given)
 			cfg->link_bps = o->link_bps;
 		if (o->default_given)
@@ -357,8 +369,12 @@ static void fill_config(const struct load_opts *o, const struct cs_state *s,
 		cfg->flags = o->skip_local ? cfg->flags | CS_F_SKIP_LOCAL : cfg->flags & ~CS_F_SKIP_LOCAL;
 	if (o->xdp_meta >= 0)
 		cfg->flags = o->xdp_meta ? cfg->flags | CS_F_META : cfg->flags & ~CS_F_META;
+	/* the XDP mode is remembered: a program attached again later gets the same */
+	if (o->xdp_mode_given || !s->loaded)
+		cfg->flags = o->xdp_mode == CS_XDP_SKB ? cfg->flags | CS_F_XDP_SKB
+						       : cfg->flags & ~CS_F_XDP_SKB;
 	for (int c = 0; c < CS_MAX_CPUS; c++)
-		cfg->cpu_enabled[c] = cpus[c];
+		cs_cpu_set(cfg, (__u32)c, cpus[c]);
 	if (!cpus[cfg->default_cpu]) {
 		for (int c = 0; c < CS_MAX_CPUS; c++)
 			if (cpus[c]) {
@@ -368,12 +384,15 @@ static void fill_config(const struct load_opts *o, const struct cs_state *s,
 	}
 }
 
-/* Classes :1 and :2 of every HTB of @cpus, as the dump @cls shows them, have @cfg's rates. */
-static bool link_classes_ok(const struct cs_config *cfg, const bool cpus[CS_MAX_CPUS],
+/*
+ * Classes :1 and :2 of every HTB of the CPUs that shaped before (@old), as the
+ * dump @cls shows them, have @cfg's rates. HTBs of CPUs added now are new anyway.
+ */
+static bool link_classes_ok(const struct cs_config *cfg, const struct cs_config *old,
 			    const struct tc_stat *cls, size_t n)
 {
 	for (uint32_t c = 0; c < CS_MAX_CPUS; c++) {
-		for (uint32_t j = 0; cpus[c] && j < cfg->htbs_per_cpu; j++) {
+		for (uint32_t j = 0; cs_cpu_on(old, c) && j < cfg->htbs_per_cpu; j++) {
 			uint32_t major = (j * cfg->htb_stride + c + 1) << 16;
 			const struct tc_stat *l = tc_stat_find(cls, n, major | CS_LINK_MINOR);
 			const struct tc_stat *d = tc_stat_find(cls, n, major | CS_DEFAULT_MINOR);
@@ -412,16 +431,22 @@ static int ensure_trees(struct nl_sock *sk, struct cs_state *s, struct cs_config
 		const char *dev = i ? s->wan : s->lan;
 		bool set = t.set_classes;
 
-		if (cls && !link_classes_ok(cfg, cpus, cls[i], ncls[i]))
+		if (cls && !link_classes_ok(cfg, &s->cfg, cls[i], ncls[i]))
 			t.set_classes = true;
 		err = tc_tree_ensure(sk, i ? s->wan_ix : s->lan_ix, &t);
 		t.set_classes = set;
-		if (s->loaded && !err && (t.root_created || t.n_created))
-			fprintf(stderr, "cpushaper: %s: %s%zu HTB qdisc%s missing: created again\n", dev,
-				t.root_created ? "the MQ root and " : "", t.n_created,
-				t.n_created == 1 ? " was" : "s were");
-		if (s->loaded)
-			r->htbs += (unsigned)t.n_created;
+		if (s->loaded) {
+			/* damage: HTBs of CPUs that shaped before (those of CPUs added now are new) */
+			unsigned lost = 0;
+
+			for (size_t k = 0; k < t.n_created; k++)
+				lost += cs_cpu_on(&s->cfg, (t.created[k] - 1) % cfg->htb_stride);
+			if (lost)
+				fprintf(stderr, "cpushaper: %s: %s%u HTB qdisc%s missing: created again\n", dev,
+					t.root_created ? "the MQ root and " : "", lost,
+					lost == 1 ? " was" : "s were");
+			r->htbs += lost;
+		}
 		free(t.created);
 		t.created = NULL;
 		if (err) {
@@ -449,7 +474,7 @@ static int ensure_attached(struct cs_state *s, struct cpushaper *skel, enum cs_x
 {
 	struct cpushaper *own = NULL;
 	struct cs_maps tmp;
-	int err = 0;
+	int err = 0, stale = -1;
 
 	for (int i = 0; i < CS_AT_N && !err; i++) {
 		int ix = i & 1 ? s->wan_ix : s->lan_ix;
@@ -458,16 +483,16 @@ static int ensure_attached(struct cs_state *s, struct cpushaper *skel, enum cs_x
 
 		if (state_at_ok(s, i))
 			continue;
-		if (s->loaded) {
-			fprintf(stderr, "cpushaper: %s: the %s program was %s: attaching it again\n", dev,
-				xdp ? "XDP" : "TC", s->at[i].prog_id ? "on other maps" : "missing");
-			r->programs++;
-		}
-		if (xdp && s->at[i].prog_id && (err = dp_xdp_detach(ix))) {
-			fprintf(stderr, "cpushaper: cannot remove the stale XDP program of %s: %s\n", dev,
-				strerror(-err));
+		if (xdp && s->at[i].other_id) {
+			/* never replace another tool's program: say whose it is */
+			fprintf(stderr, "cpushaper: %s: another XDP program (id %u, \"%s\") holds the hook: remove it (ip link set dev %s xdp off), then load again\n",
+				dev, s->at[i].other_id, s->at[i].other_name, dev);
+			err = -EBUSY;
 			break;
 		}
+		if (s->loaded)
+			fprintf(stderr, "cpushaper: %s: the %s program was %s: attaching it again\n", dev,
+				xdp ? "XDP" : "TC", s->at[i].prog_id ? "on other maps" : "missing");
 		if (!skel) {
 			err = dp_load(&s->maps, &own, &tmp);
 			if (err) {
@@ -477,11 +502,27 @@ static int ensure_attached(struct cs_state *s, struct cpushaper *skel, enum cs_x
 			maps_close(&tmp);
 			skel = own;
 		}
+		if (xdp && s->at[i].prog_id) {
+			/* a stale program steers with old maps; keep it to put back if ours fails */
+			stale = bpf_prog_get_fd_by_id(s->at[i].prog_id);
+			if ((err = dp_xdp_detach(ix))) {
+				fprintf(stderr, "cpushaper: cannot remove the stale XDP program of %s: %s\n",
+					dev, strerror(-err));
+				break;
+			}
+		}
 		err = xdp ? dp_xdp_attach(ix, dp_xdp_fd(skel), mode) : dp_tc_attach(ix, dp_tc_fd(skel));
 		if (err)
 			fprintf(stderr, "cpushaper: cannot attach the %s program to %s: %s%s\n",
 				xdp ? "XDP" : "TC", dev, strerror(-err),
 				xdp && err == -EOPNOTSUPP ? " (driver without native XDP? try --xdp-mode skb)" : "");
+		else if (s->loaded)
+			r->programs++;
+		if (err && stale >= 0 && !dp_xdp_attach(ix, stale, mode))
+			fprintf(stderr, "cpushaper: %s: the stale XDP program is back in place\n", dev);
+		if (stale >= 0)
+			close(stale);
+		stale = -1;
 	}
 	if (own)
 		dp_unload(own);
@@ -520,17 +561,15 @@ static void print_summary(const struct load_opts *o, const struct circuit_set *w
 		  p->n_lpm_put + p->n_lpm_del);
 	print_bool(PRINT_JSON, "dry_run", NULL, o->dry_run);
 	out_open_obj("repaired");
-	if (r->programs + r->htbs + r->classes[0] + r->classes[1] + r->rates[0] + r->rates[1])
-		print_str(PRINT_FP, NULL, "%s", "  repaired what had changed under the shaper:");
-	print_u64(r->programs ? PRINT_ANY : PRINT_JSON, "programs", " %llu program(s) attached again,", r->programs);
-	print_u64(r->htbs ? PRINT_ANY : PRINT_JSON, "htbs", " %llu HTB(s) created again,", r->htbs);
-	print_u64(r->classes[0] ? PRINT_ANY : PRINT_JSON, "lan_classes", " %llu lan class(es) created again,", r->classes[0]);
-	print_u64(r->classes[1] ? PRINT_ANY : PRINT_JSON, "wan_classes", " %llu wan class(es) created again,", r->classes[1]);
-	print_u64(r->rates[0] + r->rates[1] ? PRINT_ANY : PRINT_JSON, "rates", " %llu class rate(s) put back,",
-		  r->rates[0] + r->rates[1]);
-	if (r->programs + r->htbs + r->classes[0] + r->classes[1] + r->rates[0] + r->rates[1])
-		print_str(PRINT_FP, NULL, "%s", "\n");
+	print_u64(PRINT_JSON, "programs", NULL, r->programs);
+	print_u64(PRINT_JSON, "htbs", NULL, r->htbs);
+	print_u64(PRINT_JSON, "lan_classes", NULL, r->classes[0]);
+	print_u64(PRINT_JSON, "wan_classes", NULL, r->classes[1]);
+	print_u64(PRINT_JSON, "rates", NULL, r->rates[0] + r->rates[1]);
 	out_close_obj();
+	if (r->programs + r->htbs + r->classes[0] + r->classes[1] + r->rates[0] + r->rates[1])
+		print_fp("  repaired what had changed under the shaper: %u program(s), %u HTB(s), %u lan and %u wan class(es), %u class rate(s)\n",
+			 r->programs, r->htbs, r->classes[0], r->classes[1], r->rates[0] + r->rates[1]);
 	out_open_arr("cpus");
 	for (uint32_t c = 0; c < CS_MAX_CPUS; c++) {
 		uint64_t down = 0, up = 0, n = 0;
@@ -567,7 +606,8 @@ int cmd_load(int argc, char **argv)
 	struct nl_sock *sk = NULL;
 	struct load_opts o = { 0 };
 	struct cs_state s;
-	struct cs_config cfg, bridge;
+	struct cs_config cfg, bridge, orig;
+	bool bridge_cpus[CS_MAX_CPUS];
 	bool cpus[CS_MAX_CPUS], created = false, gc, reconcile, applied = false, partial = false;
 	size_t n_have_lpm = 0;
 	struct plan plan = { 0 };
@@ -585,6 +625,9 @@ int cmd_load(int argc, char **argv)
 	err = circuits_load_csv(o.file, &want, &diag);
 	if (err)
 		goto refuse;
+	if (want.names_fixed)
+		fprintf(stderr, "cpushaper: warning: %s: %zu circuit name%s not UTF-8: the bytes that are not show as '?' (save the file as UTF-8)\n",
+			o.file, want.names_fixed, want.names_fixed == 1 ? " is" : "s are");
 	if (!o.dry_run && (lock = cs_lock_writer("load", LOCK_TIMEOUT_S)) < 0) {
 		err = lock;
 		goto out;
@@ -634,26 +677,25 @@ int cmd_load(int argc, char **argv)
 		/* While circuits move, both old and new CPUs must be reachable. */
 		bridge = cfg;
 		for (int c = 0; c < CS_MAX_CPUS; c++)
-			bridge.cpu_enabled[c] |= s.cfg.cpu_enabled[c];
+			cs_cpu_set(&bridge, (__u32)c, cs_cpu_on(&bridge, (__u32)c) || cs_cpu_on(&s.cfg, (__u32)c));
 	}
-	/*
-	 * Classes no circuit names are left only by an interrupted apply: look for
-	 * them only then, since dumping the classes costs the kernel time that grows
-	 * with the square of the qdiscs on the device (seconds at 40k circuits).
-	 */
+	for (__u32 c = 0; c < CS_MAX_CPUS; c++)
+		bridge_cpus[c] = cs_cpu_on(&bridge, c);
+	orig = s.cfg;
 	/*
 	 * Trust the kernel, not the maps: what the kernel holds of the running
 	 * circuits' classes, read before the trees are ensured (a tree deleted
-	 * under us comes back empty), is what gets repaired below.
+	 * under us comes back empty), is what gets repaired below. Without that
+	 * read the load still applies the file, as before.
 	 */
 	reconcile = s.loaded && !getenv("CS_TEST_NO_RECONCILE"); /* bench hook: its cost */
 	if (reconcile) {
-		for (int i = 0; i < 2 && !err; i++)
-			err = tc_class_stats(sk, i ? s.wan_ix : s.lan_ix, &cls[i], &ncls[i]);
-		if (err) {
-			fprintf(stderr, "cpushaper: cannot read the classes of %s: %s\n",
-				s.lan, strerror(-err));
-			goto fail;
+		int e = state_read_classes(&s, sk, cls, ncls);
+
+		if (e) {
+			fprintf(stderr, "cpushaper: warning: cannot read the classes of %s/%s (%s): nothing is repaired this time\n",
+				s.lan, s.wan, strerror(-e));
+			reconcile = false;
 		}
 	}
 	if ((err = ensure_trees(sk, &s, &cfg, cpus, reconcile ? cls : NULL, ncls, &rep)))
@@ -670,7 +712,7 @@ int cmd_load(int argc, char **argv)
 		arrive_fd = dp_cpumap_fd(skel);
 	bridge.leaf = cfg.leaf;
 	s.cfg = cfg;
-	if (reconcile && (err = state_repair_classes(&s, sk, &have, cls, ncls, &rep)))
+	if (reconcile && (err = state_repair_classes(&s, sk, &have, &want, cls, ncls, &rep)))
 		goto fail;
 	if (rep.classes[0] + rep.classes[1] + rep.rates[0] + rep.rates[1])
 		fprintf(stderr, "cpushaper: %u circuit class%s missing and %u with other rates than recorded: put back\n",
@@ -685,7 +727,7 @@ int cmd_load(int argc, char **argv)
 	cfg.flags &= ~CS_F_DIRTY;
 	bridge.flags |= CS_F_DIRTY;
 	if ((err = maps_config_write(&s.maps, &bridge)) ||
-	    (err = maps_cpumap_sync(&s.maps, (bool *)bridge.cpu_enabled, cfg.cpumap_qsize, arrive_fd))) {
+	    (err = maps_cpumap_sync(&s.maps, bridge_cpus, cfg.cpumap_qsize, arrive_fd))) {
 		fprintf(stderr, "cpushaper: cannot write the data path configuration: %s\n",
 			strerror(-err));
 		goto fail;
@@ -706,15 +748,25 @@ int cmd_load(int argc, char **argv)
 			strerror(-err));
 		goto fail;
 	}
-	if ((err = ensure_attached(&s, skel, o.xdp_mode, &rep)))
+	if ((err = ensure_attached(&s, skel, cfg.flags & CS_F_XDP_SKB ? CS_XDP_SKB : CS_XDP_NATIVE, &rep)))
 		goto fail;
 	print_summary(&o, &want, &plan, cpus, &rep);
 	goto out_state;
 
 fail:
-	if (created)
+	if (created) {
 		undo_create(sk, &s);
-	else if (applied || rep.classes[0] + rep.classes[1] + rep.rates[0] + rep.rates[1] + rep.htbs)
+	} else if (s.loaded && !applied) {
+		/* the configuration written for the apply (options, CPUs) goes back too */
+		bool was[CS_MAX_CPUS];
+
+		for (__u32 c = 0; c < CS_MAX_CPUS; c++)
+			was[c] = cs_cpu_on(&orig, c);
+		if (maps_config_write(&s.maps, &orig) ||
+		    (arrive_fd >= 0 && maps_cpumap_sync(&s.maps, was, orig.cpumap_qsize, arrive_fd)))
+			partial = true;
+	}
+	if (!created && (applied || rep.classes[0] + rep.classes[1] + rep.rates[0] + rep.rates[1] + rep.htbs))
 		/* the kernel changed and was not put back: say so, and with its own exit status */
 		partial = true;
 	goto out_state;

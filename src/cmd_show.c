@@ -123,7 +123,13 @@ int cmd_show(int argc, char **argv)
 	print_str(PRINT_JSON, "wan_dev", NULL, c.wan);
 	print_bool(PRINT_JSON, "loaded", NULL, s.loaded);
 	if (s.loaded) {
-		cpulist_format((const bool *)s.cfg.cpu_enabled, buf, sizeof(buf));
+		{
+			bool on[CS_MAX_CPUS];
+
+			for (__u32 c = 0; c < CS_MAX_CPUS; c++)
+				on[c] = cs_cpu_on(&s.cfg, c);
+			cpulist_format(on, buf, sizeof(buf));
+		}
 		print_str(PRINT_JSON, "cpus", NULL, buf);
 		print_str(PRINT_JSON, "leaf", NULL, tc_leaf_name((enum cs_leaf)s.cfg.leaf));
 		snprintf(buf, sizeof(buf), "cpu:%u", s.cfg.default_cpu);

@@ -64,7 +64,10 @@ static double secs(const struct timespec *a, const struct timespec *b)
 
 static int take(struct cs_state *s, struct nl_sock *sk, struct snap *sn)
 {
-	int err = maps_read_circuits(&s->maps, &sn->have);
+	int err;
+
+	state_refresh_attach(s); /* damage is reported as it is now, not as at start */
+	err = maps_read_circuits(&s->maps, &sn->have);
 
 	if (!err)
 		err = stats_read(s, sk, &sn->have, &sn->st);

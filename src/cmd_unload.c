@@ -69,8 +69,7 @@ int cmd_unload(int argc, char **argv)
 
 			if (state_attach_read(ix[i], xdp, &a) || !a.prog_id)
 				continue;
-			if ((ix[0] < 0 || (int)a.cfg.lan_ifindex == ix[0]) &&
-			    (ix[1] < 0 || (int)a.cfg.wan_ifindex == ix[1]))
+			if (state_cfg_is_pair(&a.cfg, ix[0], ix[1]))
 				continue;
 			fprintf(stderr, "cpushaper: %s belongs to the running pair --lan-dev %s --wan-dev %s: left as it is\n",
 				dev[i], if_indextoname(a.cfg.lan_ifindex, b1) ? b1 : "?",

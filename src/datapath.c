@@ -274,6 +274,23 @@ int dp_xdp_prog_id(int ifindex, __u32 *prog_id)
 	return p ? 0 : -ENOENT;
 }
 
+int dp_xdp_other(int ifindex, __u32 *prog_id, char name[16])
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	__u32 id;
+
+	if (bpf_xdp_query(ifindex, 0, &q))
+		return -errno;
+	id = q.prog_id ? q.prog_id : q.drv_prog_id ? q.drv_prog_id : q.skb_prog_id;
+	if (!id)
+		return 0;
+	prog_name(id, name);
+	if (!strcmp(name, XDP_PROG_NAME) || !strcmp(name, "xdp_dispatcher"))
+		return 0;
+	*prog_id = id;
+	return 1;
+}
+
 int dp_xdp_present(int ifindex)
 {
 	__u32 id;

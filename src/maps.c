@@ -28,39 +28,65 @@ void maps_close(struct cs_maps *m)
 	maps_init(m);
 }
 
-int maps_from_prog_id(__u32 prog_id, struct cs_maps *m)
+#define MAX_PROG_MAPS 16
+
+/* The ids of the maps program @fd uses or is bound to: how many, or -errno. */
+static int prog_map_ids(int fd, __u32 ids[MAX_PROG_MAPS])
 {
 	struct bpf_prog_info info = { 0 };
-	__u32 len = sizeof(info), ids[16] = { 0 };
-	int fd, err = 0;
+	__u32 len = sizeof(info);
+
+	memset(ids, 0, MAX_PROG_MAPS * sizeof(*ids)); /* valgrind does not know the kernel fills it */
+	info.nr_map_ids = MAX_PROG_MAPS;
+	info.map_ids = (__u64)(unsigned long)ids;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	return (int)(info.nr_map_ids < MAX_PROG_MAPS ? info.nr_map_ids : MAX_PROG_MAPS);
+}
+
+/* An fd of map @id and its name in @name; -errno. */
+static int map_open_id(__u32 id, char name[BPF_OBJ_NAME_LEN])
+{
+	struct bpf_map_info mi = { 0 };
+	__u32 len = sizeof(mi);
+	int fd = bpf_map_get_fd_by_id(id);
+
+	if (fd < 0)
+		return -errno;
+	if (bpf_obj_get_info_by_fd(fd, &mi, &len)) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	memcpy(name, mi.name, BPF_OBJ_NAME_LEN);
+	return fd;
+}
+
+int maps_from_prog_id(__u32 prog_id, struct cs_maps *m)
+{
+	__u32 ids[MAX_PROG_MAPS];
+	int fd, n, err = 0;
 
 	maps_init(m);
 	fd = bpf_prog_get_fd_by_id(prog_id);
 	if (fd < 0)
 		return -errno;
-	info.nr_map_ids = sizeof(ids) / sizeof(ids[0]);
-	info.map_ids = (__u64)(unsigned long)ids;
-	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
-		err = -errno;
+	if ((n = prog_map_ids(fd, ids)) < 0) {
+		err = n;
 		goto out;
 	}
-	for (__u32 i = 0; i < info.nr_map_ids && i < 16; i++) {
-		struct bpf_map_info mi = { 0 };
-		__u32 mlen = sizeof(mi);
-		int mfd = bpf_map_get_fd_by_id(ids[i]);
+	for (int i = 0; i < n; i++) {
+		char name[BPF_OBJ_NAME_LEN];
+		int mfd = map_open_id(ids[i], name);
 		int *slot = NULL;
 
 		if (mfd < 0) {
-			err = -errno;
-			goto out;
-		}
-		if (bpf_obj_get_info_by_fd(mfd, &mi, &mlen)) {
-			err = -errno;
-			close(mfd);
+			err = mfd;
 			goto out;
 		}
 		for (size_t s = 0; s < cs_n_map_slots && !slot; s++)
-			if (!strcmp(mi.name, cs_map_slots[s].name))
+			if (!strcmp(name, cs_map_slots[s].name))
 				slot = &CS_MAP_FD(m, &cs_map_slots[s]);
 		if (slot && *slot < 0)
 			*slot = mfd;
@@ -79,32 +105,24 @@ out:
 
 int maps_fd_from_prog_id(__u32 prog_id, const char *name)
 {
-	struct bpf_prog_info info = { 0 };
-	__u32 len = sizeof(info), ids[16] = { 0 };
-	int fd, found = -ENOENT;
+	__u32 ids[MAX_PROG_MAPS];
+	int fd, n, found = -ENOENT;
 
 	fd = bpf_prog_get_fd_by_id(prog_id);
 	if (fd < 0)
 		return -errno;
-	info.nr_map_ids = sizeof(ids) / sizeof(ids[0]);
-	info.map_ids = (__u64)(unsigned long)ids;
-	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
-		found = -errno;
-		goto out;
-	}
-	for (__u32 i = 0; i < info.nr_map_ids && i < 16 && found < 0; i++) {
-		struct bpf_map_info mi = { 0 };
-		__u32 mlen = sizeof(mi);
-		int mfd = bpf_map_get_fd_by_id(ids[i]);
+	n = prog_map_ids(fd, ids);
+	if (n < 0)
+		found = n;
+	for (int i = 0; i < n && found < 0; i++) {
+		char mname[BPF_OBJ_NAME_LEN];
+		int mfd = map_open_id(ids[i], mname);
 
-		if (mfd < 0)
-			continue;
-		if (!bpf_obj_get_info_by_fd(mfd, &mi, &mlen) && !strcmp(mi.name, name))
+		if (mfd >= 0 && !strcmp(mname, name))
 			found = mfd;
-		else
+		else if (mfd >= 0)
 			close(mfd);
 	}
-out:
 	close(fd);
 	return found;
 }
@@ -119,11 +137,24 @@ int maps_cpumap_clear(int fd)
 	return err;
 }
 
+int maps_config_read_fd(int fd, struct cs_config *cfg)
+{
+	struct bpf_map_info mi = { 0 };
+	__u32 len = sizeof(mi), zero = 0;
+
+	/* another version's config may be larger than ours: never read it into ours */
+	if (bpf_obj_get_info_by_fd(fd, &mi, &len))
+		return -errno;
+	if (mi.value_size != sizeof(*cfg))
+		return -EPROTO;
+	if (bpf_map_lookup_elem(fd, &zero, cfg))
+		return -errno;
+	return cfg->abi == CS_ABI_VERSION ? 0 : -EPROTO;
+}
+
 int maps_config_read(const struct cs_maps *m, struct cs_config *cfg)
 {
-	__u32 zero = 0;
-
-	return bpf_map_lookup_elem(m->config, &zero, cfg) ? -errno : 0;
+	return maps_config_read_fd(m->config, cfg);
 }
 
 int maps_config_write(const struct cs_maps *m, const struct cs_config *cfg)
@@ -153,14 +184,10 @@ int maps_cpumap_sync(const struct cs_maps *m, const bool cpus[CS_MAX_CPUS], __u3
 /* Does program @fd use (or is it bound to) map @map_id? */
 static bool prog_uses_map(int fd, __u32 map_id)
 {
-	struct bpf_prog_info info = { 0 };
-	__u32 len = sizeof(info), ids[16] = { 0 };
+	__u32 ids[MAX_PROG_MAPS];
+	int n = prog_map_ids(fd, ids);
 
-	info.nr_map_ids = sizeof(ids) / sizeof(ids[0]);
-	info.map_ids = (__u64)(unsigned long)ids;
-	if (bpf_obj_get_info_by_fd(fd, &info, &len))
-		return false;
-	for (__u32 i = 0; i < info.nr_map_ids && i < 16; i++)
+	for (int i = 0; i < n; i++)
 		if (ids[i] == map_id)
 			return true;
 	return false;

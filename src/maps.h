@@ -45,7 +45,9 @@ int maps_cpumap_sweep_orphans(void);
 /* Are map fds @a and @b the same map? */
 bool maps_same(int a, int b);
 
+/* The config; -EPROTO if another version (size or ABI) wrote it. */
 int maps_config_read(const struct cs_maps *m, struct cs_config *cfg);
+int maps_config_read_fd(int fd, struct cs_config *cfg);
 int maps_config_write(const struct cs_maps *m, const struct cs_config *cfg);
 /* One cpumap entry per enabled CPU, each running @prog_fd on arrival; none for the others. */
 int maps_cpumap_sync(const struct cs_maps *m, const bool cpus[CS_MAX_CPUS], __u32 qsize,

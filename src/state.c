@@ -30,25 +30,34 @@ static __u32 map_id(int fd)
 
 int state_attach_read(int ifindex, bool xdp, struct cs_attach *a)
 {
-	__u32 zero = 0;
 	int fd, err;
 
 	memset(a, 0, sizeof(*a));
 	err = xdp ? dp_xdp_prog_id(ifindex, &a->prog_id) : dp_tc_query(ifindex, &a->prog_id);
 	if (err == -ENOENT) {
 		a->prog_id = 0;
+		if (xdp && dp_xdp_other(ifindex, &a->other_id, a->other_name) < 0)
+			a->other_id = 0;
 		return 0;
 	}
 	if (err)
 		return err;
 	fd = maps_fd_from_prog_id(a->prog_id, "cs_config");
+	if (fd == -ENOENT) {
+		int pfd = bpf_prog_get_fd_by_id(a->prog_id);
+
+		if (pfd < 0) {
+			/* the program went away while we looked (an unload, a swap): none there */
+			memset(a, 0, sizeof(*a));
+			return 0;
+		}
+		close(pfd);
+		return -EPROTO; /* at our handle or with our name, but not our maps */
+	}
 	if (fd < 0)
-		return fd == -ENOENT ? -EPROTO : fd; /* at our handle, not our maps */
+		return fd;
 	a->config_id = map_id(fd);
-	if (bpf_map_lookup_elem(fd, &zero, &a->cfg))
-		err = -errno;
-	else if (a->cfg.abi != CS_ABI_VERSION)
-		err = -EPROTO;
+	err = maps_config_read_fd(fd, &a->cfg);
 	close(fd);
 	return err;
 }
@@ -93,7 +102,7 @@ int state_open(struct cs_state *s, const char *lan, const char *wan)
 
 		err = state_attach_read(i & 1 ? s->wan_ix : s->lan_ix, i >= CS_AT_LAN_XDP, a);
 		if (err == -EPROTO) {
-			pr_warn("cpushaper: %s is shaped by another cpushaper version (its maps differ from this one's): run unload with that version first\n",
+			pr_warn("cpushaper: %s is shaped by another cpushaper version (its maps differ from this one's): 'cpushaper unload' of this version removes it, then load again\n",
 				dev);
 			return err;
 		}
@@ -105,7 +114,7 @@ int state_open(struct cs_state *s, const char *lan, const char *wan)
 		}
 		if (!a->prog_id)
 			continue;
-		if ((int)a->cfg.lan_ifindex != s->lan_ix || (int)a->cfg.wan_ifindex != s->wan_ix) {
+		if (!state_cfg_is_pair(&a->cfg, s->lan_ix, s->wan_ix)) {
 			/* one owner per device: never adopt or touch another pair's state */
 			pr_warn("cpushaper: %s belongs to the running pair --lan-dev %s --wan-dev %s: unload that pair first, or shape other devices\n",
 				dev, ifname(a->cfg.lan_ifindex, b1), ifname(a->cfg.wan_ifindex, b2));
@@ -127,6 +136,62 @@ int state_open(struct cs_state *s, const char *lan, const char *wan)
 	s->config_id = s->at[run].config_id;
 	s->loaded = true;
 	return 0;
+}
+
+static bool ifindex_gone(__u32 ix)
+{
+	char b[IF_NAMESIZE];
+
+	return !if_indextoname(ix, b);
+}
+
+bool state_cfg_is_pair(const struct cs_config *cfg, int lan_ix, int wan_ix)
+{
+	bool lan = lan_ix < 0 || (int)cfg->lan_ifindex == lan_ix;
+	bool wan = wan_ix < 0 || (int)cfg->wan_ifindex == wan_ix;
+
+	/*
+	 * A device deleted and created again (a driver reload, a bond rebuilt)
+	 * has a new ifindex: the pair is still ours when the other device matches
+	 * and the recorded one is gone. The next load records the new one.
+	 */
+	if (lan && !wan && lan_ix >= 0)
+		return ifindex_gone(cfg->wan_ifindex);
+	if (wan && !lan && wan_ix >= 0)
+		return ifindex_gone(cfg->lan_ifindex);
+	return lan && wan;
+}
+
+int state_read_classes(const struct cs_state *s, struct nl_sock *sk, struct tc_stat *cls[2],
+		       size_t ncls[2])
+{
+	uint32_t *majors = calloc((size_t)CS_MAX_CPUS * (s->cfg.htbs_per_cpu ? s->cfg.htbs_per_cpu : 1),
+				  sizeof(*majors));
+	size_t n = 0;
+	int err = 0;
+
+	if (!majors)
+		return -ENOMEM;
+	for (uint32_t c = 0; c < CS_MAX_CPUS; c++)
+		for (uint32_t j = 0; cs_cpu_on(&s->cfg, c) && j < s->cfg.htbs_per_cpu; j++)
+			majors[n++] = j * s->cfg.htb_stride + c + 1;
+	cls[0] = cls[1] = NULL;
+	for (int i = 0; i < 2 && !err; i++)
+		err = tc_class_stats_htbs(sk, i ? s->wan_ix : s->lan_ix, majors, n, &cls[i], &ncls[i]);
+	free(majors);
+	if (err) {
+		free(cls[0]);
+		free(cls[1]);
+		cls[0] = cls[1] = NULL;
+	}
+	return err;
+}
+
+void state_refresh_attach(struct cs_state *s)
+{
+	for (int i = 0; i < CS_AT_N; i++)
+		if (state_attach_read(i & 1 ? s->wan_ix : s->lan_ix, i >= CS_AT_LAN_XDP, &s->at[i]))
+			memset(&s->at[i], 0, sizeof(s->at[i]));
 }
 
 bool state_at_ok(const struct cs_state *s, int at)
@@ -252,7 +317,20 @@ int state_apply(struct cs_state *s, struct nl_sock *sk, const struct plan *p,
 			goto undo;
 		}
 
-	/* Point of no return: traffic now follows the new map. Leftovers only warn. */
+	/*
+	 * Point of no return: traffic now follows the new map. Leftovers only warn.
+	 * Records go before classes: a reader never sees a circuit without its class.
+	 */
+	for (size_t i = 0; i < p->n_meta_del; i++) {
+		int e = fault_point();
+
+		if (!e)
+			e = maps_circuit_del(&s->maps, p->meta_del[i]->index);
+
+		if (e)
+			pr_warn("warning: record of old circuit \"%s\" not removed: %s\n",
+				p->meta_del[i]->id, strerror(-e));
+	}
 	for (size_t i = 0; i < p->n_class_del; i++) {
 		int e = fault_point();
 
@@ -264,16 +342,6 @@ int state_apply(struct cs_state *s, struct nl_sock *sk, const struct plan *p,
 				circuit_classid(p->class_del[i]) >> 16,
 				circuit_classid(p->class_del[i]) & 0xffff, p->class_del[i]->id,
 				strerror(-e));
-	}
-	for (size_t i = 0; i < p->n_meta_del; i++) {
-		int e = fault_point();
-
-		if (!e)
-			e = maps_circuit_del(&s->maps, p->meta_del[i]->index);
-
-		if (e)
-			pr_warn("warning: record of old circuit \"%s\" not removed: %s\n",
-				p->meta_del[i]->id, strerror(-e));
 	}
 	return 0;
 
@@ -378,7 +446,8 @@ int state_gc_classes(struct cs_state *s, struct nl_sock *sk, const struct circui
 }
 
 int state_repair_classes(struct cs_state *s, struct nl_sock *sk, const struct circuit_set *have,
-			 struct tc_stat *const cls[2], const size_t ncls[2], struct cs_repairs *r)
+			 const struct circuit_set *want, struct tc_stat *const cls[2],
+			 const size_t ncls[2], struct cs_repairs *r)
 {
 	for (int dev = 0; dev < 2; dev++) {
 		int ix = dev ? s->wan_ix : s->lan_ix;
@@ -389,19 +458,28 @@ int state_repair_classes(struct cs_state *s, struct nl_sock *sk, const struct ci
 			uint32_t id = circuit_classid(c);
 			uint64_t min = dev ? c->up_min : c->down_min, max = dev ? c->up_max : c->down_max;
 			const struct tc_stat *t = tc_stat_find(cls[dev], ncls[dev], id);
+			const struct circuit *w = circuit_set_find(want, c->id);
 			int err = 0;
 
+			used += t != NULL;
+			/*
+			 * Only what the plan keeps in this class: a circuit the file
+			 * removes or moves gets no class here (its HTB may be gone
+			 * with its CPU).
+			 */
+			if (!w || circuit_classid(w) != id)
+				continue;
 			if (t) {
-				used++;
 				if (tc_class_rates_match(t, min, max))
 					continue;
-				r->rates[dev]++;
-				err = tc_class_set(sk, ix, id, min, max, false);
+				if ((err = tc_class_set(sk, ix, id, min, max, false)) == 0)
+					r->rates[dev]++;
 			} else {
-				r->classes[dev]++;
 				err = tc_class_set(sk, ix, id, min, max, true);
 				if (!err)
 					err = tc_leaf_add(sk, ix, id, s->cfg.leaf);
+				if (!err)
+					r->classes[dev]++;
 			}
 			if (err) {
 				pr_warn("cpushaper: cannot put back class %x:%x of circuit \"%s\" on %s: %s\n",

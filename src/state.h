@@ -17,6 +17,8 @@ struct cs_attach {
 	__u32 prog_id;   /* our program there; 0: none */
 	__u32 config_id; /* id of the cs_config map it uses */
 	struct cs_config cfg;
+	__u32 other_id;  /* XDP: another tool's program holds the hook */
+	char other_name[16];
 };
 
 struct cs_state {
@@ -38,6 +40,17 @@ struct cs_state {
 int state_open(struct cs_state *s, const char *lan, const char *wan);
 /* Our program at one attachment point of @ifindex, and the state it uses; prog_id 0 if none. */
 int state_attach_read(int ifindex, bool xdp, struct cs_attach *a);
+/* Was @cfg written for the pair @lan_ix/@wan_ix (-1: that device is gone)? */
+bool state_cfg_is_pair(const struct cs_config *cfg, int lan_ix, int wan_ix);
+/*
+ * The classes of both devices in the running shaper's HTBs (one dump per
+ * HTB, which the kernel serves without walking every qdisc of the device).
+ * Caller frees cls[0], cls[1].
+ */
+int state_read_classes(const struct cs_state *s, struct nl_sock *sk, struct tc_stat *cls[2],
+		       size_t ncls[2]);
+/* Read the four attachment points again (a long-running reader). */
+void state_refresh_attach(struct cs_state *s);
 /* Does attachment point @at run a program on the running state's maps? */
 bool state_at_ok(const struct cs_state *s, int at);
 const char *state_at_name(int at);
@@ -70,11 +83,13 @@ struct tc_stat;
  * Make the kernel hold what the maps say for every running circuit of @have:
  * from the class dumps @cls/@ncls of lan-dev and wan-dev (taken before the
  * trees were ensured, so an HTB that had to be created shows no class), create
- * each missing class with its leaf and put back rates changed under us.
+ * each missing class with its leaf and put back rates changed under us, for
+ * every circuit that @want keeps in the same class.
  * Counts what it did in @r, and the classes no circuit uses in r->leftovers.
  */
 int state_repair_classes(struct cs_state *s, struct nl_sock *sk, const struct circuit_set *have,
-			 struct tc_stat *const cls[2], const size_t ncls[2], struct cs_repairs *r);
+			 const struct circuit_set *want, struct tc_stat *const cls[2],
+			 const size_t ncls[2], struct cs_repairs *r);
 
 /*
  * Delete circuit classes (minor 3 and up, in any of our HTBs, on both devices)

@@ -38,8 +38,7 @@ int stats_read(const struct cs_state *s, struct nl_sock *sk, const struct circui
 	{
 		const int dev[2] = { s->lan_ix, s->wan_ix };
 
-		for (int i = 0; i < 2 && !err; i++)
-			err = tc_class_stats(sk, dev[i], &cls[i], &ncls[i]);
+		err = state_read_classes(s, sk, cls, ncls);
 		if (!err)
 			err = tc_qdisc_stats(sk, dev, 2, qd, nqd);
 	}
@@ -64,7 +63,7 @@ int stats_read(const struct cs_state *s, struct nl_sock *sk, const struct circui
 		struct cpu_stats *cs = &st->cpu[c];
 		struct cs_cpu_counters k;
 
-		cs->enabled = s->cfg.cpu_enabled[c];
+		cs->enabled = cs_cpu_on(&s->cfg, c);
 		if (!cs->enabled)
 			continue;
 		for (uint32_t j = 0; j < s->cfg.htbs_per_cpu; j++) {
@@ -141,9 +140,13 @@ int stats_print_damage(const struct cs_state *s, const struct cs_stats *st)
 		if (state_at_ok(s, at))
 			continue;
 		print_str(PRINT_JSON, NULL, NULL, state_at_name(at));
-		fprintf(stderr, "warning: %s: the %s program is %s - run load to repair\n",
-			at & 1 ? s->wan : s->lan, at >= CS_AT_LAN_XDP ? "XDP" : "TC",
-			s->at[at].prog_id ? "on other maps" : "missing");
+		if (s->at[at].other_id)
+			fprintf(stderr, "warning: %s: another XDP program (id %u, \"%s\") holds the hook - remove it, then run load\n",
+				at & 1 ? s->wan : s->lan, s->at[at].other_id, s->at[at].other_name);
+		else
+			fprintf(stderr, "warning: %s: the %s program is %s - run load to repair\n",
+				at & 1 ? s->wan : s->lan, at >= CS_AT_LAN_XDP ? "XDP" : "TC",
+				s->at[at].prog_id ? "on other maps" : "missing");
 		bad++;
 	}
 	out_close_arr();

@@ -63,6 +63,9 @@ bool tc_class_rates_match(const struct tc_stat *t, uint64_t rate_bps, uint64_t c
 
 /* All classes of @ifindex, sorted by handle. Caller frees *out. */
 int tc_class_stats(struct nl_sock *sk, int ifindex, struct tc_stat **out, size_t *n);
+/* The classes of the HTBs @majors (major numbers) of @ifindex, sorted: much cheaper at scale. */
+int tc_class_stats_htbs(struct nl_sock *sk, int ifindex, const uint32_t *majors, size_t n_majors,
+			struct tc_stat **out, size_t *n);
 /*
  * All qdiscs of each of the @n_dev devices, sorted by handle, from one dump
  * (the kernel dumps every device's qdiscs at once). Caller frees out[i].

@@ -18,10 +18,7 @@ SIZES=${SIZES:-1000 10000}
 REPS=${REPS:-3}
 BIG_REPS=${BIG_REPS:-1}     # repetitions at 40k and above
 SETRATE_N=${SETRATE_N:-1000}
-# sizes where only cpushaper's reloads are measured (the reconcile step's cost): a
-# cpushaper build of 40k takes about 4 minutes here, tc -batch's 10 more
-RECONCILE_SIZES=${RECONCILE_SIZES:-40000}
-[ "$SMOKE" = 1 ] && SIZES=100 REPS=1 SETRATE_N=20 RECONCILE_SIZES=
+[ "$SMOKE" = 1 ] && SIZES=100 REPS=1 SETRATE_N=20
 
 tb_start || exit 1
 GEN=$ROOT/bench/gen_customers.sh
@@ -80,14 +77,8 @@ for n in $SIZES; do
 		e=$(secs cs load "$WORK/edit.csv")
 		emit "{\"test\":\"cold_load\",\"tool\":\"cpushaper\",\"circuits\":$n,\"rep\":$rep,\"seconds\":$t,\"slab_kb_delta\":$((s1 - s0))}"
 		emit "{\"test\":\"edit_1pct\",\"tool\":\"cpushaper\",\"circuits\":$n,\"rep\":$rep,\"seconds\":$e}"
-		# an unchanged reload with its reconcile step (reading what the kernel has) and
-		# without it (CS_TEST_NO_RECONCILE, a bench hook), alternating
-		for i in 1 2 3; do
-			nop=$(secs cs load "$WORK/edit.csv")
-			raw=$(secs env CS_TEST_NO_RECONCILE=1 ip netns exec "${TB}rtr" "$BIN" load --lan-dev lan0 --wan-dev wan0 "$WORK/edit.csv")
-			emit "{\"test\":\"reload_unchanged\",\"tool\":\"cpushaper\",\"circuits\":$n,\"rep\":$rep,\"seconds\":$nop}"
-			emit "{\"test\":\"reload_no_reconcile\",\"tool\":\"cpushaper\",\"circuits\":$n,\"rep\":$rep,\"seconds\":$raw}"
-		done
+		nop=$(secs cs load "$WORK/edit.csv")
+		emit "{\"test\":\"reload_unchanged\",\"tool\":\"cpushaper\",\"circuits\":$n,\"rep\":$rep,\"seconds\":$nop}"
 		if [ "$rep" = 1 ] && { [ "$n" = 10000 ] || [ "$SMOKE" = 1 ]; }; then
 			ids=($(cut -d, -f1 "$WORK/n.csv" | tail -n +2 | shuf -n "$SETRATE_N" -r --random-source=<(yes)))
 			for id in "${ids[@]}"; do
@@ -116,18 +107,3 @@ for n in $SIZES; do
 	done
 done
 
-# The reconcile step at sizes too large for the full comparison: one cpushaper build,
-# then unchanged reloads with and without the step, alternating.
-for n in $RECONCILE_SIZES; do
-	"$GEN" "$n" > "$WORK/r.csv"
-	t=$(secs cs load "$WORK/r.csv")
-	log "$n circuits built in $t s"
-	for i in 1 2 3; do
-		nop=$(secs cs load "$WORK/r.csv")
-		raw=$(secs env CS_TEST_NO_RECONCILE=1 ip netns exec "${TB}rtr" "$BIN" load --lan-dev lan0 --wan-dev wan0 "$WORK/r.csv")
-		emit "{\"test\":\"reload_unchanged\",\"tool\":\"cpushaper\",\"circuits\":$n,\"rep\":$i,\"seconds\":$nop}"
-		emit "{\"test\":\"reload_no_reconcile\",\"tool\":\"cpushaper\",\"circuits\":$n,\"rep\":$i,\"seconds\":$raw}"
-	done
-	cs unload >/dev/null
-	log "$n circuits: reconcile step measured"
-done

@@ -18,7 +18,7 @@ machine=$(jq -n --arg kernel "$(uname -r)" --arg cpu "$(grep -m1 'model name' /p
 	  testbed: "3 network namespaces, veth pairs with 2 queues, iperf3 TCP"}')
 
 jq -n --argjson machine "$machine" --argjson acc "$(slurp accuracy)" --argjson cap "$(slurp capacity)" \
-	--argjson ctl "$(slurp control)" --argjson pp "$(slurp perpacket)" --argjson soak "$(slurp soak)" "$J"'
+	--argjson ctl "$(slurp control)" --argjson pp "$(slurp perpacket)" --argjson soak "$(slurp soak)" --argjson rec "$(slurp reconcile)" "$J"'
 def slope(f): # least-squares growth of f per 100 cycles over the samples
   (map(.cycle) | add / length) as $mx | (map(f) | add / length) as $my |
   (map((.cycle - $mx) * (.cycle - $mx)) | add) as $sxx |
@@ -52,10 +52,12 @@ def slope(f): # least-squares growth of f per 100 cycles over the samples
              | map({circuits: .[0].circuits, seconds: stats(.seconds) | map_values(r3)})),
     reload_unchanged: ($ctl | map(select(.test == "reload_unchanged")) | group_by(.circuits)
              | map({circuits: .[0].circuits, seconds: stats(.seconds) | map_values(r3)})),
-    reload_no_reconcile: ($ctl | map(select(.test == "reload_no_reconcile")) | group_by(.circuits)
-             | map({circuits: .[0].circuits, seconds: stats(.seconds) | map_values(r3)})),
     set_rate: ($ctl | map(select(.test == "set_rate")))
   },
+  reconcile: ($rec | map(select(.test == "reload")) | group_by(.circuits)
+             | map(.[0].circuits as $n | {circuits: $n, with_s: stats(.with) | map_values(r3), without_s: stats(.without) | map_values(r3),
+                    show_s: stats(.show) | map_values(r3),
+                    repaired: ($rec | map(select(.test == "repair" and .circuits == $n))[0].found_and_repaired)})),
   soak: (($soak | map(select(.test == "sample")) | sort_by(.cycle)) as $s |
          ($soak | map(select(.test == "end"))[0]) as $e |
          if ($s | length) == 0 then null else
@@ -70,16 +72,19 @@ def slope(f): # least-squares growth of f per 100 cycles over the samples
 }' > "$OUT/results.new.json"
 # A run of some sections (SECTIONS=soak) keeps the others' figures from the last full run.
 if [ -s "$OUT/results.json" ]; then
-	keep=$(for k in accuracy capacity control perpacket soak; do [ -s "$RAW/$k.jsonl" ] || echo "$k"; done | jq -R . | jq -sc .)
+	keep=$(for k in accuracy capacity control perpacket soak reconcile; do [ -s "$RAW/$k.jsonl" ] || echo "$k"; done | jq -R . | jq -sc .)
 	jq --argjson keep "$keep" --slurpfile old "$OUT/results.json" \
-		'reduce $keep[] as $k (.; .[$k] = $old[0][$k])' "$OUT/results.new.json" >"$OUT/results.merged.json"
+		'reduce $keep[] as $k (.; .[$k] = $old[0][$k] |
+		   .machine.kept_from[$k] = ($old[0].machine.kept_from[$k] // $old[0].machine.date))' \
+		"$OUT/results.new.json" >"$OUT/results.merged.json"
 	mv "$OUT/results.merged.json" "$OUT/results.new.json"
 fi
 mv "$OUT/results.new.json" "$OUT/results.json"
 
 # Markdown
 {
-	jq -r '.machine | "Measured \(.date) on \(.os), kernel \(.kernel), \(.cpus) vCPUs (\(.cpu_model)), \(.memory_gib) GiB; \(.testbed). Figures are medians of the repetitions, with min–max."' "$OUT/results.json"
+	jq -r '.machine | "Measured \(.date) on \(.os), kernel \(.kernel), \(.cpus) vCPUs (\(.cpu_model)), \(.memory_gib) GiB; \(.testbed). Figures are medians of the repetitions, with min–max." +
+		(if (.kept_from // {}) == {} then "" else " Sections kept from earlier runs: " + ([.kept_from | to_entries[] | "\(.key) (\(.value))"] | join(", ")) + "." end)' "$OUT/results.json"
 	echo
 	echo "### Accuracy: TCP goodput / plan Max (ceiling: 0.956 IPv4, 0.943 IPv6)"
 	echo
@@ -124,16 +129,6 @@ mv "$OUT/results.new.json" "$OUT/results.json"
 		($c.edit_1pct | map(select(.circuits == $a.circuits))[0]) as $e |
 		($c.reload_unchanged | map(select(.circuits == $a.circuits))[0]) as $u |
 		"| \($a.circuits) | \(f($a)) | \(f($t)) | \(if $t.seconds.median > 0 then ($a.seconds.median / $t.seconds.median * 100 | round / 100) else "-" end) | \(f(t("cpushaper_1htb"))) | \(f($g | map(select(.tool | startswith("tc_batch_")))[0])) | \($e.seconds.median) | \($u.seconds.median) | \($a.slab_bytes_per_circuit), \($t.slab_bytes_per_circuit) |"' "$OUT/results.json"
-	if jq -e '(.control.reload_no_reconcile // []) | length > 0' "$OUT/results.json" >/dev/null; then
-		echo
-		echo "The reconcile step of every load (one class dump per device, to find and repair what changed under the shaper), as the"
-		echo "difference between an unchanged reload with it and without it, alternating in the same bed:"
-		echo
-		echo "| circuits | unchanged reload s | without the reconcile step s | the step s |"
-		echo "|---:|---|---|---:|"
-		jq -r '.control as $c | $c.reload_no_reconcile[] | . as $r | ($c.reload_unchanged | map(select(.circuits == $r.circuits))[0]) as $u |
-			"| \($r.circuits) | \($u.seconds.median) (\($u.seconds.min)–\($u.seconds.max)) | \($r.seconds.median) (\($r.seconds.min)–\($r.seconds.max)) | \(($u.seconds.median - $r.seconds.median) * 1000 | round / 1000) |"' "$OUT/results.json"
-	fi
 	jq -r '.control.set_rate[] | "\nset-rate (a whole CLI invocation each) with \(.circuits) circuits loaded, \(.changes) changes: p50 \(.p50_ms | . * 10 | round / 10) ms, p99 \(.p99_ms | . * 10 | round / 10) ms."' "$OUT/results.json"
 	echo
 	echo "### Per-packet cost (bpf_prog_test_run_opts, ns per packet)"
@@ -147,6 +142,17 @@ mv "$OUT/results.new.json" "$OUT/results.json"
 	jq -r '.perpacket | map(select(.entries == 0))[] | "| \(.prog) (floor) | \(.frame) | \(.ns.median) | | |"' "$OUT/results.json"
 	jq -r '.perpacket | map(select(.entries > 0)) | group_by([.prog, .frame])[] |
 		"| \(.[0].prog) | \(.[0].frame) | " + (sort_by(.entries) | map("\(.ns.median)") | join(" | ")) + " |"' "$OUT/results.json"
+	if jq -e '(.reconcile // []) | length > 0' "$OUT/results.json" >/dev/null; then
+		echo
+		echo "### The reconcile step of a load"
+		echo
+		echo "Every load reads both devices' classes (one dump per HTB) to find and repair what changed under the shaper. An unchanged"
+		echo "reload with the step and without it (a bench hook), alternating in one bed with 8 HTBs per CPU; and \`show -j\`, which reads the same:"
+		echo
+		echo "| circuits | reload with the step s | without s | the step s | show -j s | a deleted class found and put back |"
+		echo "|---:|---|---|---:|---|---|"
+		jq -r '.reconcile[] | "| \(.circuits) | \(.with_s.median) (\(.with_s.min)–\(.with_s.max)) | \(.without_s.median) (\(.without_s.min)–\(.without_s.max)) | \((.with_s.median - .without_s.median) * 1000 | round / 1000) | \(.show_s.median) | \(.repaired) |"' "$OUT/results.json"
+	fi
 	if jq -e '.soak != null' "$OUT/results.json" >/dev/null; then
 		echo
 		echo "### Soak: load/reload/set-rate/top/scrape/unload cycles under traffic, with loads killed by kill -9"

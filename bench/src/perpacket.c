@@ -149,7 +149,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "perpacket: cannot load the BPF objects (root?)\n");
 		return 1;
 	}
-	cfg.cpu_enabled[0] = cfg.cpu_enabled[1] = 1;
+	cs_cpu_set(&cfg, 0, 1);
+	cs_cpu_set(&cfg, 1, 1);
 	for (int l = 0; l < 2; l++) {
 		maps_config_write(&m[l], &cfg);
 		maps_cpumap_sync(&m[l], cpus, 64, dp_cpumap_fd(skel[l]));

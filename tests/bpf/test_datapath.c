@@ -109,7 +109,8 @@ static void set_config(enum dir xdp_dir, enum dir tc_dir, uint32_t policy, uint3
 		.default_cpu = default_cpu,
 	};
 
-	cfg.cpu_enabled[0] = cfg.cpu_enabled[1] = 1;
+	cs_cpu_set(&cfg, 0, 1);
+	cs_cpu_set(&cfg, 1, 1);
 	maps_config_write(&maps, &cfg);
 }
 
@@ -379,7 +380,8 @@ static void test_skip_local(void)
 	uint8_t pkt[256];
 	int cpu, v;
 
-	cfg.cpu_enabled[0] = cfg.cpu_enabled[1] = 1;
+	cs_cpu_set(&cfg, 0, 1);
+	cs_cpu_set(&cfg, 1, 1);
 	maps_config_write(&maps, &cfg);
 	sched_getaffinity(0, sizeof(saved), &saved);
 	CPU_ZERO(&only0);
@@ -425,7 +427,8 @@ static void test_meta(void)
 	struct cs_meta m;
 	size_t len, out_len;
 
-	cfg.cpu_enabled[0] = cfg.cpu_enabled[1] = 1;
+	cs_cpu_set(&cfg, 0, 1);
+	cs_cpu_set(&cfg, 1, 1);
 	maps_config_write(&maps, &cfg);
 	len = build(&down, pkt);
 	ASSERT_EQ(run_xdp_meta(pkt, len, &m, out, &out_len), sizeof(m),

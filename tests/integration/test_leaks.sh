@@ -26,17 +26,27 @@ trap 'rm -rf "$SNAP"; tb_teardown' EXIT
 objects_before() { leak_objects | sort >"$SNAP/objects"; leak_devices "ip netns exec ${TB}rtr" lan0 wan0 | sort >"$SNAP/devices"; }
 # nothing_left WHAT: no BPF object or kthread new since objects_before, devices as they were
 nothing_left() {
-	local left i devs
-	for ((i = 0; i < 60; i++)); do
-		left=$(leak_objects | sort | comm -13 "$SNAP/objects" -)
-		[ -z "$left" ] && break
-		sleep 0.25
-	done
-	expect_eq "$left" "" "$1: no BPF map, program, link or cpumap thread left"
+	local devs
+	expect_eq "$(freed_now)" "" "$1: no BPF map, program, link or cpumap thread left"
 	devs=$(leak_devices "ip netns exec ${TB}rtr" lan0 wan0 | sort | diff "$SNAP/devices" - | grep '^[<>]')
 	expect_eq "$devs" "" "$1: the devices hold what they held before"
 }
 n_objects() { leak_objects | sort | comm -13 "$SNAP/objects" - | grep -c "^$1 "; }
+# dismantle: what another tool might do: remove our clsacts and XDP programs by hand
+dismantle() {
+	tb_rtr tc qdisc del dev lan0 clsact
+	tb_rtr tc qdisc del dev wan0 clsact
+	tb_rtr ip link set dev lan0 xdp off
+	tb_rtr ip link set dev wan0 xdp off
+}
+# freed_now: our objects new since objects_before, once the kernel's deferred frees ran
+freed_now() {
+	local x i
+	for ((i = 0; i < 60; i++)); do
+		x=$(leak_objects | sort | comm -13 "$SNAP/objects" -); [ -z "$x" ] && break; sleep 0.25
+	done
+	echo "$x"
+}
 
 objects_before
 
@@ -82,14 +92,9 @@ expect_eq "$st" 0 "unload with the XDP programs and lan's classifier gone: exit 
 nothing_left "unload after the programs were removed by another tool"
 
 cs load "$WORK/a.csv" >/dev/null || flunk "load"
-tb_rtr tc qdisc del dev lan0 clsact
-tb_rtr tc qdisc del dev wan0 clsact
-tb_rtr ip link set dev lan0 xdp off
-tb_rtr ip link set dev wan0 xdp off
+dismantle
 # no program is left to lead to the maps: the kernel must have freed them already
-nothing_left_objects=$(for ((i = 0; i < 60; i++)); do
-	l=$(leak_objects | sort | comm -13 "$SNAP/objects" -); [ -z "$l" ] && break; sleep 0.25; done; echo "$l")
-expect_eq "$nothing_left_objects" "" "every program detached by hand: the kernel frees maps and threads at once"
+expect_eq "$(freed_now)" "" "every program detached by hand: the kernel frees maps and threads at once"
 out=$(cs unload 2>&1); st=$?
 expect_eq "$st" 0 "unload with only the qdisc trees left: exit 0 ($out)"
 nothing_left "unload after every program was removed by another tool"
@@ -112,21 +117,13 @@ nothing_left "unload of state with the old cycle"
 old load "$WORK/a.csv" >/dev/null 2>&1 || flunk "load the old way"
 cs load "$WORK/b.csv" >/dev/null 2>&1 || flunk "reload by this version"
 expect_eq "$(arrive_uses_cpumap)" 0 "a reload by this version replaces the arrival program of the old cycle"
-tb_rtr tc qdisc del dev lan0 clsact
-tb_rtr tc qdisc del dev wan0 clsact
-tb_rtr ip link set dev lan0 xdp off
-tb_rtr ip link set dev wan0 xdp off
-l=$(for ((i = 0; i < 60; i++)); do
-	x=$(leak_objects | sort | comm -13 "$SNAP/objects" -); [ -z "$x" ] && break; sleep 0.25; done; echo "$x")
-expect_eq "$l" "" "after that reload, programs removed by hand free everything"
+dismantle
+expect_eq "$(freed_now)" "" "after that reload, programs removed by hand free everything"
 cs unload >/dev/null 2>&1
 nothing_left "unload after the upgraded state was dismantled by hand"
 
 old load "$WORK/a.csv" >/dev/null 2>&1 || flunk "load the old way"
-tb_rtr tc qdisc del dev lan0 clsact
-tb_rtr tc qdisc del dev wan0 clsact
-tb_rtr ip link set dev lan0 xdp off
-tb_rtr ip link set dev wan0 xdp off
+dismantle
 sleep 1
 expect_ge "$(n_objects kthread)" 1 "the old cycle outlives its programs (what <= 0.7 leaked)"
 out=$(cs unload 2>&1)

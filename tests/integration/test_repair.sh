@@ -117,7 +117,8 @@ tb_rtr ip link set dev wan0 xdpdrv obj "$EMPTY" sec xdp || fail "attach a foreig
 out=$(cs load "$WORK/c5.csv" 2>&1); st=$?
 expect_eq "$st" 3 "a load whose late step fails: exit 3 (applied in part)"
 expect_contains "$out" "applied in part: the circuits are in place, a later step failed" "it says what state it left"
-expect_contains "$out" "cannot attach the XDP program to wan0" "it names the step"
+expect_contains "$out" "wan0: another XDP program (id" "it names the step and whose program is in the way"
+expect_contains "$(cs show 2>&1 >/dev/null)" "holds the hook - remove it, then run load" "show names the foreign program"
 expect_eq "$(cs show -j 2>/dev/null | jq '.circuits | length')" 5 "the new circuit is in place, as said"
 tb_rtr ip link set dev wan0 xdp off
 out=$(cs load "$WORK/c.csv" 2>&1); st=$?
@@ -137,6 +138,38 @@ expect_eq "$(damage)" '{"lan_classes_missing":0,"wan_classes_missing":0,"program
 expect_eq "$(tb_rtr ip -d link show dev wan0 | grep -c 'prog/xdp')" 1 "wan0 still runs the first pair's XDP"
 shaped up "the first pair after the second pair's unload"
 tb_rtr ip link del lan1
+
+# 10. wan0 deleted and created again (a driver reload, a bond rebuilt): a new ifindex.
+tb_rtr ip link del wan0
+tb_veth "${TB}rtr" wan0 "${TB}net" net0 || fail "wan0 again"
+ip -n "${TB}rtr" addr add 198.19.0.1/24 dev wan0
+ip -n "${TB}net" addr add 198.19.0.2/24 dev net0
+ip -n "${TB}net" route add 198.18.0.0/16 via 198.19.0.1
+tb_net ethtool -K net0 tx off >/dev/null
+out=$(cs load "$WORK/c.csv" 2>&1); st=$?
+expect_eq "$st" 0 "wan0 created again: the pair loads ($out)"
+expect_contains "$out" "4 circuit classes were missing" "wan0's tree and classes come back"
+expect_eq "$(damage)" '{"lan_classes_missing":0,"wan_classes_missing":0,"programs":[]}' "wan0 created again: nothing missing after the load"
+shaped up "after wan0 was created again"
+shaped down "download after wan0 was created again"
+
+# 11. Circuits of a CPU taken away, after their HTB vanished: the load that moves them works.
+cs load --cpus 0-1 "$WORK/c.csv" >/dev/null 2>&1
+tb_rtr tc qdisc del dev lan0 root
+out=$(cs load --cpus 0 "$WORK/c.csv" 2>&1); st=$?
+expect_eq "$st" 0 "root deleted, then a load that drops CPU 1: done ($out)"
+expect_eq "$(cs show -j | jq '[.circuits[].cpu] | unique | join(",")')" '"0"' "every circuit on CPU 0"
+expect_eq "$(damage)" '{"lan_classes_missing":0,"wan_classes_missing":0,"programs":[]}' "and nothing missing"
+# adding a CPU is no damage
+out=$(cs load --cpus 0-1 "$WORK/c.csv" 2>&1)
+expect_not_contains "$out" "missing" "adding a CPU is not reported as damage"
+
+# 12. The XDP mode is remembered: a program attached again gets the same mode.
+cs unload >/dev/null || flunk "unload"
+cs load --xdp-mode skb "$WORK/c.csv" >/dev/null 2>&1 || flunk "load in skb mode"
+tb_rtr ip link set dev wan0 xdpgeneric off
+cs load "$WORK/c.csv" >/dev/null 2>&1 || flunk "repair load"
+expect_contains "$(tb_rtr ip -d link show dev wan0)" "xdpgeneric" "the XDP program attached again runs in skb mode, as loaded"
 
 cs unload >/dev/null || flunk "unload"
 done_tests

@@ -69,18 +69,6 @@ leak_new() {
 	leak_objects | sort | comm -13 "$LEAK_DIR/objects.before" -
 }
 
-# leak_check_devices NS DEV...: the devices look as they did at the snapshot.
-leak_check_devices() {
-	local diff
-	diff=$(leak_devices "$@" | sort | diff "$LEAK_DIR/devices.before" - | grep '^[<>]')
-	if [ -n "$diff" ]; then
-		echo "LEAK: the bed's devices differ from before the test (< before, > now):" >&2
-		echo "$diff" | sed 's/^/  /' >&2
-		return 1
-	fi
-	return 0
-}
-
 # leak_check: 0 if every BPF object and cpumap kthread made since the snapshot
 # is gone, else 1, naming each one left.
 leak_check() {

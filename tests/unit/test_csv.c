@@ -143,8 +143,19 @@ int main(void)
 		"covers ::ffff:0:0/96");
 	refused("Latin-1 Circuit ID", HDR "M\xfcller,,,,,,198.18.0.1,,1,1,2,2,\n", "t.csv:2:",
 		"Circuit ID is not valid UTF-8 (byte 0xfc at offset 1)");
-	refused("Latin-1 Circuit Name", HDR "c,Caf\xe9 Central,,,,,198.18.0.1,,1,1,2,2,\n", "t.csv:2:",
-		"Circuit Name is not valid UTF-8");
+	{
+		struct circuit_set set;
+		struct cs_diag d = { 0 };
+		int err = parse("\xef\xbb\xbf" HDR "c,Caf\xe9 Central,,,,,198.18.0.1,,1,1,2,2,\n", &set, &d);
+
+		ASSERT_EQ(err, 0, "a Latin-1 Circuit Name (and a BOM) accepted");
+		if (!err) {
+			ASSERT_STR(set.v[0].name, "Caf? Central", "its bad byte shown as '?'");
+			ASSERT_EQ(set.names_fixed, 1, "and counted for the warning");
+			circuit_set_free(&set);
+		}
+		diag_free(&d);
+	}
 	refused("overlong UTF-8", HDR "c\xc0\xaf,,,,,,198.18.0.1,,1,1,2,2,\n", "t.csv:2:", "not valid UTF-8");
 	{
 		struct circuit_set set;
