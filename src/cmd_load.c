@@ -606,7 +606,7 @@ int cmd_load(int argc, char **argv)
 	struct nl_sock *sk = NULL;
 	struct load_opts o = { 0 };
 	struct cs_state s;
-	struct cs_config cfg, bridge, orig;
+	struct cs_config cfg, bridge, orig = { 0 };
 	bool bridge_cpus[CS_MAX_CPUS];
 	bool cpus[CS_MAX_CPUS], created = false, gc, reconcile, applied = false, partial = false;
 	size_t n_have_lpm = 0;
@@ -766,6 +766,9 @@ fail:
 		    (arrive_fd >= 0 && maps_cpumap_sync(&s.maps, was, orig.cpumap_qsize, arrive_fd)))
 			partial = true;
 	}
+	/* :1/:2 were re-sent with new rates by ensure_trees: that is a change too */
+	if (!created && s.loaded && (cfg.link_bps != orig.link_bps || cfg.default_bps != orig.default_bps))
+		partial = true;
 	if (!created && (applied || rep.classes[0] + rep.classes[1] + rep.rates[0] + rep.rates[1] + rep.htbs))
 		/* the kernel changed and was not put back: say so, and with its own exit status */
 		partial = true;

@@ -415,9 +415,11 @@ static int dump_htb(struct nl_sock *sk, int ifindex, uint32_t major, struct coll
 {
 	struct tcmsg t = { .tcm_family = AF_UNSPEC, .tcm_ifindex = ifindex,
 			   .tcm_parent = major << 16 };
-	struct nl_cb *cb = nl_cb_clone(nl_socket_get_cb(sk));
+	struct nl_cb *own = nl_socket_get_cb(sk); /* takes a reference */
+	struct nl_cb *cb = own ? nl_cb_clone(own) : NULL;
 	int err;
 
+	nl_cb_put(own);
 	if (!cb)
 		return -ENOMEM;
 	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, dump_msg, c);

@@ -112,7 +112,8 @@ cs unload >/dev/null
 cs load "$WORK/six.csv" >/dev/null 2>&1 || fail "load six"
 snap > "$WORK/before"
 { cat "$WORK/six.csv"; for i in 7 8 9; do echo "c-$i,N$i,d-$i,,,,198.18.1.$((10 + i)),,5,2,10,4,"; done; } > "$WORK/nine.csv"
-out=$(CS_TEST_FAIL_AFTER=4 cs load "$WORK/nine.csv" 2>&1); st=$?
+# (with options that change the running configuration: it must come back too)
+out=$(CS_TEST_FAIL_AFTER=4 cs load --unknown cpu:1 --no-xdp-meta "$WORK/nine.csv" 2>&1); st=$?
 expect_eq "$st" 1 "a load the kernel refuses midway: exit 1"
 expect_contains "$out" "failed: Input/output error; restoring the previous state" "says what failed"
 snap > "$WORK/after"

@@ -12,6 +12,7 @@ HERE=$(dirname "$(realpath "$0")")
 TB="cs$$l-"
 source "$HERE/../lib/testbed.sh"
 source "$HERE/../lib/assert.sh"
+PATH=$PATH:/usr/sbin
 GEN="$HERE/../../bench/gen_customers.sh"
 
 tb_start || fail "test bed setup"
