@@ -55,7 +55,12 @@ done
 # fds come back once the last connections are closed
 for _ in $(seq 40); do [ "$(fds)" = "$FDS0" ] && break; sleep 0.25; done
 expect_eq "$(fds)" "$FDS0" "the exporter's open fds are back to where they were"
-expect_le $((RSSN - RSS1)) 1024 "the exporter's RSS grew by less than 1 MiB from round 1 to round $ROUNDS ($RSS1 -> $RSSN kB)"
+if ldd "$BIN" | grep -q libasan; then
+	# ASan keeps freed memory in quarantine: RSS grows without a leak (the plain build asserts it)
+	echo "skip: RSS flatness under AddressSanitizer ($RSS1 -> $RSSN kB)"
+else
+	expect_le $((RSSN - RSS1)) 1024 "the exporter's RSS grew by less than 1 MiB from round 1 to round $ROUNDS ($RSS1 -> $RSSN kB)"
+fi
 kill -0 "$EXP" 2>/dev/null
 verdict $? "the exporter is still running" "$(cat "$WORK/metrics.err")"
 # A circuit record whose ID is not UTF-8 (written by an older version, or by hand):
@@ -75,5 +80,8 @@ ids = {s.labels["circuit"] for f in text_string_to_metric_families(text) for s i
 assert "M\ufffdller" in ids, sorted(ids)[:5]
 PY
 verdict $? "a circuit ID that is not UTF-8: the scrape is valid UTF-8 and parses, with U+FFFD for the bad byte" "see above"
+kill -TERM "$EXP"
+wait "$EXP"
+verdict $? "the exporter stops cleanly on SIGTERM (under ASan: LeakSanitizer found no leak)" "$(tail -5 "$WORK/metrics.err")"
 cs unload >/dev/null || flunk "unload"
 done_tests
