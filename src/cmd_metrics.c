@@ -31,7 +31,8 @@ static const char help[] =
 	"Serve the shaper's counters to Prometheus at http://ADDR:PORT/metrics, in the\n"
 	"text exposition format: per CPU (label cpu) and per circuit (labels circuit, cpu,\n"
 	"direction) bytes, packets, drops and backlog from the HTBs, plan rates, and the\n"
-	"data path's per-CPU counters. A scrape shows the kernel as it was at most a\n"
+	"data path's per-CPU counters, and what to alert on: circuit classes missing in\n"
+	"the kernel and hooks without our program (run load to repair). A scrape shows the kernel as it was at most a\n"
 	"second before, so it follows loads and unloads; cpushaper_up is 0 while nothing\n"
 	"is loaded.\n"
 	"Runs until SIGINT or SIGTERM; docs/cpushaper-metrics.service runs it under systemd.\n"
@@ -136,6 +137,21 @@ static const struct {
 	{ "cpu_backlog_bytes", "circuit_backlog_bytes", "gauge", "Bytes queued in the HTB", F_BACKLOG },
 };
 
+/* Where the kernel and the maps disagree, as show reports it: what to alert on. */
+static void write_damage(FILE *f, const struct cs_state *s, const struct cs_stats *st)
+{
+	family(f, "circuit_classes_missing", "gauge",
+	       "Circuits whose HTB class the kernel does not have (deleted under the shaper): run load to repair.");
+	for (int d = 0; d < 2; d++)
+		fprintf(f, "cpushaper_circuit_classes_missing{direction=\"%s\"} %zu\n", d ? "up" : "down",
+			st->circuits - st->classes_present[d]);
+	family(f, "program_missing", "gauge",
+	       "1 when the hook lacks our program on the running maps (missing, stale or another tool's).");
+	for (int at = 0; at < CS_AT_N; at++)
+		fprintf(f, "cpushaper_program_missing{device=\"%s\",hook=\"%s\"} %d\n",
+			at & 1 ? "wan" : "lan", at >= CS_AT_LAN_XDP ? "xdp" : "tc", !state_at_ok(s, at));
+}
+
 static void write_metrics(FILE *f, const struct circuit_set *have, const struct cs_stats *st)
 {
 	char name[96];
@@ -233,9 +249,10 @@ static char *scrape(struct exporter *e, size_t *len, int *err)
 		*err = -ENOMEM;
 		goto out;
 	}
-	if (s.loaded)
+	if (s.loaded) {
 		write_metrics(f, &have, &st);
-	else
+		write_damage(f, &s, &st);
+	} else
 		fprintf(f, "# HELP cpushaper_up 1 when cpushaper is loaded on the device pair.\n"
 			   "# TYPE cpushaper_up gauge\ncpushaper_up 0\n");
 	if (fclose(f)) {

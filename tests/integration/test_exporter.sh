@@ -80,6 +80,20 @@ ids = {s.labels["circuit"] for f in text_string_to_metric_families(text) for s i
 assert "M\ufffdller" in ids, sorted(ids)[:5]
 PY
 verdict $? "a circuit ID that is not UTF-8: the scrape is valid UTF-8 and parses, with U+FFFD for the bad byte" "see above"
+# damage is a series to alert on: a circuit class deleted under the shaper shows, and a load clears it
+missing() { tb_rtr curl -sf http://127.0.0.1:$PORT/metrics | awk -v k="$1" '$1 == k { print $2 }'; }
+expect_eq "$(missing 'cpushaper_circuit_classes_missing{direction="down"}')" 0 "no class missing: 0"
+cls=$(cs show -j | jq -r '.circuits[1].down.classid')
+tb_rtr tc class del dev lan0 classid "$cls"
+tb_rtr tc qdisc del dev wan0 clsact
+sleep 1.1
+expect_eq "$(missing 'cpushaper_circuit_classes_missing{direction="down"}')" 1 "a deleted class: cpushaper_circuit_classes_missing 1"
+expect_eq "$(missing 'cpushaper_program_missing{device="wan",hook="tc"}')" 1 "a deleted clsact: cpushaper_program_missing 1"
+cs load "$WORK/c.csv" >/dev/null 2>&1 || flunk "repair load"
+sleep 1.1
+expect_eq "$(missing 'cpushaper_circuit_classes_missing{direction="down"}')" 0 "after the load: 0 again"
+expect_eq "$(missing 'cpushaper_program_missing{device="wan",hook="tc"}')" 0 "after the load: the program is back"
+
 kill -TERM "$EXP"
 wait "$EXP"
 verdict $? "the exporter stops cleanly on SIGTERM (under ASan: LeakSanitizer found no leak)" "$(tail -5 "$WORK/metrics.err")"
