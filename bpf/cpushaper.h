@@ -51,7 +51,7 @@ enum cs_leaf {
 /* cs_config.flags */
 #define CS_F_SKIP_LOCAL 1 /* XDP passes a packet already on its circuit's CPU instead of redirecting */
 #define CS_F_META 2       /* XDP hands its lookup result to TC in the packet's metadata */
-#define CS_F_DIRTY 4      /* an apply is under way, or was interrupted: classes may be left over */
+#define CS_F_DIRTY 4      /* unused: leftovers are found by the class read of every load */
 #define CS_F_XDP_SKB 8    /* XDP runs in generic (skb) mode: what re-attaching uses */
 
 enum cs_unknown_policy {

@@ -724,8 +724,7 @@ int cmd_load(int argc, char **argv)
 	 */
 	gc = s.loaded ? rep.leftovers > 0
 		      : tc_tree_present(sk, s.lan_ix) == 1 || tc_tree_present(sk, s.wan_ix) == 1;
-	cfg.flags &= ~CS_F_DIRTY;
-	bridge.flags |= CS_F_DIRTY;
+	cfg.flags &= ~CS_F_DIRTY; /* set by cpushaper before the reconcile step; no longer read */
 	if ((err = maps_config_write(&s.maps, &bridge)) ||
 	    (err = maps_cpumap_sync(&s.maps, bridge_cpus, cfg.cpumap_qsize, arrive_fd))) {
 		fprintf(stderr, "cpushaper: cannot write the data path configuration: %s\n",

@@ -34,7 +34,8 @@ int cmd_unload(int argc, char **argv)
 	struct cli_common c = { 0 };
 	struct nl_sock *sk = NULL;
 	const char *dev[2];
-	int ix[2], opt, err = 0, removed = 0, lock, cpumap[4], n_cpumap = 0, foreign = 0, missing;
+	int ix[2], opt, err = 0, removed = 0, lock, cpumap[CS_AT_N], n_cpumap = 0, foreign = 0, missing;
+	struct cs_attach at[CS_AT_N];
 
 	while ((opt = getopt_long(argc, argv, COMMON_SHORTOPTS, longopts, NULL)) != -1) {
 		if (cli_common_opt(opt, optarg, &c))
@@ -61,22 +62,27 @@ int cmd_unload(int argc, char **argv)
 				dev[i]);
 	}
 	missing = (ix[0] < 0) + (ix[1] < 0);
-	/* One owner per device: what another device pair runs is not ours to remove. */
-	for (int i = 0; i < 2; i++) {
-		for (int xdp = 0; xdp < 2 && ix[i] >= 0; xdp++) {
-			struct cs_attach a;
-			char b1[IF_NAMESIZE], b2[IF_NAMESIZE];
+	/*
+	 * What runs at the four hooks, read once. One owner per device: what
+	 * another device pair runs is not ours to remove.
+	 */
+	for (int i = 0; i < CS_AT_N; i++) {
+		struct cs_attach *a = &at[i];
+		char b1[IF_NAMESIZE], b2[IF_NAMESIZE];
 
-			if (state_attach_read(ix[i], xdp, &a) || !a.prog_id)
-				continue;
-			if (state_cfg_is_pair(&a.cfg, ix[0], ix[1]))
-				continue;
-			fprintf(stderr, "cpushaper: %s belongs to the running pair --lan-dev %s --wan-dev %s: left as it is\n",
-				dev[i], if_indextoname(a.cfg.lan_ifindex, b1) ? b1 : "?",
-				if_indextoname(a.cfg.wan_ifindex, b2) ? b2 : "?");
-			ix[i] = -1;
-			foreign++;
-		}
+		memset(a, 0, sizeof(*a));
+		/*
+		 * A config this version cannot read (another version's) names no
+		 * pair: unload removes it, as it always did; prog_id stays set.
+		 */
+		if (ix[i & 1] < 0 || state_attach_read(ix[i & 1], i >= CS_AT_LAN_XDP, a) ||
+		    !a->prog_id || state_cfg_is_pair(&a->cfg, ix[0], ix[1]))
+			continue;
+		fprintf(stderr, "cpushaper: %s belongs to the running pair --lan-dev %s --wan-dev %s: left as it is\n",
+			dev[i & 1], if_indextoname(a->cfg.lan_ifindex, b1) ? b1 : "?",
+			if_indextoname(a->cfg.wan_ifindex, b2) ? b2 : "?");
+		ix[i & 1] = -1;
+		foreign++;
 	}
 
 	if ((lock = cs_lock_writer("unload", LOCK_TIMEOUT_S)) < 0)
@@ -92,15 +98,11 @@ int cmd_unload(int argc, char **argv)
 	 * program go at once, also for state that an older cpushaper built with
 	 * a reference cycle between the two.
 	 */
-	for (int i = 0; i < 4; i++) {
-		int ifx = ix[i & 1];
-		__u32 id;
+	for (int i = 0; i < CS_AT_N; i++) {
 		int fd;
 
-		if (ifx < 0 || (i < 2 ? dp_tc_query(ifx, &id) : dp_xdp_prog_id(ifx, &id)))
-			continue;
-		fd = maps_fd_from_prog_id(id, "cs_cpumap");
-		if (fd < 0)
+		if (ix[i & 1] < 0 || !at[i].prog_id ||
+		    (fd = maps_fd_from_prog_id(at[i].prog_id, "cs_cpumap")) < 0)
 			continue;
 		for (int k = 0; k < n_cpumap && fd >= 0; k++)
 			if (maps_same(fd, cpumap[k])) {

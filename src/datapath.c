@@ -241,7 +241,7 @@ static void prog_name(__u32 id, char name[BPF_OBJ_NAME_LEN])
 	close(fd);
 }
 
-int dp_xdp_prog_id(int ifindex, __u32 *prog_id)
+int dp_xdp_query(int ifindex, __u32 *ours, __u32 *other, char other_name[16])
 {
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
 	struct xdp_multiprog *mp;
@@ -249,6 +249,9 @@ int dp_xdp_prog_id(int ifindex, __u32 *prog_id)
 	char name[BPF_OBJ_NAME_LEN];
 	__u32 id;
 
+	*ours = 0;
+	if (other)
+		*other = 0;
 	/*
 	 * Ask the kernel first: libxdp 1.3's view of a plainly attached program
 	 * keeps an fd open per call, which the exporter, calling this on every
@@ -258,37 +261,28 @@ int dp_xdp_prog_id(int ifindex, __u32 *prog_id)
 		return -errno;
 	id = q.prog_id ? q.prog_id : q.drv_prog_id ? q.drv_prog_id : q.skb_prog_id;
 	if (!id)
-		return -ENOENT;
+		return 0;
 	prog_name(id, name);
 	if (!strcmp(name, XDP_PROG_NAME)) {
-		*prog_id = id;
-		return 0;
+		*ours = id;
+	} else if (!strcmp(name, "xdp_dispatcher")) {
+		p = find_ours(ifindex, &mp);
+		if (p)
+			*ours = xdp_program__id(p);
+		if (mp)
+			xdp_multiprog__close(mp);
+	} else if (other) {
+		*other = id;
+		memcpy(other_name, name, 16);
 	}
-	if (strcmp(name, "xdp_dispatcher"))
-		return -ENOENT;
-	p = find_ours(ifindex, &mp);
-	if (p)
-		*prog_id = xdp_program__id(p);
-	if (mp)
-		xdp_multiprog__close(mp);
-	return p ? 0 : -ENOENT;
+	return 0;
 }
 
-int dp_xdp_other(int ifindex, __u32 *prog_id, char name[16])
+int dp_xdp_prog_id(int ifindex, __u32 *prog_id)
 {
-	LIBBPF_OPTS(bpf_xdp_query_opts, q);
-	__u32 id;
+	int err = dp_xdp_query(ifindex, prog_id, NULL, NULL);
 
-	if (bpf_xdp_query(ifindex, 0, &q))
-		return -errno;
-	id = q.prog_id ? q.prog_id : q.drv_prog_id ? q.drv_prog_id : q.skb_prog_id;
-	if (!id)
-		return 0;
-	prog_name(id, name);
-	if (!strcmp(name, XDP_PROG_NAME) || !strcmp(name, "xdp_dispatcher"))
-		return 0;
-	*prog_id = id;
-	return 1;
+	return err ? err : *prog_id ? 0 : -ENOENT;
 }
 
 int dp_xdp_present(int ifindex)

@@ -33,8 +33,12 @@ int dp_tc_detach(int ifindex);
 
 /* Is our XDP program on @ifindex (alone or under libxdp's dispatcher)? 1/0/-errno. */
 int dp_xdp_present(int ifindex);
-/* Another tool's XDP program (not ours, not libxdp's dispatcher) on @ifindex: 1 with its id and name, 0, -errno. */
-int dp_xdp_other(int ifindex, __u32 *prog_id, char name[16]);
+/*
+ * What holds the XDP hook of @ifindex: *ours = our program's id (plainly or
+ * under libxdp's dispatcher), else 0; with @other, another tool's program's id
+ * and name, else 0. 0 or -errno.
+ */
+int dp_xdp_query(int ifindex, __u32 *ours, __u32 *other, char other_name[16]);
 /* The id of our XDP program on @ifindex: 0, or -ENOENT. */
 int dp_xdp_prog_id(int ifindex, __u32 *prog_id);
 int dp_xdp_attach(int ifindex, int prog_fd, enum cs_xdp_mode mode);

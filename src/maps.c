@@ -193,7 +193,7 @@ static bool prog_uses_map(int fd, __u32 map_id)
 	return false;
 }
 
-static __u32 fd_map_id(int fd)
+__u32 maps_id(int fd)
 {
 	struct bpf_map_info mi = { 0 };
 	__u32 len = sizeof(mi);
@@ -203,9 +203,9 @@ static __u32 fd_map_id(int fd)
 
 bool maps_same(int a, int b)
 {
-	__u32 x = fd_map_id(a);
+	__u32 x = maps_id(a);
 
-	return x && x == fd_map_id(b);
+	return x && x == maps_id(b);
 }
 
 int maps_cpumap_prog_fd(const struct cs_maps *m)
@@ -219,7 +219,7 @@ int maps_cpumap_prog_fd(const struct cs_maps *m)
 		fd = bpf_prog_get_fd_by_id(v.bpf_prog.id);
 		if (fd < 0)
 			return -errno;
-		if (prog_uses_map(fd, fd_map_id(m->cpumap))) {
+		if (prog_uses_map(fd, maps_id(m->cpumap))) {
 			/* built by cpushaper <= 0.7, bound back to the cpumap: a cycle; load a new copy */
 			close(fd);
 			return -ENOENT;

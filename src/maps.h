@@ -42,6 +42,8 @@ int maps_cpumap_clear(int fd);
  * held each other). Returns how many were emptied.
  */
 int maps_cpumap_sweep_orphans(void);
+/* The id of the map @fd, 0 if it cannot be read. */
+__u32 maps_id(int fd);
 /* Are map fds @a and @b the same map? */
 bool maps_same(int a, int b);
 

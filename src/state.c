@@ -20,28 +20,19 @@ const char *state_at_name(int at)
 	return at >= 0 && at < CS_AT_N ? at_names[at] : "?";
 }
 
-static __u32 map_id(int fd)
-{
-	struct bpf_map_info mi = { 0 };
-	__u32 len = sizeof(mi);
-
-	return bpf_obj_get_info_by_fd(fd, &mi, &len) ? 0 : mi.id;
-}
-
 int state_attach_read(int ifindex, bool xdp, struct cs_attach *a)
 {
 	int fd, err;
 
 	memset(a, 0, sizeof(*a));
-	err = xdp ? dp_xdp_prog_id(ifindex, &a->prog_id) : dp_tc_query(ifindex, &a->prog_id);
-	if (err == -ENOENT) {
+	err = xdp ? dp_xdp_query(ifindex, &a->prog_id, &a->other_id, a->other_name)
+		  : dp_tc_query(ifindex, &a->prog_id);
+	if (err == -ENOENT)
 		a->prog_id = 0;
-		if (xdp && dp_xdp_other(ifindex, &a->other_id, a->other_name) < 0)
-			a->other_id = 0;
-		return 0;
-	}
-	if (err)
+	else if (err)
 		return err;
+	if (!a->prog_id)
+		return 0;
 	fd = maps_fd_from_prog_id(a->prog_id, "cs_config");
 	if (fd == -ENOENT) {
 		int pfd = bpf_prog_get_fd_by_id(a->prog_id);
@@ -56,7 +47,7 @@ int state_attach_read(int ifindex, bool xdp, struct cs_attach *a)
 	}
 	if (fd < 0)
 		return fd;
-	a->config_id = map_id(fd);
+	a->config_id = maps_id(fd);
 	err = maps_config_read_fd(fd, &a->cfg);
 	close(fd);
 	return err;

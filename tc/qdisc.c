@@ -390,15 +390,10 @@ int tc_class_stats(struct nl_sock *sk, int ifindex, struct tc_stat **out, size_t
 	return err;
 }
 
-static void parsed_class(struct nl_object *obj, void *arg)
-{
-	collect_one(obj, arg);
-}
-
 static int dump_msg(struct nl_msg *msg, void *arg)
 {
 	struct collect *c = arg;
-	int err = nl_msg_parse(msg, parsed_class, c);
+	int err = nl_msg_parse(msg, collect_one, c);
 
 	if (err < 0 && !c->err)
 		c->err = nlerr(err);
