@@ -141,8 +141,66 @@ static __always_inline __u32 cs_fallback_cpu(const struct cs_config *cfg)
 	return cpu;
 }
 
-SEC("xdp")
-int cs_xdp_steer(struct xdp_md *ctx)
+#ifdef CS_VLAN_RESTORE
+/* Kernel >= 6.8; this object is loaded only for a device whose driver implements it. */
+extern int bpf_xdp_metadata_rx_vlan_tag(const struct xdp_md *ctx, __be16 *vlan_proto,
+					__u16 *vlan_tci) __ksym;
+
+/*
+ * With RX VLAN offload the tag is outside the frame, and the skb the cpumap
+ * builds from the frame alone would not carry it: put it back in the frame.
+ * 1 when a tag was pushed, 0 when there was none (or no room).
+ */
+static __always_inline int cs_vlan_push(struct xdp_md *ctx)
+{
+	struct cs_vlan_hdr *vh;
+	struct ethhdr *eth;
+	__be16 proto;
+	__u16 tci;
+
+	eth = (void *)(long)ctx->data;
+	/* a runt the kernel could not shrink back: leave it as it is */
+	if ((void *)(eth + 1) > (void *)(long)ctx->data_end)
+		return 0;
+	if (bpf_xdp_metadata_rx_vlan_tag(ctx, &proto, &tci))
+		return 0;
+	if (bpf_xdp_adjust_head(ctx, -(int)sizeof(*vh)))
+		return 0;
+	eth = (void *)(long)ctx->data;
+	if ((void *)(eth + 1) + sizeof(*vh) > (void *)(long)ctx->data_end)
+		return 0; /* cannot happen: 4 bytes more than a whole Ethernet header */
+	/* the addresses move to the front; the frame's own type stays where it was */
+	__builtin_memmove(eth, (void *)eth + sizeof(*vh), 2 * ETH_ALEN);
+	vh = (void *)(eth + 1);
+	eth->h_proto = proto;
+	vh->tci = bpf_htons(tci);
+	return 1;
+}
+
+/* The redirect did not happen: the driver still holds the tag, so take ours out again. */
+static __always_inline void cs_vlan_pop(struct xdp_md *ctx)
+{
+	struct ethhdr *eth = (void *)(long)ctx->data;
+
+	if ((void *)(eth + 1) + sizeof(struct cs_vlan_hdr) > (void *)(long)ctx->data_end)
+		return;
+	__builtin_memmove((void *)eth + sizeof(struct cs_vlan_hdr), eth, 2 * ETH_ALEN);
+	bpf_xdp_adjust_head(ctx, (int)sizeof(struct cs_vlan_hdr));
+}
+#else
+static __always_inline int cs_vlan_push(struct xdp_md *ctx)
+{
+	(void)ctx;
+	return 0;
+}
+
+static __always_inline void cs_vlan_pop(struct xdp_md *ctx)
+{
+	(void)ctx;
+}
+#endif
+
+static __always_inline int cs_steer(struct xdp_md *ctx, int vlan_restore)
 {
 	void *data_end = (void *)(long)ctx->data_end;
 	void *data = (void *)(long)ctx->data;
@@ -189,14 +247,32 @@ int cs_xdp_steer(struct xdp_md *ctx)
 		}
 		return XDP_PASS;
 	}
+	vlan_restore = vlan_restore && cs_vlan_push(ctx);
 	res = bpf_redirect_map(&cs_cpumap, cpu, XDP_PASS);
 	if (res != XDP_REDIRECT) {
 		struct cs_misc_counters *m = cs_misc();
 
+		if (vlan_restore)
+			cs_vlan_pop(ctx);
 		if (m)
 			m->redirect_err++;
 	}
 	return res;
+}
+
+/*
+ * Built twice: cpushaper.bpf.o for every device, cpushaper_vlan.bpf.o (with
+ * CS_VLAN_RESTORE) loaded bound to one device whose driver hands XDP the
+ * offloaded VLAN tag. The same name in both: either is ours.
+ */
+SEC("xdp")
+int cs_xdp_steer(struct xdp_md *ctx)
+{
+#ifdef CS_VLAN_RESTORE
+	return cs_steer(ctx, 1);
+#else
+	return cs_steer(ctx, 0);
+#endif
 }
 
 SEC("tc")

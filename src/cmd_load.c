@@ -469,6 +469,84 @@ static int ensure_trees(struct nl_sock *sk, struct cs_state *s, struct cs_config
  * maps: missing (a lost clsact, a detached XDP program) or stale (left on
  * another set of maps). Programs are loaded on the running maps.
  */
+/* Tags RX VLAN offload takes out of frames are lost where our program cannot put them back: say so. */
+static void vlan_warn(const char *dev)
+{
+	int off = netdev_vlan_offload(dev);
+
+	if (off <= 0)
+		return;
+	fprintf(stderr, "cpushaper: warning: %s: VLAN tags that RX VLAN offload takes out of frames are lost on the way to their CPU: if %s receives tagged traffic, turn the offload off (ethtool -K %s%s%s)\n",
+		dev, dev, dev, off & CS_VLAN_OFFLOAD_CTAG ? " rxvlan off" : "",
+		off & CS_VLAN_OFFLOAD_STAG ? " rx-vlan-stag-hw-parse off" : "");
+}
+
+/*
+ * The copy of the steering program bound to @ix that puts a tag the driver
+ * took out of the frame back before the cpumap redirect (without it such
+ * tags are lost on the way to the CPU): a program fd, or -errno when the
+ * driver or the kernel cannot (said, unless the driver simply has no reader).
+ */
+static int vlan_steer_fd(struct cs_state *s, int ix, const char *dev, enum cs_xdp_mode mode)
+{
+	int fd;
+
+	if (mode != CS_XDP_NATIVE || getenv("CS_TEST_NO_VLAN_RESTORE") || nl_xdp_vlan_tag(ix) != 1)
+		return -EOPNOTSUPP;
+	fd = dp_xdp_load_vlan(&s->maps, ix);
+	if (fd < 0)
+		fprintf(stderr, "cpushaper: warning: %s: cannot load the steering program that keeps offloaded VLAN tags: %s%s\n",
+			dev, strerror(-fd),
+			fd == -EINVAL ? " (kernels before 6.15 refuse a device-bound program that redirects to a cpumap)" : "");
+	return fd;
+}
+
+/* Attach the steering program to @ix: the copy that keeps VLAN tags where it can. */
+static int attach_xdp(struct cs_state *s, struct cpushaper *skel, int ix, const char *dev,
+		      enum cs_xdp_mode mode)
+{
+	int fd = vlan_steer_fd(s, ix, dev, mode), err;
+
+	if (fd >= 0) {
+		err = dp_xdp_attach(ix, fd, mode);
+		close(fd);
+		if (!err)
+			return 0;
+		fprintf(stderr, "cpushaper: warning: %s: cannot attach the steering program that keeps offloaded VLAN tags: %s\n",
+			dev, strerror(-err));
+	}
+	if (mode == CS_XDP_NATIVE)
+		vlan_warn(dev);
+	return dp_xdp_attach(ix, dp_xdp_fd(skel), mode);
+}
+
+/*
+ * Our steering program is in place on @ix: where it is the shared one but the
+ * driver can hand XDP the tag (a shaper an older version loaded, the driver
+ * changed), swap in the copy that keeps tags, in one step; where tags are
+ * still lost, say so on every load.
+ */
+static void upgrade_xdp(struct cs_state *s, int at, int ix, const char *dev, enum cs_xdp_mode mode)
+{
+	__u32 id = s->at[at].prog_id;
+	int fd, err;
+
+	if (mode != CS_XDP_NATIVE || dp_xdp_keeps_vlan(id) != 0)
+		return;
+	fd = vlan_steer_fd(s, ix, dev, mode);
+	if (fd >= 0) {
+		err = dp_xdp_replace(ix, id, fd);
+		close(fd);
+		if (!err) {
+			fprintf(stderr, "cpushaper: %s: steering program replaced by one that keeps offloaded VLAN tags\n", dev);
+			return;
+		}
+		fprintf(stderr, "cpushaper: warning: %s: cannot swap in the steering program that keeps offloaded VLAN tags: %s\n",
+			dev, strerror(-err));
+	}
+	vlan_warn(dev);
+}
+
 static int ensure_attached(struct cs_state *s, struct cpushaper *skel, enum cs_xdp_mode mode,
 			   struct cs_repairs *r)
 {
@@ -481,8 +559,11 @@ static int ensure_attached(struct cs_state *s, struct cpushaper *skel, enum cs_x
 		const char *dev = i & 1 ? s->wan : s->lan;
 		bool xdp = i >= CS_AT_LAN_XDP;
 
-		if (state_at_ok(s, i))
+		if (state_at_ok(s, i)) {
+			if (xdp)
+				upgrade_xdp(s, i, ix, dev, mode);
 			continue;
+		}
 		if (xdp && s->at[i].other_id) {
 			/* never replace another tool's program: say whose it is */
 			fprintf(stderr, "cpushaper: %s: another XDP program (id %u, \"%s\") holds the hook: remove it (ip link set dev %s xdp off), then load again\n",
@@ -511,7 +592,7 @@ static int ensure_attached(struct cs_state *s, struct cpushaper *skel, enum cs_x
 				break;
 			}
 		}
-		err = xdp ? dp_xdp_attach(ix, dp_xdp_fd(skel), mode) : dp_tc_attach(ix, dp_tc_fd(skel));
+		err = xdp ? attach_xdp(s, skel, ix, dev, mode) : dp_tc_attach(ix, dp_tc_fd(skel));
 		if (err)
 			fprintf(stderr, "cpushaper: cannot attach the %s program to %s: %s%s\n",
 				xdp ? "XDP" : "TC", dev, strerror(-err),

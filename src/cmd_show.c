@@ -7,6 +7,7 @@
 #include "circuits.h"
 #include "cli.h"
 #include "cpulist.h"
+#include "datapath.h"
 #include "maps.h"
 #include "output.h"
 #include "plan.h"
@@ -139,6 +140,12 @@ int cmd_show(int argc, char **argv)
 		print_u64(PRINT_JSON, "htbs_per_cpu", NULL, s.cfg.htbs_per_cpu);
 		print_bool(PRINT_JSON, "skip_local", NULL, s.cfg.flags & CS_F_SKIP_LOCAL);
 		print_bool(PRINT_JSON, "xdp_meta", NULL, s.cfg.flags & CS_F_META);
+		/* which steering program puts offloaded VLAN tags back (docs/failure-modes.md) */
+		out_open_obj("vlan_restore");
+		for (int at = CS_AT_LAN_XDP; at <= CS_AT_WAN_XDP; at++)
+			print_bool(PRINT_JSON, at == CS_AT_LAN_XDP ? "lan" : "wan", NULL,
+				   s.at[at].prog_id && dp_xdp_keeps_vlan(s.at[at].prog_id) == 1);
+		out_close_obj();
 		stats_print_damage(&s, &st);
 	} else if (!c.json) {
 		fprintf(stderr, "cpushaper: nothing is loaded on %s/%s\n", c.lan, c.wan);

@@ -8,9 +8,12 @@
 #include <unistd.h>
 #include <linux/pkt_sched.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
+#include <linux/if_link.h>
 #include <xdp/libxdp.h>
 #include "cpushaper.skel.h"
+#include "cpushaper_vlan.skel.h"
 #include "datapath.h"
 #include "log.h"
 #include "qdisc.h"
@@ -116,6 +119,96 @@ int dp_load(const struct cs_maps *reuse, struct cpushaper **out, struct cs_maps 
 	return 0;
 err:
 	cpushaper__destroy(skel);
+	return err;
+}
+
+#ifndef BPF_F_XDP_DEV_BOUND_ONLY
+#define BPF_F_XDP_DEV_BOUND_ONLY (1U << 6) /* kernel >= 6.3; not in Debian 12's headers */
+#endif
+
+int dp_xdp_load_vlan(const struct cs_maps *m, int ifindex)
+{
+	struct cpushaper_vlan *skel = cpushaper_vlan__open();
+	struct bpf_program *xdp;
+	struct bpf_map *map;
+	int err, fd = -1;
+
+	if (!skel)
+		return -errno ? -errno : -ENOMEM;
+	for (size_t i = 0; i < cs_n_map_slots; i++) {
+		const struct cs_map_slot *slot = &cs_map_slots[i];
+
+		map = bpf_object__find_map_by_name(skel->obj, slot->name);
+		if (!map) {
+			err = -ENOENT;
+			goto out;
+		}
+		if ((err = bpf_map__reuse_fd(map, CS_MAP_FD(m, slot))))
+			goto out;
+	}
+	/* only the steering program, bound to its device: the kfunc is the driver's */
+	bpf_program__set_autoload(skel->progs.cs_tc_classify, false);
+	bpf_program__set_autoload(skel->progs.cs_cpumap_arrive, false);
+	xdp = skel->progs.cs_xdp_steer;
+	bpf_program__set_ifindex(xdp, (__u32)ifindex);
+	if ((err = bpf_program__set_flags(xdp, bpf_program__flags(xdp) | BPF_F_XDP_DEV_BOUND_ONLY)) ||
+	    (err = cpushaper_vlan__load(skel)))
+		goto out;
+	/* found from this program like from the shared one: bind every map */
+	bpf_object__for_each_map(map, skel->obj)
+		if (bpf_prog_bind_map(bpf_program__fd(xdp), bpf_map__fd(map), NULL)) {
+			err = -errno;
+			goto out;
+		}
+	if ((fd = dup_fd(bpf_program__fd(xdp))) < 0)
+		err = -errno;
+out:
+	cpushaper_vlan__destroy(skel);
+	return err ? err : fd;
+}
+
+int dp_xdp_keeps_vlan(__u32 prog_id)
+{
+	struct bpf_prog_info info = { 0 };
+	__u32 len = sizeof(info);
+	struct btf *btf;
+	int fd, err;
+
+	fd = bpf_prog_get_fd_by_id(prog_id);
+	if (fd < 0)
+		return -errno;
+	err = bpf_obj_get_info_by_fd(fd, &info, &len) ? -errno : 0;
+	close(fd);
+	if (err)
+		return err;
+	if (!info.btf_id)
+		return 0;
+	/* the copy that keeps tags is the one whose BTF names the tag reader */
+	btf = btf__load_from_kernel_by_id(info.btf_id);
+	if (!btf)
+		return -errno;
+	err = btf__find_by_name_kind(btf, "bpf_xdp_metadata_rx_vlan_tag", BTF_KIND_FUNC) > 0;
+	btf__free(btf);
+	return err;
+}
+
+int dp_xdp_replace(int ifindex, __u32 old_id, int new_fd)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	LIBBPF_OPTS(bpf_xdp_attach_opts, o);
+	int old_fd, err;
+
+	if (bpf_xdp_query(ifindex, 0, &q))
+		return -errno;
+	/* only a plainly attached program in native mode: never a dispatcher's */
+	if (q.attach_mode != XDP_ATTACHED_DRV || q.drv_prog_id != old_id)
+		return -EOPNOTSUPP;
+	old_fd = bpf_prog_get_fd_by_id(old_id);
+	if (old_fd < 0)
+		return -errno;
+	o.old_prog_fd = old_fd;
+	err = bpf_xdp_attach(ifindex, new_fd, XDP_FLAGS_DRV_MODE | XDP_FLAGS_REPLACE, &o);
+	close(old_fd);
 	return err;
 }
 

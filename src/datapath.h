@@ -21,6 +21,21 @@ void dp_setup_logging(void);
  */
 int dp_load(const struct cs_maps *reuse, struct cpushaper **skel, struct cs_maps *m);
 void dp_unload(struct cpushaper *skel);
+/*
+ * A copy of the steering program on the maps of @m, bound to @ifindex, that
+ * puts a VLAN tag the driver took out of the frame back in before the cpumap
+ * redirect (the driver must implement the rx_vlan_tag XDP metadata kfunc:
+ * nl_xdp_vlan_tag()). Native mode only. A program fd, or -errno.
+ */
+int dp_xdp_load_vlan(const struct cs_maps *m, int ifindex);
+/* Is program @prog_id that copy (1), or the shared steering program (0)? -errno. */
+int dp_xdp_keeps_vlan(__u32 prog_id);
+/*
+ * Swap our native-mode program @old_id on @ifindex for @new_fd in one step
+ * (no packet goes unsteered). -EOPNOTSUPP when @old_id is not attached
+ * plainly in native mode there.
+ */
+int dp_xdp_replace(int ifindex, __u32 old_id, int new_fd);
 int dp_xdp_fd(struct cpushaper *skel);
 int dp_tc_fd(struct cpushaper *skel);
 int dp_cpumap_fd(struct cpushaper *skel);

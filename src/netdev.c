@@ -4,7 +4,12 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "log.h"
@@ -83,4 +88,64 @@ int netdev_xps_off(const char *name)
 	int err = for_each_txq(name, xps_off_one, NULL);
 
 	return err < 0 ? err : 0;
+}
+
+static int ethtool(int fd, const char *name, void *cmd)
+{
+	struct ifreq ifr = { 0 };
+
+	strcpy(ifr.ifr_name, name);
+	ifr.ifr_data = cmd;
+	return ioctl(fd, SIOCETHTOOL, &ifr) ? -errno : 0;
+}
+
+int netdev_vlan_offload(const char *name)
+{
+	struct {
+		struct ethtool_sset_info hdr;
+		__u32 len;
+	} ss = { .hdr = { .cmd = ETHTOOL_GSSET_INFO, .sset_mask = 1ULL << ETH_SS_FEATURES } };
+	struct ethtool_gstrings *str = NULL;
+	struct ethtool_gfeatures *feat = NULL;
+	__u32 n, blocks;
+	int fd, err;
+
+	if (strlen(name) >= IF_NAMESIZE)
+		return -ENODEV;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	/* features by name: their bit numbers differ between kernels */
+	if ((err = ethtool(fd, name, &ss)))
+		goto out;
+	n = ss.hdr.sset_mask ? ss.len : 0;
+	blocks = (n + 31) / 32;
+	str = calloc(1, sizeof(*str) + (size_t)n * ETH_GSTRING_LEN);
+	feat = calloc(1, sizeof(*feat) + blocks * sizeof(feat->features[0]));
+	if (!str || !feat) {
+		err = -ENOMEM;
+		goto out;
+	}
+	str->cmd = ETHTOOL_GSTRINGS;
+	str->string_set = ETH_SS_FEATURES;
+	str->len = n;
+	feat->cmd = ETHTOOL_GFEATURES;
+	feat->size = blocks;
+	if ((err = ethtool(fd, name, str)) || (err = ethtool(fd, name, feat)))
+		goto out;
+	for (__u32 i = 0; i < n && i / 32 < feat->size; i++) {
+		const char *f = (const char *)str->data + (size_t)i * ETH_GSTRING_LEN;
+
+		if (!(feat->features[i / 32].active & (1u << (i % 32))))
+			continue;
+		if (!strncmp(f, "rx-vlan-hw-parse", ETH_GSTRING_LEN))
+			err |= CS_VLAN_OFFLOAD_CTAG;
+		else if (!strncmp(f, "rx-vlan-stag-hw-parse", ETH_GSTRING_LEN))
+			err |= CS_VLAN_OFFLOAD_STAG;
+	}
+out:
+	free(str);
+	free(feat);
+	close(fd);
+	return err;
 }

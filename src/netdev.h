@@ -8,5 +8,12 @@ int netdev_ifindex(const char *name);
 int netdev_tx_queues(const char *name);
 /* XPS overrides the TX queue our classifier picks: clear it on every queue. */
 int netdev_xps_off(const char *name);
+/*
+ * Which VLAN tags @name takes out of received frames (RX VLAN offload:
+ * ethtool's rx-vlan-hw-parse, rx-vlan-stag-hw-parse): CS_VLAN_OFFLOAD_* bits, or -errno.
+ */
+#define CS_VLAN_OFFLOAD_CTAG 1 /* 802.1Q */
+#define CS_VLAN_OFFLOAD_STAG 2 /* 802.1ad */
+int netdev_vlan_offload(const char *name);
 
 #endif

@@ -40,6 +40,11 @@ static int nlerr(int e)
 	}
 }
 
+int tc_errno(int nle)
+{
+	return nlerr(nle);
+}
+
 const char *tc_leaf_name(enum cs_leaf leaf)
 {
 	switch (leaf) {

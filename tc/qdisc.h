@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * The qdisc trees, over rtnetlink (libnl-route). The only module that
- * includes libnl. Every function returns 0 or a negative errno.
+ * The qdisc trees, over rtnetlink (libnl-route); with genl.c, the only
+ * code that includes libnl. Every function returns 0 or a negative errno.
  *
  * Per device: MQ 7fff: at the root; for each shaping CPU k and j below
  * htbs_per_cpu an HTB M: with M = j * stride + k + 1 on MQ leaf 7fff:M (TX
@@ -30,6 +30,14 @@ struct tc_tree_opts {
 	size_t n_created;
 	bool root_created;  /* out: there was no MQ root of ours */
 };
+
+/* A libnl -NLE_* code as -errno. */
+int tc_errno(int nle);
+/*
+ * Can XDP on @ifindex read an offloaded VLAN tag (the rx_vlan_tag metadata
+ * kfunc)? 1, 0, or -errno (tc/genl.c).
+ */
+int nl_xdp_vlan_tag(int ifindex);
 
 int tc_open(struct nl_sock **sk);
 void tc_close(struct nl_sock *sk);
