@@ -4,7 +4,7 @@
 set -e
 PKGS=(gcc libc6-dev make cmake pkg-config clang llvm bpftool linux-libc-dev
       libbpf-dev libxdp-dev libnl-3-dev libnl-route-3-dev libelf-dev zlib1g-dev
-      libmicrohttpd-dev iproute2 ethtool iperf3 jq bc curl python3-prometheus-client
+      libmicrohttpd-dev libjansson-dev iproute2 ethtool iperf3 jq bc curl python3-prometheus-client
       valgrind libclang-rt-dev util-linux gnuplot-nox)
 missing=()
 for p in "${PKGS[@]}"; do

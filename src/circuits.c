@@ -18,6 +18,7 @@
 enum col {
 	COL_CIRCUIT_ID, COL_CIRCUIT_NAME, COL_IPV4, COL_IPV6,
 	COL_DOWN_MIN, COL_UP_MIN, COL_DOWN_MAX, COL_UP_MAX,
+	COL_ANCHOR_ID, COL_PARENT_ID, COL_PARENT_NAME,
 	COL_N
 };
 
@@ -33,13 +34,26 @@ static const struct {
 	[COL_UP_MIN] = { "Upload Min Mbps", true },
 	[COL_DOWN_MAX] = { "Download Max Mbps", true },
 	[COL_UP_MAX] = { "Upload Max Mbps", true },
+	[COL_ANCHOR_ID] = { "Anchor Node ID", false },
+	[COL_PARENT_ID] = { "Parent Node ID", false },
+	[COL_PARENT_NAME] = { "Parent Node", false },
 };
+
+/* The parent columns in the order they are asked, as enum circuit_parent_col - 1. */
+static const int parent_col[3] = { COL_ANCHOR_ID, COL_PARENT_ID, COL_PARENT_NAME };
+
+const char *circuit_parent_column(enum circuit_parent_col col)
+{
+	return col > CS_PARENT_NONE && col <= CS_PARENT_NAME ? columns[parent_col[col - 1]].name : "";
+}
 
 /* One device row, before rows are merged into circuits. */
 struct row {
 	const char *id; /* into the row's own copy */
-	char *text;     /* owns id and name */
+	char *text;     /* owns id, name and parent */
 	const char *name;
+	const char *parent; /* "" for none */
+	enum circuit_parent_col parent_col;
 	uint64_t rate[4]; /* down_min, up_min, down_max, up_max */
 	struct cs_prefix *pfx;
 	size_t n_pfx;
@@ -340,15 +354,26 @@ static int parse_row(struct csv_record *rec, const int idx[COL_N], struct row *r
 	/* Keep only what the circuit needs once the record buffer is reused. */
 	{
 		const char *name = idx[COL_CIRCUIT_NAME] >= 0 ? trim(rec->field[idx[COL_CIRCUIT_NAME]]) : "";
-		size_t il = strlen(id), nl = strlen(name);
+		const char *parent = "";
+		size_t il, nl, pl;
 
-		row->text = malloc(il + nl + 2);
+		/* the first parent column with a value decides */
+		for (int k = 0; k < 3 && !*parent; k++) {
+			if (idx[parent_col[k]] < 0)
+				continue;
+			parent = trim(rec->field[idx[parent_col[k]]]);
+			row->parent_col = *parent ? (enum circuit_parent_col)(k + 1) : CS_PARENT_NONE;
+		}
+		il = strlen(id), nl = strlen(name), pl = strlen(parent);
+		row->text = malloc(il + nl + pl + 3);
 		if (!row->text)
 			return -ENOMEM;
 		memcpy(row->text, id, il + 1);
 		memcpy(row->text + il + 1, name, nl + 1);
+		memcpy(row->text + il + nl + 2, parent, pl + 1);
 		row->id = row->text;
 		row->name = row->text + il + 1;
+		row->parent = row->text + il + nl + 2;
 	}
 	return 0;
 }
@@ -383,7 +408,19 @@ static int merge_rows(struct row *rows, size_t n, struct circuit_set *set, const
 		c->down_max = rows[i].rate[2];
 		c->up_max = rows[i].rate[3];
 		c->line = rows[i].line;
+		if (rows[i].parent_col) {
+			c->parent_col = rows[i].parent_col;
+			if (!(c->parent = strdup(rows[i].parent)))
+				return -ENOMEM;
+		}
 		for (j = i; j < n && !strcmp(rows[j].id, rows[i].id); j++) {
+			if (rows[j].parent_col != rows[i].parent_col || strcmp(rows[j].parent, rows[i].parent))
+				diag_add(d, "%s:%d: circuit \"%s\": its parent (%s \"%s\") differs from line %d's (%s \"%s\")",
+					 file, rows[j].line, c->id,
+					 rows[j].parent_col ? circuit_parent_column(rows[j].parent_col) : "none",
+					 rows[j].parent, rows[i].line,
+					 rows[i].parent_col ? circuit_parent_column(rows[i].parent_col) : "none",
+					 rows[i].parent);
 			for (int r = 0; r < 4; r++) {
 				char a[32], b[32];
 
@@ -641,8 +678,10 @@ struct circuit *circuit_set_find(const struct circuit_set *s, const char *id)
 
 void circuit_set_free(struct circuit_set *s)
 {
-	for (size_t i = 0; i < s->n; i++)
+	for (size_t i = 0; i < s->n; i++) {
 		free(s->v[i].pfx);
+		free(s->v[i].parent);
+	}
 	free(s->v);
 	s->v = NULL;
 	s->n = 0;

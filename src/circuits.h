@@ -16,6 +16,15 @@ struct cs_prefix {
 	int line; /* where the file named it; 0 when read from the kernel */
 };
 
+/* The columns that name a circuit's parent, in the order they are asked (LibreQoS v2.2). */
+enum circuit_parent_col {
+	CS_PARENT_NONE = 0,
+	CS_PARENT_ANCHOR_ID, /* "Anchor Node ID": a node's "id" */
+	CS_PARENT_NODE_ID,   /* "Parent Node ID": a node's "id" */
+	CS_PARENT_NAME,      /* "Parent Node": a node's name */
+};
+const char *circuit_parent_column(enum circuit_parent_col col);
+
 struct circuit {
 	char id[CS_ID_LEN];
 	char name[CS_NAME_LEN];
@@ -23,6 +32,10 @@ struct circuit {
 	struct cs_prefix *pfx;
 	size_t n_pfx;
 	int line; /* first row of the circuit */
+	/* its node in the network as the file names it (NULL: none), and by which column */
+	char *parent;
+	enum circuit_parent_col parent_col;
+	uint32_t node; /* set by network_resolve: 1 + the node's index; 0: its CPU's root class */
 	/* placement, set by assign (or read from the kernel) */
 	uint32_t cpu;
 	uint32_t minor;

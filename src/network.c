@@ -1,0 +1,367 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <jansson.h>
+#include "network.h"
+#include "rate.h"
+
+#define CS_NET_FILE_MAX (256u << 20)
+
+struct walk {
+	const char *file;
+	struct network *net;
+	size_t cap;
+	struct cs_diag *d;
+	int err; /* -ENOMEM stops the walk; refusals only go to d */
+};
+
+/* "A > B > C": where a node sits, for messages about it. */
+static void node_path(const struct network *net, int i, char *buf, size_t len)
+{
+	int chain[64], n = 0;
+	size_t off = 0;
+
+	for (; i >= 0 && n < 64; i = net->v[i].parent)
+		chain[n++] = i;
+	buf[0] = '\0';
+	while (n-- > 0 && off < len)
+		off += (size_t)snprintf(buf + off, len - off, "%s%s", net->v[chain[n]].name,
+					n ? " > " : "");
+}
+
+/* A bandwidth in Mbps: a positive JSON number, kept exactly to the bit/s. */
+static int bandwidth(json_t *node, const char *key, uint64_t *bps, const char **why)
+{
+	json_t *v = json_object_get(node, key);
+	char text[64];
+
+	if (!v) {
+		*why = "is missing";
+		return -EINVAL;
+	}
+	if (json_is_integer(v)) {
+		if (json_integer_value(v) <= 0) {
+			*why = "must be greater than 0";
+			return -EINVAL;
+		}
+		snprintf(text, sizeof(text), "%lld", (long long)json_integer_value(v));
+	} else if (json_is_real(v)) {
+		if (!(json_real_value(v) > 0)) {
+			*why = "must be greater than 0";
+			return -EINVAL;
+		}
+		if (json_real_value(v) > 1e7) {
+			*why = "is too large (at most 1000000 Mbps)";
+			return -EINVAL;
+		}
+		snprintf(text, sizeof(text), "%.6f", json_real_value(v));
+	} else {
+		*why = "is not a number";
+		return -EINVAL;
+	}
+	return rate_parse_mbps(text, bps, why);
+}
+
+static char *opt_string(json_t *node, const char *key, bool *bad)
+{
+	json_t *v = json_object_get(node, key);
+	char buf[32];
+
+	*bad = false;
+	if (!v || json_is_null(v))
+		return NULL;
+	if (json_is_string(v))
+		return strdup(json_string_value(v));
+	if (json_is_integer(v)) { /* some exports write numeric ids */
+		snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(v));
+		return strdup(buf);
+	}
+	*bad = true;
+	return NULL;
+}
+
+static void walk_children(struct walk *w, json_t *obj, int parent, int real_parent, int unit,
+			  int depth);
+
+static void walk_node(struct walk *w, const char *name, json_t *node, int parent, int real_parent,
+		      int unit, int depth)
+{
+	struct network *net = w->net;
+	struct net_node *n;
+	char where[512];
+	const char *why;
+	json_t *v;
+	bool bad;
+	int me;
+
+	if (w->err)
+		return;
+	if (net->n == w->cap) {
+		size_t cap = w->cap ? w->cap * 2 : 64;
+		void *nv = realloc(net->v, cap * sizeof(*net->v));
+
+		if (!nv) {
+			w->err = -ENOMEM;
+			return;
+		}
+		net->v = nv;
+		w->cap = cap;
+	}
+	me = (int)net->n++;
+	n = &net->v[me];
+	memset(n, 0, sizeof(*n));
+	n->parent = parent;
+	n->real_parent = real_parent;
+	n->unit = unit;
+	if (!(n->name = strdup(name))) {
+		w->err = -ENOMEM;
+		return;
+	}
+	node_path(net, me, where, sizeof(where));
+
+	if (!json_is_object(node)) {
+		diag_add(w->d, "%s: node \"%s\" is not an object", w->file, where);
+		return;
+	}
+	if (strlen(name) >= CS_NODE_NAME_LEN)
+		diag_add(w->d, "%s: node \"%s\": the name is longer than %d bytes", w->file, where,
+			 CS_NODE_NAME_LEN - 1);
+	else if (!*name)
+		diag_add(w->d, "%s: node \"%s\": the name is empty", w->file, where);
+	if (bandwidth(node, "downloadBandwidthMbps", &n->down_bps, &why))
+		diag_add(w->d, "%s: node \"%s\": downloadBandwidthMbps %s", w->file, where, why);
+	if (bandwidth(node, "uploadBandwidthMbps", &n->up_bps, &why))
+		diag_add(w->d, "%s: node \"%s\": uploadBandwidthMbps %s", w->file, where, why);
+	n->id = opt_string(node, "id", &bad);
+	if (bad)
+		diag_add(w->d, "%s: node \"%s\": id is neither a string nor an integer", w->file, where);
+	else if (n->id && !*n->id)
+		diag_add(w->d, "%s: node \"%s\": id is empty", w->file, where);
+	n->type = opt_string(node, "type", &bad);
+	if (bad)
+		diag_add(w->d, "%s: node \"%s\": type is not a string", w->file, where);
+	v = json_object_get(node, "virtual");
+	if (v && !json_is_boolean(v))
+		diag_add(w->d, "%s: node \"%s\": virtual is not true or false", w->file, where);
+	n->is_virtual = v && json_is_true(v);
+
+	if (!n->is_virtual) {
+		n->depth = depth + 1;
+		if (unit < 0)
+			n->unit = unit = me;
+		real_parent = me;
+		if (n->depth == CS_NET_MAX_DEPTH + 1)
+			diag_add(w->d, "%s: node \"%s\" is %d levels deep: HTB nests at most %d levels of nodes between a CPU's root class and a circuit (make a level virtual)",
+				 w->file, where, n->depth, CS_NET_MAX_DEPTH);
+	}
+	v = json_object_get(node, "children");
+	if (!v || json_is_null(v))
+		return;
+	if (!json_is_object(v)) {
+		diag_add(w->d, "%s: node \"%s\": children is not an object", w->file, where);
+		return;
+	}
+	walk_children(w, v, me, real_parent, unit, n->is_virtual ? depth : depth + 1);
+}
+
+static void walk_children(struct walk *w, json_t *obj, int parent, int real_parent, int unit,
+			  int depth)
+{
+	const char *key;
+	json_t *child;
+
+	json_object_foreach(obj, key, child)
+		walk_node(w, key, child, parent, real_parent, unit, depth);
+}
+
+static int by_name(const void *a, const void *b)
+{
+	const struct net_node *const *x = a, *const *y = b;
+
+	return strcmp((*x)->name, (*y)->name);
+}
+
+static int by_id(const void *a, const void *b)
+{
+	const struct net_node *const *x = a, *const *y = b;
+
+	return strcmp((*x)->id, (*y)->id);
+}
+
+/* Names are unique in the whole file, and so are ids. */
+static int check_unique(const char *file, struct network *net, struct cs_diag *d)
+{
+	const struct net_node **s = malloc((net->n ? net->n : 1) * sizeof(*s));
+	char a[512], b[512];
+	size_t n = 0;
+
+	if (!s)
+		return -ENOMEM;
+	for (size_t i = 0; i < net->n; i++)
+		s[i] = &net->v[i];
+	qsort(s, net->n, sizeof(*s), by_name);
+	for (size_t i = 1; i < net->n; i++)
+		if (!strcmp(s[i]->name, s[i - 1]->name)) {
+			node_path(net, (int)(s[i - 1] - net->v), a, sizeof(a));
+			node_path(net, (int)(s[i] - net->v), b, sizeof(b));
+			diag_add(d, "%s: node name \"%s\" is used twice (%s, and %s): names must be unique",
+				 file, s[i]->name, a, b);
+		}
+	for (size_t i = 0; i < net->n; i++)
+		if (net->v[i].id)
+			s[n++] = &net->v[i];
+	qsort(s, n, sizeof(*s), by_id);
+	for (size_t i = 1; i < n; i++)
+		if (!strcmp(s[i]->id, s[i - 1]->id)) {
+			node_path(net, (int)(s[i - 1] - net->v), a, sizeof(a));
+			node_path(net, (int)(s[i] - net->v), b, sizeof(b));
+			diag_add(d, "%s: node id \"%s\" is used twice (%s, and %s)", file, s[i]->id, a, b);
+		}
+	free(s);
+	return 0;
+}
+
+int network_parse(const char *file, const char *text, size_t len, struct network *net,
+		  struct cs_diag *d)
+{
+	size_t before = diag_count(d);
+	struct walk w = { .file = file, .net = net, .d = d };
+	json_error_t e;
+	json_t *root;
+	int err;
+
+	memset(net, 0, sizeof(*net));
+	/* duplicate keys in one object are refused by the library, with their position */
+	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &e);
+	if (!root) {
+		diag_add(d, "%s:%d:%d: %s", file, e.line, e.column, e.text);
+		return -EINVAL;
+	}
+	if (!json_is_object(root)) {
+		diag_add(d, "%s: the top level is not an object of nodes", file);
+		json_decref(root);
+		return -EINVAL;
+	}
+	walk_children(&w, root, -1, -1, -1, 0);
+	json_decref(root);
+	err = w.err ? w.err : check_unique(file, net, d);
+	if (!err && diag_count(d) > before)
+		err = -EINVAL;
+	if (err)
+		network_free(net);
+	return err;
+}
+
+int network_load(const char *path, struct network *net, struct cs_diag *d)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	int err = 0;
+
+	memset(net, 0, sizeof(*net));
+	if (!f) {
+		diag_add(d, "%s: %s", path, strerror(errno));
+		return -errno;
+	}
+	for (;;) {
+		size_t got;
+
+		if (len == cap) {
+			char *nb;
+
+			if (cap >= CS_NET_FILE_MAX) {
+				diag_add(d, "%s: larger than %u MiB", path, CS_NET_FILE_MAX >> 20);
+				err = -EFBIG;
+				goto out;
+			}
+			cap = cap ? cap * 2 : 65536;
+			if (!(nb = realloc(buf, cap))) {
+				err = -ENOMEM;
+				goto out;
+			}
+			buf = nb;
+		}
+		got = fread(buf + len, 1, cap - len, f);
+		len += got;
+		if (got == 0)
+			break;
+	}
+	if (ferror(f)) {
+		diag_add(d, "%s: read error", path);
+		err = -EIO;
+		goto out;
+	}
+	err = network_parse(path, buf, len, net, d);
+out:
+	free(buf);
+	fclose(f);
+	return err;
+}
+
+void network_free(struct network *net)
+{
+	for (size_t i = 0; i < net->n; i++) {
+		free(net->v[i].name);
+		free(net->v[i].id);
+		free(net->v[i].type);
+	}
+	free(net->v);
+	net->v = NULL;
+	net->n = 0;
+}
+
+int network_find_name(const struct network *net, const char *name)
+{
+	for (size_t i = 0; i < net->n; i++)
+		if (!strcmp(net->v[i].name, name))
+			return (int)i;
+	return -1;
+}
+
+int network_find_id(const struct network *net, const char *id)
+{
+	for (size_t i = 0; i < net->n; i++)
+		if (net->v[i].id && !strcmp(net->v[i].id, id))
+			return (int)i;
+	return -1;
+}
+
+int network_resolve(const struct network *net, struct circuit_set *set, const char *csv,
+		    struct cs_diag *d)
+{
+	size_t before = diag_count(d);
+
+	for (size_t i = 0; i < set->n; i++) {
+		struct circuit *c = &set->v[i];
+		int n;
+
+		c->node = 0;
+		if (!c->parent_col)
+			continue;
+		n = c->parent_col == CS_PARENT_NAME ? network_find_name(net, c->parent)
+						    : network_find_id(net, c->parent);
+		if (n < 0) {
+			diag_add(d, "%s:%d: %s \"%s\" is no node %s of the network", csv, c->line,
+				 circuit_parent_column(c->parent_col), c->parent,
+				 c->parent_col == CS_PARENT_NAME ? "name" : "id");
+			continue;
+		}
+		/* a virtual node has no class: the circuit hangs on its nearest real ancestor */
+		if (net->v[n].is_virtual)
+			n = net->v[n].real_parent;
+		c->node = n < 0 ? 0 : (uint32_t)n + 1;
+	}
+	return diag_count(d) > before ? -EINVAL : 0;
+}
+
+size_t network_parents_named(const struct circuit_set *set)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < set->n; i++)
+		n += set->v[i].parent_col != CS_PARENT_NONE;
+	return n;
+}

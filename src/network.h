@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The network above the customers: LibreQoS's network.json (sites, PoPs,
+ * access points, nested), and which node each circuit hangs under.
+ */
+#ifndef CS_NETWORK_H
+#define CS_NETWORK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "circuits.h"
+#include "diag.h"
+
+/*
+ * HTB nests 8 classes deep (TC_HTB_MAXDEPTH): a CPU's root class :1, at most
+ * this many levels of real nodes, and the circuit's class.
+ */
+#define CS_NET_MAX_DEPTH 6
+#define CS_NODE_NAME_LEN 64
+
+struct net_node {
+	char *name;
+	char *id;   /* NULL without "id" */
+	char *type; /* NULL without "type" */
+	uint64_t down_bps, up_bps; /* the node's bandwidth: its classes' ceil */
+	bool is_virtual;           /* no class of its own: its children hang on its real ancestor */
+	int parent;                /* in the file; -1 at the top */
+	int real_parent;           /* the nearest real ancestor: its class is the parent class; -1: the CPU's root */
+	int unit;                  /* the highest real node of its path: all below it share a CPU; -1 if virtual up to the top */
+	int depth;                 /* real levels down to it: 1 right under the root class (0 if virtual) */
+};
+
+struct network {
+	struct net_node *v; /* parents before their children */
+	size_t n;
+};
+
+/*
+ * Read a network.json. Every problem goes to @d ("FILE:LINE:COLUMN: what"
+ * for what the JSON library reports, "FILE: node "NAME": what" for the rest);
+ * on any, -EINVAL and @net is left empty. "{}" is an empty network.
+ */
+int network_load(const char *path, struct network *net, struct cs_diag *d);
+int network_parse(const char *file, const char *text, size_t len, struct network *net,
+		  struct cs_diag *d);
+void network_free(struct network *net);
+
+/* A node by name or by id: its index, or -1. */
+int network_find_name(const struct network *net, const char *name);
+int network_find_id(const struct network *net, const char *id);
+
+/*
+ * Set each circuit's node from its parent columns (Anchor Node ID, then
+ * Parent Node ID, then Parent Node). A parent that is not in the network is
+ * refused as "FILE:LINE: COLUMN \"VALUE\" ..." (@csv names the customer file).
+ * A circuit whose parent is virtual all the way up hangs under its CPU's root.
+ */
+int network_resolve(const struct network *net, struct circuit_set *set, const char *csv,
+		    struct cs_diag *d);
+
+/* How many circuits name a parent (what a load without network file ignores). */
+size_t network_parents_named(const struct circuit_set *set);
+
+#endif
