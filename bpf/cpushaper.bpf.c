@@ -46,6 +46,15 @@ struct {
 	__type(value, struct cs_circuit);
 } cs_circuits SEC(".maps");
 
+/* Records of the network's nodes: for later invocations, not the data path. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 1 << 16);
+	__type(key, struct cs_node_key);
+	__type(value, struct cs_node);
+} cs_nodes SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);

@@ -12,7 +12,7 @@
 #endif
 
 /* Bumped whenever a struct below changes: a manager refuses state built by another ABI. */
-#define CS_ABI_VERSION 3
+#define CS_ABI_VERSION 4
 
 /*
  * CPUs that can shape: 0 .. CS_MAX_CPUS-1 (the per-CPU maps are sized to the
@@ -104,13 +104,36 @@ struct cs_circuit {
 	__u32 cpu;
 	__u32 minor;
 	__u32 major; /* of its HTB; see the layout above */
-	__u32 pad;
+	__u32 parent_minor; /* its node's class in that HTB; 0: the root class :1 */
 	__u64 down_min_bps;
 	__u64 down_max_bps;
 	__u64 up_min_bps;
 	__u64 up_max_bps;
 };
 CS_STATIC_ASSERT(sizeof(struct cs_circuit) == 176, "cs_circuit layout");
+
+/*
+ * A node of the network above the circuits (a site, an access point) with a
+ * class of its own in each direction, keyed by its name; ceil = its bandwidth,
+ * rate = what is guaranteed below it.
+ */
+#define CS_NODE_NAME_LEN 64
+struct cs_node {
+	char parent[CS_NODE_NAME_LEN]; /* its parent class's node; "" under the root class */
+	__u32 cpu;
+	__u32 minor;
+	__u32 major;
+	__u32 parent_minor; /* 0: the root class :1 */
+	__u64 down_min_bps;
+	__u64 down_max_bps;
+	__u64 up_min_bps;
+	__u64 up_max_bps;
+};
+CS_STATIC_ASSERT(sizeof(struct cs_node) == 112, "cs_node layout");
+
+struct cs_node_key {
+	char name[CS_NODE_NAME_LEN];
+};
 
 struct cs_config {
 	__u32 abi;

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include "circuits.h"
+#include "network.h"
 
 #define CS_MAX_CIRCUITS (1u << 20)
 #define CS_MINORS_PER_CPU (CS_LAST_MINOR - CS_FIRST_MINOR + 1)
@@ -31,6 +32,29 @@ static inline uint32_t layout_major(const struct cs_layout *l, uint32_t cpu, uin
 int assign_circuits(struct circuit_set *want, const struct circuit_set *have,
 		    const bool cpus[CS_MAX_CPUS], const struct cs_layout *l, const char *file,
 		    struct cs_diag *d);
+
+/* The network for assign_all: what it places, what runs, and what it has to say. */
+struct assign_net {
+	struct network *net;          /* its real nodes get cpu, major, minor, parent_minor, load */
+	const struct node_rec *have; /* the running nodes, sorted by name */
+	size_t n_have;
+	bool rebalance;               /* place every unit and circuit anew, by plan */
+	struct cs_diag *notes;        /* out: a unit heavier than a CPU's fair share, ... */
+};
+
+/*
+ * assign_circuits with the network above the circuits (@an NULL: flat). A
+ * unit (the highest real node of a path) lives whole in one HTB of one CPU:
+ * units and circuits that hang under no real node are placed by plan,
+ * heaviest first onto the least loaded CPU, a unit onto that CPU's least
+ * loaded HTB; what the running state already places on an enabled CPU stays
+ * there unless @an->rebalance. Within its HTB each node and circuit keeps its
+ * minor while its parent class stays the same; a new parent is a new class
+ * (make-before-break), and so, for a moved node, is everything below it.
+ */
+int assign_all(struct circuit_set *want, const struct circuit_set *have, struct assign_net *an,
+	       const bool cpus[CS_MAX_CPUS], const struct cs_layout *l, const char *file,
+	       struct cs_diag *d);
 
 static inline uint64_t circuit_weight(const struct circuit *c)
 {

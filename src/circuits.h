@@ -40,6 +40,7 @@ struct circuit {
 	uint32_t cpu;
 	uint32_t minor;
 	uint32_t major; /* of the circuit's HTB on its CPU */
+	uint32_t parent_minor; /* its node's class in that HTB; 0: the root class :1 */
 	uint32_t index;
 };
 

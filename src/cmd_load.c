@@ -11,6 +11,7 @@
 #include "cpulist.h"
 #include "datapath.h"
 #include "lock.h"
+#include "network.h"
 #include "log.h"
 #include "netdev.h"
 #include "output.h"
@@ -75,6 +76,14 @@ static const char help[] =
 	"                     '--xdp-meta' turns it on again). Generic XDP loses the\n"
 	"                     metadata of redirected packets: with --xdp-mode skb\n"
 	"                     it only costs time\n"
+	"  --network FILE     the network above the circuits: LibreQoS's network.json\n"
+	"                     (default: network.json beside FILE, when there is one).\n"
+	"                     Each real node is a class in each direction (ceil: its\n"
+	"                     bandwidth) between its CPU's root class and the circuits\n"
+	"                     below it, found from Anchor Node ID, Parent Node ID or\n"
+	"                     Parent Node; a node and everything under it stay on one\n"
+	"                     CPU (docs/network.md)\n"
+	"  --rebalance        place every node and circuit anew by plan (moves them)\n"
 	"  -n, --dry-run      validate and print what would change, change nothing\n"
 	"\n"
 	"Devices, --cpus and the rates of :1/:2 given on a later load change the running\n"
@@ -96,6 +105,8 @@ struct load_opts {
 	enum cs_leaf leaf;
 	enum cs_xdp_mode xdp_mode;
 	bool xdp_mode_given;
+	const char *network;
+	bool rebalance;
 	bool dry_run;
 	uint32_t qsize;
 	uint32_t htbs;  /* 0: not given */
@@ -120,6 +131,8 @@ static int parse_args(int argc, char **argv, struct load_opts *o)
 		{ "htbs-per-cpu", required_argument, NULL, 'H' },
 		{ "xdp-meta", no_argument, NULL, 'M' },
 		{ "no-xdp-meta", no_argument, NULL, 'm' },
+		{ "network", required_argument, NULL, 'N' },
+		{ "rebalance", no_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *why;
@@ -217,6 +230,12 @@ static int parse_args(int argc, char **argv, struct load_opts *o)
 		case 'M':
 		case 'm':
 			o->xdp_meta = opt == 'M';
+			break;
+		case 'N':
+			o->network = optarg;
+			break;
+		case 'R':
+			o->rebalance = true;
 			break;
 		default:
 			fprintf(stderr, "Try 'cpushaper load --help'.\n");
@@ -621,9 +640,43 @@ static void undo_create(struct nl_sock *sk, struct cs_state *s)
 	}
 }
 
+/*
+ * The network above the circuits of @want: --network, or network.json beside
+ * the customer file. Without one, say how many circuits name a parent (a
+ * mistyped path must not pass silently). Problems go to @d.
+ */
+static int read_network(const struct load_opts *o, struct circuit_set *want, struct network *net,
+			struct cs_diag *d)
+{
+	char path[4096];
+	const char *slash = strrchr(o->file, '/');
+	size_t named;
+	int err;
+
+	memset(net, 0, sizeof(*net));
+	if (o->network) {
+		snprintf(path, sizeof(path), "%s", o->network);
+	} else {
+		snprintf(path, sizeof(path), "%.*snetwork.json", slash ? (int)(slash - o->file + 1) : 0,
+			 o->file);
+		if (access(path, F_OK)) {
+			named = network_parents_named(want);
+			for (size_t i = 0; i < want->n; i++)
+				want->v[i].node = 0;
+			if (named)
+				fprintf(stderr, "cpushaper: %zu circuit%s name%s a parent node, but there is no network file (%s; or --network FILE): shaped under their CPU's root class\n",
+					named, named == 1 ? "" : "s", named == 1 ? "s" : "", path);
+			return 0;
+		}
+	}
+	if ((err = network_load(path, net, d)))
+		return err;
+	return network_resolve(net, want, o->file, d);
+}
+
 static void print_summary(const struct load_opts *o, const struct circuit_set *want,
-			  const struct plan *p, const bool cpus[CS_MAX_CPUS],
-			  const struct cs_repairs *r)
+			  const struct network *net, const struct plan *p,
+			  const bool cpus[CS_MAX_CPUS], const struct cs_repairs *r)
 {
 	size_t moved = 0, renamed = 0;
 	char buf[64];
@@ -640,6 +693,21 @@ static void print_summary(const struct load_opts *o, const struct circuit_set *w
 	print_u64(PRINT_ANY, "removed", ", %llu removed", p->n_meta_del);
 	print_u64(PRINT_ANY, "addresses_changed", ", %llu address updates\n",
 		  p->n_lpm_put + p->n_lpm_del);
+	if (net && net->n) {
+		size_t real = 0, moved_nodes = 0;
+
+		for (size_t i = 0; i < net->n; i++)
+			real += !net->v[i].is_virtual;
+		for (size_t i = 0; i < p->n_node_del; i++)
+			moved_nodes += network_find_name(net, p->node_del[i].name) >= 0;
+		out_open_obj("nodes");
+		print_u64(PRINT_ANY, "nodes", "  network: %llu nodes", real);
+		print_u64(PRINT_ANY, "added", ", %llu added", p->n_node_add - moved_nodes);
+		print_u64(PRINT_ANY, "changed", ", %llu changed", p->n_node_change);
+		print_u64(PRINT_ANY, "moved", ", %llu moved", moved_nodes);
+		print_u64(PRINT_ANY, "removed", ", %llu removed\n", p->n_node_gone);
+		out_close_obj();
+	}
 	print_bool(PRINT_JSON, "dry_run", NULL, o->dry_run);
 	out_open_obj("repaired");
 	print_u64(PRINT_JSON, "programs", NULL, r->programs);
@@ -647,10 +715,11 @@ static void print_summary(const struct load_opts *o, const struct circuit_set *w
 	print_u64(PRINT_JSON, "lan_classes", NULL, r->classes[0]);
 	print_u64(PRINT_JSON, "wan_classes", NULL, r->classes[1]);
 	print_u64(PRINT_JSON, "rates", NULL, r->rates[0] + r->rates[1]);
+	print_u64(PRINT_JSON, "node_classes", NULL, r->nodes);
 	out_close_obj();
-	if (r->programs + r->htbs + r->classes[0] + r->classes[1] + r->rates[0] + r->rates[1])
-		print_fp("  repaired what had changed under the shaper: %u program(s), %u HTB(s), %u lan and %u wan class(es), %u class rate(s)\n",
-			 r->programs, r->htbs, r->classes[0], r->classes[1], r->rates[0] + r->rates[1]);
+	if (r->programs + r->htbs + r->classes[0] + r->classes[1] + r->rates[0] + r->rates[1] + r->nodes)
+		print_fp("  repaired what had changed under the shaper: %u program(s), %u HTB(s), %u lan and %u wan class(es), %u class rate(s), %u node class(es)\n",
+			 r->programs, r->htbs, r->classes[0], r->classes[1], r->rates[0] + r->rates[1], r->nodes);
 	out_open_arr("cpus");
 	for (uint32_t c = 0; c < CS_MAX_CPUS; c++) {
 		uint64_t down = 0, up = 0, n = 0;
@@ -697,6 +766,9 @@ int cmd_load(int argc, char **argv)
 	size_t ncls[2] = { 0, 0 };
 	struct cs_repairs rep = { 0 };
 	struct cs_layout layout;
+	struct network net = { 0 };
+	struct cs_diag notes = { 0 };
+	struct assign_net an = { 0 };
 
 	if (parse_args(argc, argv, &o))
 		return EXIT_USAGE;
@@ -709,6 +781,8 @@ int cmd_load(int argc, char **argv)
 	if (want.names_fixed)
 		fprintf(stderr, "cpushaper: warning: %s: %zu circuit name%s not UTF-8: the bytes that are not show as '?' (save the file as UTF-8)\n",
 			o.file, want.names_fixed, want.names_fixed == 1 ? " is" : "s are");
+	if ((err = read_network(&o, &want, &net, &diag)))
+		goto refuse;
 	if (!o.dry_run && (lock = cs_lock_writer("load", LOCK_TIMEOUT_S)) < 0) {
 		err = lock;
 		goto out;
@@ -724,9 +798,19 @@ int cmd_load(int argc, char **argv)
 		fprintf(stderr, "cpushaper: cannot read the running circuits: %s\n", strerror(-err));
 		goto out_state;
 	}
-	if ((err = assign_circuits(&want, &have, cpus, &layout, o.file, &diag)))
+	if ((err = state_read_nodes(&s))) {
+		fprintf(stderr, "cpushaper: cannot read the running nodes: %s\n", strerror(-err));
+		goto out_state;
+	}
+	an = (struct assign_net){ .net = &net, .have = s.nodes, .n_have = s.n_nodes,
+				  .rebalance = o.rebalance, .notes = &notes };
+	if ((err = assign_all(&want, &have, &an, cpus, &layout, o.file, &diag)))
 		goto refuse_state;
-	if ((err = plan_build(&want, &have, have_lpm, n_have_lpm, &plan)))
+	for (size_t i = 0; i < notes.n; i++)
+		fprintf(stderr, "cpushaper: note: %s\n", notes.msg[i]);
+	network_rates(&net, &want);
+	if ((err = plan_build(&want, &have, have_lpm, n_have_lpm, &plan)) ||
+	    (err = plan_nodes(&net, s.nodes, s.n_nodes, &plan)))
 		goto out_state;
 	if (o.unknown_given && o.unknown_policy == CS_UNKNOWN_CPU && !cpus[o.default_cpu]) {
 		fprintf(stderr, "cpushaper: --unknown cpu:%u names a CPU that does not shape\n",
@@ -736,7 +820,7 @@ int cmd_load(int argc, char **argv)
 	}
 	fill_config(&o, &s, cpus, &layout, &cfg);
 	if (o.dry_run) {
-		print_summary(&o, &want, &plan, cpus, &rep);
+		print_summary(&o, &want, &net, &plan, cpus, &rep);
 		goto out_state;
 	}
 
@@ -793,12 +877,16 @@ int cmd_load(int argc, char **argv)
 		arrive_fd = dp_cpumap_fd(skel);
 	bridge.leaf = cfg.leaf;
 	s.cfg = cfg;
-	if (reconcile && (err = state_repair_classes(&s, sk, &have, &want, cls, ncls, &rep)))
+	if (reconcile && ((err = state_repair_nodes(&s, sk, &net, cls, ncls, &rep)) ||
+			  (err = state_repair_classes(&s, sk, &have, &want, cls, ncls, &rep))))
 		goto fail;
 	if (rep.classes[0] + rep.classes[1] + rep.rates[0] + rep.rates[1])
 		fprintf(stderr, "cpushaper: %u circuit class%s missing and %u with other rates than recorded: put back\n",
 			rep.classes[0] + rep.classes[1], rep.classes[0] + rep.classes[1] == 1 ? " was" : "es were",
 			rep.rates[0] + rep.rates[1]);
+	if (rep.nodes)
+		fprintf(stderr, "cpushaper: %u node class%s missing or with other rates than recorded: put back\n",
+			rep.nodes, rep.nodes == 1 ? " was" : "es were");
 	/*
 	 * Classes no circuit names are left only by an interrupted apply: removed
 	 * after this apply, which may reuse some of them.
@@ -816,7 +904,7 @@ int cmd_load(int argc, char **argv)
 		goto fail;
 	applied = true;
 	{
-		int gone = gc ? state_gc_classes(&s, sk, &want) : 0;
+		int gone = gc ? state_gc_classes(&s, sk, &want, &net) : 0;
 
 		if (gone > 0)
 			fprintf(stderr, "cpushaper: removed %d class%s left by an interrupted run\n", gone,
@@ -830,7 +918,7 @@ int cmd_load(int argc, char **argv)
 	}
 	if ((err = ensure_attached(&s, skel, cfg.flags & CS_F_XDP_SKB ? CS_XDP_SKB : CS_XDP_NATIVE, &rep)))
 		goto fail;
-	print_summary(&o, &want, &plan, cpus, &rep);
+	print_summary(&o, &want, &net, &plan, cpus, &rep);
 	goto out_state;
 
 fail:
@@ -849,7 +937,8 @@ fail:
 	/* :1/:2 were re-sent with new rates by ensure_trees: that is a change too */
 	if (!created && s.loaded && (cfg.link_bps != orig.link_bps || cfg.default_bps != orig.default_bps))
 		partial = true;
-	if (!created && (applied || rep.classes[0] + rep.classes[1] + rep.rates[0] + rep.rates[1] + rep.htbs))
+	if (!created && (applied || rep.classes[0] + rep.classes[1] + rep.rates[0] + rep.rates[1] + rep.htbs +
+			 rep.nodes))
 		/* the kernel changed and was not put back: say so, and with its own exit status */
 		partial = true;
 	goto out_state;
@@ -876,6 +965,8 @@ out:
 	circuit_set_free(&have);
 	free(have_lpm);
 	diag_free(&diag);
+	diag_free(&notes);
+	network_free(&net);
 	if (err && partial) {
 		fprintf(stderr, "cpushaper: %s was applied in part: %s; the shaper runs what was done (see show). Fix the cause and load again\n",
 			o.file, applied ? "the circuits are in place, a later step failed"

@@ -25,7 +25,10 @@ static const char help[] =
 	"backlog in bytes and packets). Everything is read from the kernel, not from a\n"
 	"file. With -j: {\"lan_dev\":...,\"circuits\":[{\"id\":...,\"name\":...,\"cpu\":0,\n"
 	"\"addresses\":[...],\"down\":{\"classid\":\"1:3\",\"min_mbps\":5,\"max_mbps\":12},\n"
-	"\"up\":{...}}]}.\n"
+	"\"up\":{...},\"parent\":null}],\"nodes\":[{\"name\":...,\"parent\":...,\"cpu\":0,\"down\":{...},\n"
+	"\"up\":{...}}]}: with a network (load --network), each circuit's parent node and\n"
+	"each node's classes, their rate (what is guaranteed below it) and ceil (its\n"
+	"bandwidth) and counters.\n"
 	"\n"
 	"Options:\n" COMMON_OPTS_HELP;
 
@@ -50,9 +53,36 @@ static void print_dir(const char *key, const char *label, uint32_t classid, uint
 	out_close_obj();
 }
 
-static void print_circuit(const struct circuit *c, const struct dir_stats *down,
-			  const struct dir_stats *up)
+/* The node whose class is @major:@minor, or NULL. */
+static const struct node_rec *node_of(const struct cs_state *s, uint32_t major, uint32_t minor)
 {
+	for (size_t i = 0; minor && i < s->n_nodes; i++)
+		if (s->nodes[i].major == major && s->nodes[i].minor == minor)
+			return &s->nodes[i];
+	return NULL;
+}
+
+static void print_node(const struct node_rec *n, const struct dir_stats *down,
+		       const struct dir_stats *up)
+{
+	uint32_t classid = (n->major << 16) | n->minor;
+
+	out_open_obj(NULL);
+	print_str(PRINT_ANY, "name", "node %s", n->name);
+	if (n->parent[0])
+		print_str(PRINT_ANY, "parent", " under %s", n->parent);
+	else
+		print_null(PRINT_JSON, "parent");
+	print_u64(PRINT_ANY, "cpu", " cpu %llu\n", n->cpu);
+	print_dir("down", "down", classid, n->down_min, n->down_max, down);
+	print_dir("up", "up", classid, n->up_min, n->up_max, up);
+	out_close_obj();
+}
+
+static void print_circuit(const struct cs_state *s, const struct circuit *c,
+			  const struct dir_stats *down, const struct dir_stats *up)
+{
+	const struct node_rec *parent = node_of(s, c->major, c->parent_minor);
 	char buf[64];
 
 	out_open_obj(NULL);
@@ -69,6 +99,10 @@ static void print_circuit(const struct circuit *c, const struct dir_stats *down,
 	print_fp("\n");
 	print_dir("down", "down", circuit_classid(c), c->down_min, c->down_max, down);
 	print_dir("up", "up", circuit_classid(c), c->up_min, c->up_max, up);
+	if (parent)
+		print_str(PRINT_ANY, "parent", "    under node %s\n", parent->name);
+	else
+		print_null(PRINT_JSON, "parent");
 	out_close_obj();
 }
 
@@ -105,6 +139,10 @@ int cmd_show(int argc, char **argv)
 	out_init(stdout, c.json);
 	if ((err = state_open(&s, c.lan, c.wan)))
 		goto out;
+	if (s.loaded && (err = state_read_nodes(&s))) {
+		fprintf(stderr, "cpushaper: cannot read the running nodes: %s\n", strerror(-err));
+		goto out;
+	}
 	if (s.loaded && (err = maps_read_state(&s.maps, &have, &lpm, &n_lpm))) {
 		fprintf(stderr, "cpushaper: cannot read the running circuits: %s\n", strerror(-err));
 		goto out;
@@ -150,11 +188,17 @@ int cmd_show(int argc, char **argv)
 	} else if (!c.json) {
 		fprintf(stderr, "cpushaper: nothing is loaded on %s/%s\n", c.lan, c.wan);
 	}
+	if (!only) {
+		out_open_arr("nodes");
+		for (size_t i = 0; i < s.n_nodes; i++)
+			print_node(&s.nodes[i], &st.node_down[i], &st.node_up[i]);
+		out_close_arr();
+	}
 	out_open_arr("circuits");
 	for (size_t i = 0; i < have.n; i++) {
 		if (only && strcmp(only, have.v[i].id))
 			continue;
-		print_circuit(&have.v[i], &st.down[i], &st.up[i]);
+		print_circuit(&s, &have.v[i], &st.down[i], &st.up[i]);
 	}
 	out_close_arr();
 	out_close_obj();

@@ -9,8 +9,8 @@
 
 #define SLOT(n) { "cs_" #n, offsetof(struct cs_maps, n) }
 const struct cs_map_slot cs_map_slots[] = {
-	SLOT(lpm), SLOT(hosts), SLOT(circuits), SLOT(config), SLOT(cpumap), SLOT(cpu_stats),
-	SLOT(misc_stats),
+	SLOT(lpm), SLOT(hosts), SLOT(circuits), SLOT(nodes), SLOT(config), SLOT(cpumap),
+	SLOT(cpu_stats), SLOT(misc_stats),
 };
 const size_t cs_n_map_slots = sizeof(cs_map_slots) / sizeof(cs_map_slots[0]);
 
@@ -302,6 +302,7 @@ static void from_kernel(struct circuit *c, const struct cs_circuit *kc, __u32 in
 	c->cpu = kc->cpu;
 	c->minor = kc->minor;
 	c->major = kc->major;
+	c->parent_minor = kc->parent_minor;
 	c->index = index;
 	c->down_min = kc->down_min_bps;
 	c->down_max = kc->down_max_bps;
@@ -529,6 +530,7 @@ int maps_circuit_put(const struct cs_maps *m, const struct circuit *c)
 		.cpu = c->cpu,
 		.minor = c->minor,
 		.major = c->major,
+		.parent_minor = c->parent_minor,
 		.down_min_bps = c->down_min,
 		.down_max_bps = c->down_max,
 		.up_min_bps = c->up_min,
@@ -538,6 +540,80 @@ int maps_circuit_put(const struct cs_maps *m, const struct circuit *c)
 	memcpy(kc.id, c->id, sizeof(kc.id));
 	memcpy(kc.name, c->name, sizeof(kc.name));
 	return bpf_map_update_elem(m->circuits, &c->index, &kc, BPF_ANY) ? -errno : 0;
+}
+
+static int add_node(const void *k, const void *v, void *arg)
+{
+	const struct cs_node_key *key = k;
+	const struct cs_node *kn = v;
+	struct node_rec *r = grow_one(arg);
+
+	if (!r)
+		return -ENOMEM;
+	memset(r, 0, sizeof(*r));
+	memcpy(r->name, key->name, sizeof(r->name) - 1);
+	memcpy(r->parent, kn->parent, sizeof(r->parent) - 1);
+	r->cpu = kn->cpu;
+	r->major = kn->major;
+	r->minor = kn->minor;
+	r->parent_minor = kn->parent_minor;
+	r->down_min = kn->down_min_bps;
+	r->down_max = kn->down_max_bps;
+	r->up_min = kn->up_min_bps;
+	r->up_max = kn->up_max_bps;
+	return 0;
+}
+
+static int node_rec_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct node_rec *)a)->name, ((const struct node_rec *)b)->name);
+}
+
+int maps_read_nodes(const struct cs_maps *m, struct node_rec **out, size_t *n)
+{
+	struct grow g = { .size = sizeof(struct node_rec) };
+	int err = hash_each(m->nodes, sizeof(struct cs_node_key), sizeof(struct cs_node), add_node, &g);
+
+	*out = NULL;
+	*n = 0;
+	if (err) {
+		free(g.v);
+		return err;
+	}
+	if (g.n)
+		qsort(g.v, g.n, sizeof(struct node_rec), node_rec_cmp);
+	*out = g.v;
+	*n = g.n;
+	return 0;
+}
+
+int maps_node_put(const struct cs_maps *m, const struct node_rec *r)
+{
+	struct cs_node_key key = { 0 };
+	struct cs_node kn = {
+		.cpu = r->cpu,
+		.minor = r->minor,
+		.major = r->major,
+		.parent_minor = r->parent_minor,
+		.down_min_bps = r->down_min,
+		.down_max_bps = r->down_max,
+		.up_min_bps = r->up_min,
+		.up_max_bps = r->up_max,
+	};
+
+	snprintf(key.name, sizeof(key.name), "%s", r->name);
+	snprintf(kn.parent, sizeof(kn.parent), "%s", r->parent);
+	return bpf_map_update_elem(m->nodes, &key, &kn, BPF_ANY) ? -errno : 0;
+}
+
+int maps_node_del(const struct cs_maps *m, const char *name)
+{
+	struct cs_node_key key = { 0 };
+
+	snprintf(key.name, sizeof(key.name), "%s", name);
+	if (bpf_map_delete_elem(m->nodes, &key) && errno != ENOENT)
+		return -errno;
+	return 0;
 }
 
 int maps_circuit_del(const struct cs_maps *m, __u32 index)

@@ -6,10 +6,11 @@
 #include <stddef.h>
 #include <linux/types.h>
 #include "circuits.h"
+#include "network.h"
 #include "plan.h"
 
 struct cs_maps {
-	int lpm, hosts, circuits, config, cpumap, cpu_stats, misc_stats;
+	int lpm, hosts, circuits, nodes, config, cpumap, cpu_stats, misc_stats;
 };
 
 /* Each map of struct cs_maps by its name in the BPF object, for loops over all of them. */
@@ -67,6 +68,11 @@ int maps_read_state(const struct cs_maps *m, struct circuit_set *have, struct lp
 int maps_circuit_find(const struct cs_maps *m, const char *id, struct circuit *out);
 int maps_circuit_put(const struct cs_maps *m, const struct circuit *c);
 int maps_circuit_del(const struct cs_maps *m, __u32 index);
+/* The running nodes of the network, sorted by name (caller frees *out). */
+int maps_read_nodes(const struct cs_maps *m, struct node_rec **out, size_t *n);
+int maps_node_put(const struct cs_maps *m, const struct node_rec *r);
+int maps_node_del(const struct cs_maps *m, const char *name);
+
 /* An address entry: a host (/32, /128) goes to the exact-match hash, a prefix to the trie. */
 int maps_lpm_put(const struct cs_maps *m, const struct cs_prefix *p, const struct cs_target *t);
 int maps_lpm_del(const struct cs_maps *m, const struct cs_prefix *p);

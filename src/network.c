@@ -357,6 +357,58 @@ int network_resolve(const struct network *net, struct circuit_set *set, const ch
 	return diag_count(d) > before ? -EINVAL : 0;
 }
 
+void network_rates(struct network *net, const struct circuit_set *want)
+{
+	for (size_t i = 0; i < net->n; i++)
+		net->v[i].down_min = net->v[i].up_min = 0;
+	for (size_t i = 0; i < want->n; i++) {
+		struct net_node *n;
+
+		if (!want->v[i].node)
+			continue;
+		n = &net->v[want->v[i].node - 1];
+		n->down_min += want->v[i].down_min;
+		n->up_min += want->v[i].up_min;
+	}
+	/* children come after their parents in the file: the last one first */
+	for (size_t i = net->n; i-- > 0;) {
+		struct net_node *n = &net->v[i];
+
+		if (n->is_virtual)
+			continue;
+		if (!n->down_min)
+			n->down_min = n->down_bps / 100 ? n->down_bps / 100 : 1;
+		if (!n->up_min)
+			n->up_min = n->up_bps / 100 ? n->up_bps / 100 : 1;
+		if (n->down_min > n->down_bps)
+			n->down_min = n->down_bps;
+		if (n->up_min > n->up_bps)
+			n->up_min = n->up_bps;
+		if (n->real_parent >= 0) {
+			net->v[n->real_parent].down_min += n->down_min;
+			net->v[n->real_parent].up_min += n->up_min;
+		}
+	}
+}
+
+void network_node_rec(const struct network *net, size_t i, struct node_rec *r)
+{
+	const struct net_node *n = &net->v[i];
+
+	memset(r, 0, sizeof(*r));
+	snprintf(r->name, sizeof(r->name), "%s", n->name);
+	if (n->real_parent >= 0)
+		snprintf(r->parent, sizeof(r->parent), "%s", net->v[n->real_parent].name);
+	r->cpu = n->cpu;
+	r->major = n->major;
+	r->minor = n->minor;
+	r->parent_minor = n->parent_minor;
+	r->down_min = n->down_min;
+	r->down_max = n->down_bps;
+	r->up_min = n->up_min;
+	r->up_max = n->up_bps;
+}
+
 size_t network_parents_named(const struct circuit_set *set)
 {
 	size_t n = 0;

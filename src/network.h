@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "circuits.h"
+#include "cpushaper.h"
 #include "diag.h"
 
 /*
@@ -17,7 +18,6 @@
  * this many levels of real nodes, and the circuit's class.
  */
 #define CS_NET_MAX_DEPTH 6
-#define CS_NODE_NAME_LEN 64
 
 struct net_node {
 	char *name;
@@ -29,6 +29,19 @@ struct net_node {
 	int real_parent;           /* the nearest real ancestor: its class is the parent class; -1: the CPU's root */
 	int unit;                  /* the highest real node of its path: all below it share a CPU; -1 if virtual up to the top */
 	int depth;                 /* real levels down to it: 1 right under the root class (0 if virtual) */
+	/* placement of a real node, set by assign_all */
+	uint32_t cpu, major, minor;
+	uint32_t parent_minor;     /* its parent class in the same HTB; 0: the root class :1 */
+	uint64_t load;             /* of a unit: its circuits' plans (Max down + up), at most its bandwidth */
+	uint64_t down_min, up_min; /* set by network_rates: what its classes guarantee */
+};
+
+/* A node as the kernel records it (struct cs_node): what assign_all keeps, plan_nodes diffs. */
+struct node_rec {
+	char name[CS_NODE_NAME_LEN];
+	char parent[CS_NODE_NAME_LEN]; /* the node whose class is its parent; "" for :1 */
+	uint32_t cpu, major, minor, parent_minor;
+	uint64_t down_min, down_max, up_min, up_max; /* bit/s: its classes' rate and ceil */
 };
 
 struct network {
@@ -58,6 +71,16 @@ int network_find_id(const struct network *net, const char *id);
  */
 int network_resolve(const struct network *net, struct circuit_set *set, const char *csv,
 		    struct cs_diag *d);
+
+/*
+ * The rate (guaranteed) of each real node's classes: what is guaranteed below
+ * it, its circuits' Min and its child nodes' rates, at most its bandwidth; a
+ * node with nothing below it 1% of its bandwidth. Its ceil is its bandwidth.
+ */
+void network_rates(struct network *net, const struct circuit_set *want);
+
+/* The node as the kernel should record it. */
+void network_node_rec(const struct network *net, size_t i, struct node_rec *r);
 
 /* How many circuits name a parent (what a load without network file ignores). */
 size_t network_parents_named(const struct circuit_set *set);

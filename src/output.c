@@ -177,6 +177,14 @@ void print_bool(enum out_kind k, const char *kname, const char *fmt, bool v)
 	}
 }
 
+void print_null(enum out_kind k, const char *kname)
+{
+	if (!wanted(k) || !json)
+		return;
+	key(kname);
+	fputs("null", out);
+}
+
 void print_fp(const char *fmt, ...)
 {
 	va_list ap;

@@ -23,6 +23,8 @@ void print_u64(enum out_kind k, const char *key, const char *fmt, uint64_t v);
 /* A number given as decimal text (exact rates), unquoted in JSON. */
 void print_num(enum out_kind k, const char *key, const char *fmt, const char *v);
 void print_bool(enum out_kind k, const char *key, const char *fmt, bool v);
+/* JSON null (text mode prints nothing). */
+void print_null(enum out_kind k, const char *key);
 /* Text mode only. */
 void print_fp(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Ends the document: a newline after JSON. */

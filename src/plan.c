@@ -145,10 +145,69 @@ out:
 	return err;
 }
 
+const struct node_rec *node_rec_find(const struct node_rec *v, size_t n, const char *name)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strcmp(v[mid].name, name);
+
+		if (!c)
+			return &v[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+int plan_nodes(const struct network *net, const struct node_rec *have, size_t n_have,
+	       struct plan *p)
+{
+	int err = 0;
+
+	for (size_t i = 0; net && i < net->n && !err; i++) {
+		const struct node_rec *h;
+		struct node_rec w;
+		bool placed, rates;
+
+		if (net->v[i].is_virtual)
+			continue;
+		network_node_rec(net, i, &w);
+		h = node_rec_find(have, n_have, w.name);
+		placed = h && h->cpu == w.cpu && h->major == w.major && h->minor == w.minor &&
+			 h->parent_minor == w.parent_minor;
+		rates = h && h->down_min == w.down_min && h->down_max == w.down_max &&
+			h->up_min == w.up_min && h->up_max == w.up_max;
+		if (!placed) {
+			err = PUSH(p->node_add, p->n_node_add, w);
+			if (!err && h)
+				err = PUSH(p->node_del, p->n_node_del, *h);
+		} else if (!rates) {
+			err = PUSH(p->node_change, p->n_node_change, w);
+		}
+		if (!err && (!placed || !rates || strcmp(h->parent, w.parent)))
+			err = PUSH(p->node_put, p->n_node_put, w);
+	}
+	for (size_t i = 0; i < n_have && !err; i++) {
+		int at = net ? network_find_name(net, have[i].name) : -1;
+
+		if (at >= 0 && !net->v[at].is_virtual)
+			continue;
+		err = PUSH(p->node_del, p->n_node_del, have[i]);
+		if (!err)
+			err = PUSH(p->node_gone, p->n_node_gone, have[i]);
+	}
+	return err;
+}
+
 bool plan_empty(const struct plan *p)
 {
 	return !p->n_class_add && !p->n_class_change && !p->n_class_del && !p->n_meta_put &&
-	       !p->n_meta_del && !p->n_lpm_put && !p->n_lpm_del;
+	       !p->n_meta_del && !p->n_lpm_put && !p->n_lpm_del && !p->n_node_add &&
+	       !p->n_node_change && !p->n_node_del && !p->n_node_put && !p->n_node_gone;
 }
 
 void plan_free(struct plan *p)
@@ -160,5 +219,10 @@ void plan_free(struct plan *p)
 	free(p->meta_del);
 	free(p->lpm_put);
 	free(p->lpm_del);
+	free(p->node_add);
+	free(p->node_change);
+	free(p->node_del);
+	free(p->node_put);
+	free(p->node_gone);
 	memset(p, 0, sizeof(*p));
 }

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include "circuits.h"
+#include "network.h"
 
 struct lpm_entry {
 	struct cs_prefix p;
@@ -26,6 +27,17 @@ struct plan {
 	size_t n_lpm_put;
 	struct cs_prefix *lpm_del;     /* prefixes no circuit wants */
 	size_t n_lpm_del;
+	/* the network's nodes (plan_nodes): parents before children */
+	struct node_rec *node_add;     /* wanted nodes needing classes (new, or a new place) */
+	size_t n_node_add;
+	struct node_rec *node_change;  /* wanted nodes whose rates changed in place */
+	size_t n_node_change;
+	struct node_rec *node_del;     /* running nodes whose classes go (removed or moved) */
+	size_t n_node_del;
+	struct node_rec *node_put;     /* records new or different */
+	size_t n_node_put;
+	struct node_rec *node_gone;    /* records of nodes no longer wanted */
+	size_t n_node_gone;
 };
 
 static inline __u32 circuit_classid(const struct circuit *c)
@@ -39,6 +51,14 @@ static inline __u32 circuit_classid(const struct circuit *c)
  */
 int plan_build(const struct circuit_set *want, const struct circuit_set *have,
 	       const struct lpm_entry *have_lpm, size_t n_have_lpm, struct plan *p);
+/*
+ * Add to @p what the network's nodes need: @net placed by assign_all with
+ * rates from network_rates (NULL: no network), @have the running nodes
+ * sorted by name.
+ */
+int plan_nodes(const struct network *net, const struct node_rec *have, size_t n_have,
+	       struct plan *p);
+const struct node_rec *node_rec_find(const struct node_rec *v, size_t n, const char *name);
 bool plan_empty(const struct plan *p);
 void plan_free(struct plan *p);
 

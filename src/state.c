@@ -204,6 +204,17 @@ int state_open_loaded(struct cs_state *s, const char *lan, const char *wan)
 void state_close(struct cs_state *s)
 {
 	maps_close(&s->maps);
+	free(s->nodes);
+	s->nodes = NULL;
+	s->n_nodes = 0;
+}
+
+int state_read_nodes(struct cs_state *s)
+{
+	free(s->nodes);
+	s->nodes = NULL;
+	s->n_nodes = 0;
+	return s->loaded ? maps_read_nodes(&s->maps, &s->nodes, &s->n_nodes) : 0;
 }
 
 /*
@@ -238,17 +249,82 @@ static int classes_set(struct cs_state *s, struct nl_sock *sk, const struct circ
 
 	if ((err = fault_point()))
 		return err;
-	err = tc_class_set(sk, s->lan_ix, classid, c->down_min, c->down_max, create);
+	err = tc_class_set_under(sk, s->lan_ix, classid, c->parent_minor, c->down_min, c->down_max,
+				 create);
 	if (!err && create)
 		err = tc_leaf_add(sk, s->lan_ix, classid, s->cfg.leaf);
 	if (err)
 		return err;
-	err = tc_class_set(sk, s->wan_ix, classid, c->up_min, c->up_max, create);
+	err = tc_class_set_under(sk, s->wan_ix, classid, c->parent_minor, c->up_min, c->up_max, create);
 	if (!err && create)
 		err = tc_leaf_add(sk, s->wan_ix, classid, s->cfg.leaf);
 	if (err && create)
 		tc_class_del(sk, s->lan_ix, classid);
 	return err;
+}
+
+static uint32_t node_classid(const struct node_rec *n)
+{
+	return (n->major << 16) | n->minor;
+}
+
+/* Set both directions of a node's classes (no leaf: circuits hang below). */
+static int node_classes_set(struct cs_state *s, struct nl_sock *sk, const struct node_rec *n,
+			    bool create)
+{
+	uint32_t classid = node_classid(n);
+	int err;
+
+	if ((err = fault_point()))
+		return err;
+	err = tc_class_set_under(sk, s->lan_ix, classid, n->parent_minor, n->down_min, n->down_max,
+				 create);
+	if (err)
+		return err;
+	err = tc_class_set_under(sk, s->wan_ix, classid, n->parent_minor, n->up_min, n->up_max, create);
+	if (err && create)
+		tc_class_del(sk, s->lan_ix, classid);
+	return err;
+}
+
+static int classes_del(struct cs_state *s, struct nl_sock *sk, uint32_t classid);
+
+/*
+ * Remove the classes of @v: a node's class goes once nothing hangs below it,
+ * so pass again over those the kernel found busy while others still go.
+ */
+static void node_classes_del(struct cs_state *s, struct nl_sock *sk, const struct node_rec *v,
+			     size_t n, bool warn)
+{
+	bool *done = calloc(n ? n : 1, sizeof(*done));
+	size_t left = n, before;
+
+	if (!done)
+		return;
+	do {
+		before = left;
+		for (size_t i = 0; i < n; i++) {
+			int e;
+
+			if (done[i])
+				continue;
+			e = fault_point();
+			if (!e)
+				e = classes_del(s, sk, node_classid(&v[i]));
+			if (e == -EBUSY)
+				continue;
+			done[i] = true;
+			left--;
+			if (e && warn)
+				pr_warn("warning: class %x:%x of old node \"%s\" not removed: %s\n",
+					v[i].major, v[i].minor, v[i].name, strerror(-e));
+		}
+	} while (left && left < before);
+	for (size_t i = 0; i < n && warn; i++)
+		if (!done[i])
+			pr_warn("warning: class %x:%x of old node \"%s\" not removed: classes still hang below it\n",
+				v[i].major, v[i].minor, v[i].name);
+	free(done);
 }
 
 static int classes_del(struct cs_state *s, struct nl_sock *sk, uint32_t classid)
@@ -274,11 +350,27 @@ static const struct lpm_entry *lpm_find(const struct lpm_entry *v, size_t n,
 int state_apply(struct cs_state *s, struct nl_sock *sk, const struct plan *p,
 		const struct circuit_set *have, const struct lpm_entry *hl, size_t nhl)
 {
-	size_t add = 0, chg = 0, meta = 0, put = 0, del = 0;
+	size_t add = 0, chg = 0, meta = 0, put = 0, del = 0, nadd = 0, nchg = 0, nput = 0;
 	const char *what = "";
 	char pfx[64];
 	int err = 0;
 
+	/* nodes first, parents before children: circuit classes hang below them */
+	for (; nadd < p->n_node_add; nadd++)
+		if ((err = node_classes_set(s, sk, &p->node_add[nadd], true))) {
+			what = p->node_add[nadd].name;
+			goto undo;
+		}
+	for (; nchg < p->n_node_change; nchg++)
+		if ((err = node_classes_set(s, sk, &p->node_change[nchg], false))) {
+			what = p->node_change[nchg].name;
+			goto undo;
+		}
+	for (; nput < p->n_node_put; nput++)
+		if ((err = fault_point()) || (err = maps_node_put(&s->maps, &p->node_put[nput]))) {
+			what = p->node_put[nput].name;
+			goto undo;
+		}
 	for (; add < p->n_class_add; add++)
 		if ((err = classes_set(s, sk, p->class_add[add], true))) {
 			what = p->class_add[add]->id;
@@ -334,6 +426,17 @@ int state_apply(struct cs_state *s, struct nl_sock *sk, const struct plan *p,
 				circuit_classid(p->class_del[i]) & 0xffff, p->class_del[i]->id,
 				strerror(-e));
 	}
+	/* then the nodes' old classes, children before parents, and their records */
+	node_classes_del(s, sk, p->node_del, p->n_node_del, true);
+	for (size_t i = 0; i < p->n_node_gone; i++) {
+		int e = fault_point();
+
+		if (!e)
+			e = maps_node_del(&s->maps, p->node_gone[i].name);
+		if (e)
+			pr_warn("warning: record of old node \"%s\" not removed: %s\n",
+				p->node_gone[i].name, strerror(-e));
+	}
 	return 0;
 
 undo:
@@ -370,6 +473,21 @@ undo:
 	}
 	while (add--)
 		classes_del(s, sk, circuit_classid(p->class_add[add]));
+	while (nput--) {
+		const struct node_rec *old = node_rec_find(s->nodes, s->n_nodes, p->node_put[nput].name);
+
+		if (old)
+			maps_node_put(&s->maps, old);
+		else
+			maps_node_del(&s->maps, p->node_put[nput].name);
+	}
+	while (nchg--) {
+		const struct node_rec *old = node_rec_find(s->nodes, s->n_nodes, p->node_change[nchg].name);
+
+		if (old)
+			node_classes_set(s, sk, old, false);
+	}
+	node_classes_del(s, sk, p->node_add, nadd, false);
 	return err;
 }
 
@@ -381,19 +499,23 @@ int state_set_rates(struct cs_state *s, struct nl_sock *sk, const struct circuit
 	uint32_t classid = circuit_classid(have);
 	int err = 0;
 
-	if (down && (err = tc_class_set(sk, s->lan_ix, classid, want->down_min, want->down_max, false)))
+	if (down && (err = tc_class_set_under(sk, s->lan_ix, classid, have->parent_minor,
+					      want->down_min, want->down_max, false)))
 		return err;
-	if (up && (err = tc_class_set(sk, s->wan_ix, classid, want->up_min, want->up_max, false)))
+	if (up && (err = tc_class_set_under(sk, s->wan_ix, classid, have->parent_minor, want->up_min,
+					    want->up_max, false)))
 		goto undo_down;
 	if ((err = maps_circuit_put(&s->maps, want)))
 		goto undo_up;
 	return 0;
 undo_up:
 	if (up)
-		tc_class_set(sk, s->wan_ix, classid, have->up_min, have->up_max, false);
+		tc_class_set_under(sk, s->wan_ix, classid, have->parent_minor, have->up_min,
+				   have->up_max, false);
 undo_down:
 	if (down)
-		tc_class_set(sk, s->lan_ix, classid, have->down_min, have->down_max, false);
+		tc_class_set_under(sk, s->lan_ix, classid, have->parent_minor, have->down_min,
+				   have->down_max, false);
 	return err;
 }
 
@@ -404,17 +526,24 @@ static int classid_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-int state_gc_classes(struct cs_state *s, struct nl_sock *sk, const struct circuit_set *want)
+int state_gc_classes(struct cs_state *s, struct nl_sock *sk, const struct circuit_set *want,
+		     const struct network *net)
 {
-	uint32_t *used = malloc((want->n ? want->n : 1) * sizeof(*used));
+	size_t n_used = 0, n_net = net ? net->n : 0;
+	uint32_t *used = malloc((want->n + n_net + 1) * sizeof(*used));
 	int removed = 0, err = 0;
 
 	if (!used)
 		return -ENOMEM;
 	for (size_t i = 0; i < want->n; i++)
-		used[i] = circuit_classid(&want->v[i]);
-	qsort(used, want->n, sizeof(*used), classid_cmp);
-	for (int dev = 0; dev < 2 && !err; dev++) {
+		used[n_used++] = circuit_classid(&want->v[i]);
+	for (size_t i = 0; i < n_net; i++)
+		if (!net->v[i].is_virtual)
+			used[n_used++] = (net->v[i].major << 16) | net->v[i].minor;
+	qsort(used, n_used, sizeof(*used), classid_cmp);
+	/* every device twice: a leftover node class goes once the leftovers below it are gone */
+	for (int k = 0; k < 4 && !err; k++) {
+		int dev = k % 2;
 		int ix = dev ? s->wan_ix : s->lan_ix;
 		struct tc_stat *cls;
 		size_t n;
@@ -425,7 +554,7 @@ int state_gc_classes(struct cs_state *s, struct nl_sock *sk, const struct circui
 			uint32_t h = cls[i].handle, major = TC_H_MAJ(h) >> 16;
 
 			if (major < 1 || major >= CS_MQ_MAJOR || TC_H_MIN(h) < CS_FIRST_MINOR ||
-			    (want->n && bsearch(&h, used, want->n, sizeof(*used), classid_cmp)))
+			    (n_used && bsearch(&h, used, n_used, sizeof(*used), classid_cmp)))
 				continue;
 			if (!tc_class_del(sk, ix, h))
 				removed++;
@@ -463,10 +592,11 @@ int state_repair_classes(struct cs_state *s, struct nl_sock *sk, const struct ci
 			if (t) {
 				if (tc_class_rates_match(t, min, max))
 					continue;
-				if ((err = tc_class_set(sk, ix, id, min, max, false)) == 0)
+				if ((err = tc_class_set_under(sk, ix, id, c->parent_minor, min, max,
+							      false)) == 0)
 					r->rates[dev]++;
 			} else {
-				err = tc_class_set(sk, ix, id, min, max, true);
+				err = tc_class_set_under(sk, ix, id, c->parent_minor, min, max, true);
 				if (!err)
 					err = tc_leaf_add(sk, ix, id, s->cfg.leaf);
 				if (!err)
@@ -478,7 +608,9 @@ int state_repair_classes(struct cs_state *s, struct nl_sock *sk, const struct ci
 				return err;
 			}
 		}
-		/* circuit classes (minor 3 and up under our HTBs) beyond those of the circuits */
+		for (size_t i = 0; i < s->n_nodes; i++)
+			used += tc_stat_find(cls[dev], ncls[dev], node_classid(&s->nodes[i])) != NULL;
+		/* circuit classes (minor 3 and up under our HTBs) beyond those of the circuits and nodes */
 		for (size_t i = 0; i < ncls[dev]; i++) {
 			uint32_t h = cls[dev][i].handle, major = TC_H_MAJ(h) >> 16;
 
@@ -486,6 +618,42 @@ int state_repair_classes(struct cs_state *s, struct nl_sock *sk, const struct ci
 				present++;
 		}
 		r->leftovers += present > used ? (unsigned)(present - used) : 0;
+	}
+	return 0;
+}
+
+int state_repair_nodes(struct cs_state *s, struct nl_sock *sk, const struct network *net,
+		       struct tc_stat *const cls[2], const size_t ncls[2], struct cs_repairs *r)
+{
+	/* in the file's order: a parent's class before its children's */
+	for (size_t i = 0; net && i < net->n; i++) {
+		const struct node_rec *h;
+		struct node_rec w;
+
+		if (net->v[i].is_virtual)
+			continue;
+		network_node_rec(net, i, &w);
+		h = node_rec_find(s->nodes, s->n_nodes, w.name);
+		/* only what stays in its class: the plan builds the rest */
+		if (!h || h->cpu != w.cpu || h->major != w.major || h->minor != w.minor ||
+		    h->parent_minor != w.parent_minor)
+			continue;
+		for (int dev = 0; dev < 2; dev++) {
+			int ix = dev ? s->wan_ix : s->lan_ix;
+			uint64_t min = dev ? h->up_min : h->down_min, max = dev ? h->up_max : h->down_max;
+			const struct tc_stat *t = tc_stat_find(cls[dev], ncls[dev], node_classid(h));
+			int err;
+
+			if (t && tc_class_rates_match(t, min, max))
+				continue;
+			err = tc_class_set_under(sk, ix, node_classid(h), h->parent_minor, min, max, !t);
+			if (err) {
+				pr_warn("cpushaper: cannot put back class %x:%x of node \"%s\" on %s: %s\n",
+					h->major, h->minor, h->name, dev ? s->wan : s->lan, strerror(-err));
+				return err;
+			}
+			r->nodes++;
+		}
 	}
 	return 0;
 }

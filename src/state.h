@@ -29,6 +29,8 @@ struct cs_state {
 	struct cs_config cfg;
 	__u32 config_id;     /* of the running state's cs_config map */
 	struct cs_attach at[CS_AT_N];
+	struct node_rec *nodes; /* the running network's nodes, sorted by name (state_read_nodes) */
+	size_t n_nodes;
 };
 
 /*
@@ -75,6 +77,7 @@ struct cs_repairs {
 	unsigned classes[2]; /* circuit classes created again, on lan-dev and wan-dev */
 	unsigned rates[2];   /* circuit classes whose rates had been changed under us */
 	unsigned leftovers;  /* classes that no circuit uses (an interrupted run) */
+	unsigned nodes;      /* node classes created again or whose rates were put back */
 };
 
 struct tc_stat;
@@ -96,7 +99,16 @@ int state_repair_classes(struct cs_state *s, struct nl_sock *sk, const struct ci
  * that no circuit of @want uses: leftovers of an interrupted apply. Returns
  * how many went, or -errno.
  */
-int state_gc_classes(struct cs_state *s, struct nl_sock *sk, const struct circuit_set *want);
+int state_gc_classes(struct cs_state *s, struct nl_sock *sk, const struct circuit_set *want,
+		     const struct network *net);
+/* Read the running nodes into s->nodes (none when nothing is loaded). */
+int state_read_nodes(struct cs_state *s);
+/*
+ * Put back the classes of running nodes that @net keeps where they are, and
+ * their rates, before the circuits' (whose classes hang under them).
+ */
+int state_repair_nodes(struct cs_state *s, struct nl_sock *sk, const struct network *net,
+		       struct tc_stat *const cls[2], const size_t ncls[2], struct cs_repairs *r);
 
 /*
  * Live plan change of one running circuit: @want is @have with new rates.

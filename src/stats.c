@@ -31,7 +31,9 @@ int stats_read(const struct cs_state *s, struct nl_sock *sk, const struct circui
 	st->circuits = have->n;
 	st->down = calloc(have->n ? have->n : 1, sizeof(*st->down));
 	st->up = calloc(have->n ? have->n : 1, sizeof(*st->up));
-	if (!st->down || !st->up) {
+	st->node_down = calloc(s->n_nodes + 1, sizeof(*st->node_down));
+	st->node_up = calloc(s->n_nodes + 1, sizeof(*st->node_up));
+	if (!st->down || !st->up || !st->node_down || !st->node_up) {
 		err = -ENOMEM;
 		goto out;
 	}
@@ -101,6 +103,12 @@ int stats_read(const struct cs_state *s, struct nl_sock *sk, const struct circui
 			st->cpu[c->cpu].plan_up_bps += c->up_max;
 		}
 	}
+	for (size_t i = 0; i < s->n_nodes; i++) {
+		uint32_t id = (s->nodes[i].major << 16) | s->nodes[i].minor;
+
+		add_tc(&st->node_down[i], tc_stat_find(cls[0], ncls[0], id));
+		add_tc(&st->node_up[i], tc_stat_find(cls[1], ncls[1], id));
+	}
 out:
 	for (int i = 0; i < 2; i++) {
 		free(cls[i]);
@@ -115,7 +123,9 @@ void stats_free(struct cs_stats *st)
 {
 	free(st->down);
 	free(st->up);
-	st->down = st->up = NULL;
+	free(st->node_down);
+	free(st->node_up);
+	st->down = st->up = st->node_down = st->node_up = NULL;
 }
 
 int stats_print_damage(const struct cs_state *s, const struct cs_stats *st)

@@ -29,6 +29,7 @@ struct cpu_stats {
 struct cs_stats {
 	struct cpu_stats cpu[CS_MAX_CPUS];
 	struct dir_stats *down, *up; /* per circuit, in the order of the set read */
+	struct dir_stats *node_down, *node_up; /* per node of s->nodes */
 	struct cs_misc_counters misc;
 	size_t classes_present[2];   /* circuits whose class the kernel has, on lan-dev / wan-dev */
 	size_t circuits;

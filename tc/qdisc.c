@@ -274,7 +274,13 @@ int tc_tree_destroy(struct nl_sock *sk, int ifindex)
 int tc_class_set(struct nl_sock *sk, int ifindex, uint32_t classid, uint64_t rate_bps,
 		 uint64_t ceil_bps, bool create)
 {
-	uint32_t parent = TC_H_MAJ(classid) | CS_LINK_MINOR;
+	return tc_class_set_under(sk, ifindex, classid, 0, rate_bps, ceil_bps, create);
+}
+
+int tc_class_set_under(struct nl_sock *sk, int ifindex, uint32_t classid, uint32_t parent_minor,
+		       uint64_t rate_bps, uint64_t ceil_bps, bool create)
+{
+	uint32_t parent = TC_H_MAJ(classid) | (parent_minor ? parent_minor : CS_LINK_MINOR);
 
 	/*
 	 * Create or replace: a class at a minor no circuit record names is left

@@ -52,6 +52,9 @@ int tc_tree_destroy(struct nl_sock *sk, int ifindex);
 /* A circuit class under major:1 of its own HTB. @create: create or replace, else change in place only. */
 int tc_class_set(struct nl_sock *sk, int ifindex, uint32_t classid, uint64_t rate_bps,
 		 uint64_t ceil_bps, bool create);
+/* The same under class major:@parent_minor of its HTB (a node's; 0: :1). */
+int tc_class_set_under(struct nl_sock *sk, int ifindex, uint32_t classid, uint32_t parent_minor,
+		       uint64_t rate_bps, uint64_t ceil_bps, bool create);
 int tc_class_del(struct nl_sock *sk, int ifindex, uint32_t classid);
 int tc_leaf_add(struct nl_sock *sk, int ifindex, uint32_t classid, enum cs_leaf leaf);
 

@@ -44,6 +44,8 @@ static void as_running(const struct circuit_set *want, struct circuit_set *have)
 	INVARIANT(have->v);
 	for (size_t i = 0; i < want->n; i++) {
 		have->v[i] = want->v[i];
+		have->v[i].parent = NULL; /* the kernel records no parent text */
+		have->v[i].parent_col = CS_PARENT_NONE;
 		have->v[i].pfx = malloc((want->v[i].n_pfx ? want->v[i].n_pfx : 1) * sizeof(struct cs_prefix));
 		INVARIANT(have->v[i].pfx);
 		memcpy(have->v[i].pfx, want->v[i].pfx, want->v[i].n_pfx * sizeof(struct cs_prefix));

@@ -40,6 +40,7 @@ static inline void fx_copy(struct circuit_set *dst, const struct circuit_set *sr
 	fx_set(dst, src->n);
 	for (size_t i = 0; i < src->n; i++) {
 		dst->v[i] = src->v[i];
+		dst->v[i].parent = NULL; /* the kernel records no parent text */
 		dst->v[i].pfx = calloc(src->v[i].n_pfx ? src->v[i].n_pfx : 1, sizeof(struct cs_prefix));
 		memcpy(dst->v[i].pfx, src->v[i].pfx, src->v[i].n_pfx * sizeof(struct cs_prefix));
 	}

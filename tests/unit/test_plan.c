@@ -36,6 +36,160 @@ static void place(struct circuit_set *want, const struct circuit_set *have, cons
 	diag_free(&d);
 }
 
+/* Site > {AP-1 > Mesh, AP-2}: three circuits under Mesh, AP-1 and AP-2, one flat. */
+static const char *net_text(unsigned mesh_down, bool mesh_under_site)
+{
+	static char buf[1024];
+
+	snprintf(buf, sizeof(buf),
+		 "{\"Site\": {\"downloadBandwidthMbps\": 100, \"uploadBandwidthMbps\": 50, \"children\": {"
+		 " \"AP-1\": {\"downloadBandwidthMbps\": 30, \"uploadBandwidthMbps\": 15%s},"
+		 " \"AP-2\": {\"downloadBandwidthMbps\": 40, \"uploadBandwidthMbps\": 20}%s}}}",
+		 mesh_under_site ? "" : ", \"children\": {\"Mesh\": {\"downloadBandwidthMbps\": MESH, \"uploadBandwidthMbps\": 9}}",
+		 mesh_under_site ? ", \"Mesh\": {\"downloadBandwidthMbps\": MESH, \"uploadBandwidthMbps\": 9}" : "");
+	{
+		char *m = strstr(buf, "MESH");
+		char tail[1024];
+
+		snprintf(tail, sizeof(tail), "%s", m + 4);
+		snprintf(m, sizeof(buf) - (size_t)(m - buf), "%u%s", mesh_down, tail);
+	}
+	return buf;
+}
+
+/* Load @text over the running @have/@have_nodes: the plan of nodes and circuits. */
+static void plan_net(const char *text, struct circuit_set *want, const struct circuit_set *have,
+		     struct node_rec *have_nodes, size_t n_have, struct network *net, struct plan *p)
+{
+	const char *parents[] = { "Mesh", "AP-1", "AP-2", NULL };
+	struct cs_diag d = { 0 };
+	struct assign_net an = { .net = net, .have = have_nodes, .n_have = n_have };
+
+	ASSERT_EQ(network_parse("n.json", text, strlen(text), net, &d), 0, "network");
+	diag_print(&d, stderr);
+	fx_set(want, 4);
+	for (unsigned i = 0; i < 4; i++) {
+		fx_circuit(&want->v[i], i, 10, 5);
+		want->v[i].node = parents[i] ? (uint32_t)network_find_name(net, parents[i]) + 1 : 0;
+	}
+	ASSERT_EQ(assign_all(want, have, &an, two_cpus, &L1, "t", &d), 0, "assign");
+	network_rates(net, want);
+	{
+		struct lpm_entry *hl = NULL;
+		size_t nhl = 0;
+
+		plan_lpm_entries(have, &hl, &nhl);
+		ASSERT_EQ(plan_build(want, have, hl, nhl, p), 0, "plan circuits");
+		free(hl);
+	}
+	ASSERT_EQ(plan_nodes(net, have_nodes, n_have, p), 0, "plan nodes");
+	diag_free(&d);
+}
+
+static int rec_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct node_rec *)a)->name, ((const struct node_rec *)b)->name);
+}
+
+/* What the kernel would hold after @p: the node records, sorted. */
+static size_t applied(const struct network *net, struct node_rec *out)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < net->n; i++)
+		if (!net->v[i].is_virtual)
+			network_node_rec(net, i, &out[n++]);
+	qsort(out, n, sizeof(*out), rec_cmp);
+	return n;
+}
+
+static bool has(const struct node_rec *v, size_t n, const char *name)
+{
+	return node_rec_find(v, n, name) != NULL;
+}
+
+static void test_nodes(void)
+{
+	struct circuit_set want, have, none = { 0 };
+	struct node_rec recs[8];
+	struct network net;
+	struct plan p;
+	size_t nr;
+
+	/* fresh: every node added, parents first */
+	plan_net(net_text(25, false), &want, &none, NULL, 0, &net, &p);
+	ASSERT_EQ(p.n_node_add, 4, "fresh: four node classes");
+	ASSERT_EQ(p.n_node_put, 4, "fresh: four node records");
+	ASSERT_TRUE(p.n_node_add == 4 && !strcmp(p.node_add[0].name, "Site") &&
+		    !strcmp(p.node_add[2].name, "Mesh") && p.node_add[2].parent_minor == p.node_add[1].minor,
+		    "parents come before their children, each under its parent's class");
+	ASSERT_EQ(p.n_node_del + p.n_node_gone + p.n_node_change, 0, "fresh: nothing else");
+	ASSERT_TRUE(p.n_node_add == 4 && p.node_add[2].down_max == 25000000 && p.node_add[2].down_min == 10000000,
+		    "Mesh: ceil its bandwidth, rate its circuit's Min");
+	ASSERT_TRUE(p.n_node_add == 4 && p.node_add[1].down_min == 20000000,
+		    "AP-1: rate = its circuit's Min + Mesh's rate");
+	fx_copy(&have, &want);
+	nr = applied(&net, recs);
+	plan_free(&p);
+	circuit_set_free(&want);
+	network_free(&net);
+
+	/* the same again: nothing */
+	plan_net(net_text(25, false), &want, &have, recs, nr, &net, &p);
+	ASSERT_TRUE(plan_empty(&p), "the same network again plans nothing");
+	plan_free(&p);
+	circuit_set_free(&want);
+	network_free(&net);
+
+	/* Mesh's bandwidth changes: one class change in place, one record */
+	plan_net(net_text(15, false), &want, &have, recs, nr, &net, &p);
+	ASSERT_EQ(p.n_node_change, 1, "a bandwidth change is one class change");
+	ASSERT_EQ(p.n_node_add + p.n_node_del + p.n_class_add + p.n_class_del, 0, "no class comes or goes");
+	ASSERT_TRUE(p.n_node_change == 1 && !strcmp(p.node_change[0].name, "Mesh") &&
+		    p.node_change[0].down_max == 15000000, "Mesh gets its new ceil");
+	plan_free(&p);
+	circuit_set_free(&want);
+	network_free(&net);
+
+	/* Mesh moves from AP-1 to Site: Mesh and its circuit anew, nobody else */
+	plan_net(net_text(25, true), &want, &have, recs, nr, &net, &p);
+	ASSERT_TRUE(p.n_node_add == 1 && !strcmp(p.node_add[0].name, "Mesh"), "the moved node gets a new class");
+	ASSERT_TRUE(p.n_node_del == 1 && !strcmp(p.node_del[0].name, "Mesh"), "its old class goes");
+	ASSERT_EQ(p.n_node_gone, 0, "its record stays (rewritten)");
+	ASSERT_TRUE(p.n_class_add == 1 && !strcmp(p.class_add[0]->id, want.v[0].id) && p.n_class_del == 1,
+		    "its circuit moves with it; the others stay");
+	/* AP-1's rate lost Mesh's share: an in-place change */
+	ASSERT_TRUE(p.n_node_change == 1 && !strcmp(p.node_change[0].name, "AP-1"), "AP-1's rate changes in place");
+	plan_free(&p);
+	circuit_set_free(&want);
+	network_free(&net);
+
+	/* no network: every node goes, the circuits under them move to the root class */
+	{
+		struct network empty = { 0 };
+
+		fx_set(&want, 4);
+		for (unsigned i = 0; i < 4; i++)
+			fx_circuit(&want.v[i], i, 10, 5);
+		{
+			struct cs_diag d = { 0 };
+			struct assign_net an = { .net = &empty, .have = recs, .n_have = nr };
+
+			assign_all(&want, &have, &an, two_cpus, &L1, "t", &d);
+			diag_free(&d);
+		}
+		ASSERT_EQ(plan_build(&want, &have, NULL, 0, &p), 0, "plan without network");
+		ASSERT_EQ(plan_nodes(&empty, recs, nr, &p), 0, "plan nodes without network");
+		ASSERT_EQ(p.n_node_gone, 4, "every node record goes");
+		ASSERT_EQ(p.n_node_del, 4, "every node class goes");
+		ASSERT_TRUE(has(p.node_gone, p.n_node_gone, "Site"), "Site among them");
+		ASSERT_EQ(p.n_class_add, 3, "the three circuits under nodes get classes under :1");
+		plan_free(&p);
+		circuit_set_free(&want);
+	}
+	circuit_set_free(&have);
+}
+
 int main(void)
 {
 	struct circuit_set have, want, none = { 0 };
@@ -43,6 +197,7 @@ int main(void)
 	size_t n_lpm;
 	struct plan p;
 
+	test_nodes();
 	running(&have, &lpm, &n_lpm, 4);
 
 	/* fresh load into an empty kernel */
