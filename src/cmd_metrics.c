@@ -29,8 +29,9 @@ static const char help[] =
 	"Usage: cpushaper metrics --lan-dev DEV --wan-dev DEV [--listen ADDR:PORT]\n"
 	"\n"
 	"Serve the shaper's counters to Prometheus at http://ADDR:PORT/metrics, in the\n"
-	"text exposition format: per CPU (label cpu) and per circuit (labels circuit, cpu,\n"
-	"direction) bytes, packets, drops and backlog from the HTBs, plan rates, and the\n"
+	"text exposition format: per CPU (label cpu), per circuit (labels circuit, cpu,\n"
+	"direction) and per network node (labels node, cpu, direction) bytes, packets,\n"
+	"drops and backlog from the HTBs, plan rates and node bandwidths, and the\n"
 	"data path's per-CPU counters, and what to alert on: circuit classes missing in\n"
 	"the kernel and hooks without our program (run load to repair). A scrape shows the kernel as it was at most a\n"
 	"second before, so it follows loads and unloads; cpushaper_up is 0 while nothing\n"
@@ -128,13 +129,17 @@ static uint64_t dir_field(const struct dir_stats *d, enum field fl)
 }
 
 static const struct {
-	const char *cpu_name, *circuit_name, *type, *help;
+	const char *cpu_name, *circuit_name, *node_name, *type, *help;
 	enum field field;
 } dir_metrics[] = {
-	{ "cpu_bytes_total", "circuit_bytes_total", "counter", "Bytes sent by the HTB", F_BYTES },
-	{ "cpu_packets_total", "circuit_packets_total", "counter", "Packets sent by the HTB", F_PACKETS },
-	{ "cpu_drops_total", "circuit_drops_total", "counter", "Packets dropped in the HTB", F_DROPS },
-	{ "cpu_backlog_bytes", "circuit_backlog_bytes", "gauge", "Bytes queued in the HTB", F_BACKLOG },
+	{ "cpu_bytes_total", "circuit_bytes_total", "node_bytes_total", "counter",
+	  "Bytes sent by the HTB", F_BYTES },
+	{ "cpu_packets_total", "circuit_packets_total", "node_packets_total", "counter",
+	  "Packets sent by the HTB", F_PACKETS },
+	{ "cpu_drops_total", "circuit_drops_total", "node_drops_total", "counter",
+	  "Packets dropped in the HTB", F_DROPS },
+	{ "cpu_backlog_bytes", "circuit_backlog_bytes", "node_backlog_bytes", "gauge",
+	  "Bytes queued in the HTB", F_BACKLOG },
 };
 
 /* Where the kernel and the maps disagree, as show reports it: what to alert on. */
@@ -150,6 +155,38 @@ static void write_damage(FILE *f, const struct cs_state *s, const struct cs_stat
 	for (int at = 0; at < CS_AT_N; at++)
 		fprintf(f, "cpushaper_program_missing{device=\"%s\",hook=\"%s\"} %d\n",
 			at & 1 ? "wan" : "lan", at >= CS_AT_LAN_XDP ? "xdp" : "tc", !state_at_ok(s, at));
+}
+
+/* Per node of the network (none without one): its classes' counters and bandwidth. */
+static void write_nodes(FILE *f, const struct cs_state *s, const struct cs_stats *st)
+{
+	char name[96];
+
+	if (!s->n_nodes)
+		return;
+	for (size_t m = 0; m < sizeof(dir_metrics) / sizeof(dir_metrics[0]); m++) {
+		snprintf(name, sizeof(name), "%s class of the network node (all below it).",
+			 dir_metrics[m].help);
+		family(f, dir_metrics[m].node_name, dir_metrics[m].type, name);
+		for (size_t i = 0; i < s->n_nodes; i++)
+			for (int d = 0; d < 2; d++) {
+				fprintf(f, "cpushaper_%s{node=\"", dir_metrics[m].node_name);
+				label(f, s->nodes[i].name);
+				fprintf(f, "\",cpu=\"%u\",direction=\"%s\"} %llu\n", s->nodes[i].cpu,
+					d ? "up" : "down",
+					(unsigned long long)dir_field(d ? &st->node_up[i] : &st->node_down[i],
+								      dir_metrics[m].field));
+			}
+	}
+	family(f, "node_max_bits_per_second", "gauge", "The network node's bandwidth (HTB ceil).");
+	for (size_t i = 0; i < s->n_nodes; i++)
+		for (int d = 0; d < 2; d++) {
+			fprintf(f, "cpushaper_node_max_bits_per_second{node=\"");
+			label(f, s->nodes[i].name);
+			fprintf(f, "\",cpu=\"%u\",direction=\"%s\"} %llu\n", s->nodes[i].cpu,
+				d ? "up" : "down",
+				(unsigned long long)(d ? s->nodes[i].up_max : s->nodes[i].down_max));
+		}
 }
 
 static void write_metrics(FILE *f, const struct circuit_set *have, const struct cs_stats *st)
@@ -240,7 +277,8 @@ static char *scrape(struct exporter *e, size_t *len, int *err)
 	FILE *f;
 
 	*err = state_open(&s, e->lan, e->wan);
-	if (!*err && s.loaded && !(*err = maps_read_circuits(&s.maps, &have)))
+	if (!*err && s.loaded && !(*err = maps_read_circuits(&s.maps, &have)) &&
+	    !(*err = state_read_nodes(&s)))
 		*err = stats_read(&s, e->sk, &have, &st);
 	if (*err)
 		goto out;
@@ -251,6 +289,7 @@ static char *scrape(struct exporter *e, size_t *len, int *err)
 	}
 	if (s.loaded) {
 		write_metrics(f, &have, &st);
+		write_nodes(f, &s, &st);
 		write_damage(f, &s, &st);
 	} else
 		fprintf(f, "# HELP cpushaper_up 1 when cpushaper is loaded on the device pair.\n"

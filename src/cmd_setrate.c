@@ -10,12 +10,13 @@
 #include "lock.h"
 #include "maps.h"
 #include "output.h"
+#include "plan.h"
 #include "qdisc.h"
 #include "rate.h"
 #include "state.h"
 
 static const char help[] =
-	"Usage: cpushaper set-rate --lan-dev DEV --wan-dev DEV CIRCUIT\n"
+	"Usage: cpushaper set-rate --lan-dev DEV --wan-dev DEV CIRCUIT | --node NAME\n"
 	"                          [--down-min M] [--down-max M] [--up-min M] [--up-max M]\n"
 	"\n"
 	"Change the plan of the running circuit CIRCUIT (its Circuit ID) now, in place:\n"
@@ -27,7 +28,11 @@ static const char help[] =
 	"that still has the old plan puts the old plan back. Change the file too to make\n"
 	"a change last.\n"
 	"\n"
+	"With --node NAME the same for a node of the network (docs/network.md): Max is\n"
+	"its bandwidth (its classes' ceil), Min what its classes guarantee (rate).\n"
+	"\n"
 	"Options:\n" COMMON_OPTS_HELP
+	"  --node NAME     change node NAME instead of a circuit\n"
 	"  --down-min M    Download Min (HTB rate on lan-dev)\n"
 	"  --down-max M    Download Max (HTB ceil on lan-dev)\n"
 	"  --up-min M      Upload Min (HTB rate on wan-dev)\n"
@@ -54,6 +59,61 @@ static void print_change(const char *dir, uint64_t min0, uint64_t max0, uint64_t
 	out_close_obj();
 }
 
+/* Min not above Max in either direction of @min/@max ([down, up]); else say so. */
+static int check_order(const uint64_t min[2], const uint64_t max[2])
+{
+	for (int dir = 0; dir < 2; dir++) {
+		char a[32], b[32];
+
+		if (min[dir] <= max[dir])
+			continue;
+		rate_format_mbps(min[dir], a, sizeof(a));
+		rate_format_mbps(max[dir], b, sizeof(b));
+		fprintf(stderr, "cpushaper: %s Min (%s) would be greater than its Max (%s); nothing changed\n",
+			dir ? "Upload" : "Download", a, b);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int set_node(struct cs_state *s, struct nl_sock **sk, const char *name, const uint64_t rate[5],
+		    const bool given[5])
+{
+	const struct node_rec *have;
+	struct node_rec want;
+	int err;
+
+	if ((err = state_read_nodes(s))) {
+		fprintf(stderr, "cpushaper: cannot read the running nodes: %s\n", strerror(-err));
+		return err;
+	}
+	if (!(have = node_rec_find(s->nodes, s->n_nodes, name))) {
+		fprintf(stderr, "cpushaper: no node \"%s\" is loaded on %s/%s\n", name, s->lan, s->wan);
+		return -ENOENT;
+	}
+	want = *have;
+	if (given[1]) want.down_min = rate[1];
+	if (given[2]) want.down_max = rate[2];
+	if (given[3]) want.up_min = rate[3];
+	if (given[4]) want.up_max = rate[4];
+	if ((err = check_order((const uint64_t[2]){ want.down_min, want.up_min },
+			       (const uint64_t[2]){ want.down_max, want.up_max })))
+		return err;
+	if ((err = tc_open(sk)) || (err = state_set_node_rates(s, *sk, have, &want))) {
+		fprintf(stderr, "cpushaper: cannot change node \"%s\": %s; nothing changed\n", name,
+			strerror(-err));
+		return err;
+	}
+	out_open_obj(NULL);
+	print_str(PRINT_ANY, "node", "node %s", name);
+	print_u64(PRINT_ANY, "cpu", " (cpu %llu)\n", have->cpu);
+	print_change("down", have->down_min, have->down_max, want.down_min, want.down_max);
+	print_change("up", have->up_min, have->up_max, want.up_min, want.up_max);
+	out_close_obj();
+	out_finish();
+	return 0;
+}
+
 int cmd_setrate(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -62,6 +122,7 @@ int cmd_setrate(int argc, char **argv)
 		{ "down-max", required_argument, NULL, 2 },
 		{ "up-min", required_argument, NULL, 3 },
 		{ "up-max", required_argument, NULL, 4 },
+		{ "node", required_argument, NULL, 'N' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static const char *names[] = { "", "--down-min", "--down-max", "--up-min", "--up-max" };
@@ -71,7 +132,7 @@ int cmd_setrate(int argc, char **argv)
 	struct circuit have, want;
 	struct nl_sock *sk = NULL;
 	struct cs_state s;
-	const char *id;
+	const char *id, *node = NULL;
 	int opt, err, lock = -1;
 
 	while ((opt = getopt_long(argc, argv, COMMON_SHORTOPTS, longopts, NULL)) != -1) {
@@ -80,6 +141,10 @@ int cmd_setrate(int argc, char **argv)
 		if (opt == 'h') {
 			fputs(help, stdout);
 			return 0;
+		}
+		if (opt == 'N') {
+			node = optarg;
+			continue;
 		}
 		if (opt >= 1 && opt <= 4) {
 			if (cli_rate(names[opt], optarg, &rate[opt]))
@@ -90,15 +155,15 @@ int cmd_setrate(int argc, char **argv)
 		fprintf(stderr, "Try 'cpushaper set-rate --help'.\n");
 		return EXIT_USAGE;
 	}
-	if (optind != argc - 1 || !c.lan || !c.wan) {
-		fprintf(stderr, "cpushaper set-rate: --lan-dev, --wan-dev and one CIRCUIT are required\n");
+	if (optind != argc - !node || !c.lan || !c.wan) {
+		fprintf(stderr, "cpushaper set-rate: --lan-dev, --wan-dev and one CIRCUIT (or --node NAME) are required\n");
 		return EXIT_USAGE;
 	}
 	if (!given[1] && !given[2] && !given[3] && !given[4]) {
 		fprintf(stderr, "cpushaper set-rate: nothing to change: give --down-min, --down-max, --up-min or --up-max\n");
 		return EXIT_USAGE;
 	}
-	id = argv[optind];
+	id = node ? node : argv[optind];
 	out_init(stdout, c.json);
 	memset(&s, 0, sizeof(s));
 	maps_init(&s.maps);
@@ -108,6 +173,10 @@ int cmd_setrate(int argc, char **argv)
 	}
 	if ((err = state_open_loaded(&s, c.lan, c.wan)))
 		goto out;
+	if (node) {
+		err = set_node(&s, &sk, node, rate, given);
+		goto out;
+	}
 	if ((err = maps_circuit_find(&s.maps, id, &have))) {
 		fprintf(stderr, "cpushaper: no circuit \"%s\" is loaded on %s/%s\n", id, c.lan, c.wan);
 		goto out;
@@ -117,19 +186,9 @@ int cmd_setrate(int argc, char **argv)
 	if (given[2]) want.down_max = rate[2];
 	if (given[3]) want.up_min = rate[3];
 	if (given[4]) want.up_max = rate[4];
-	for (int dir = 0; dir < 2; dir++) {
-		uint64_t min = dir ? want.up_min : want.down_min, max = dir ? want.up_max : want.down_max;
-		char a[32], b[32];
-
-		if (min <= max)
-			continue;
-		rate_format_mbps(min, a, sizeof(a));
-		rate_format_mbps(max, b, sizeof(b));
-		fprintf(stderr, "cpushaper: %s Min (%s) would be greater than its Max (%s); nothing changed\n",
-			dir ? "Upload" : "Download", a, b);
-		err = -EINVAL;
+	if ((err = check_order((const uint64_t[2]){ want.down_min, want.up_min },
+			       (const uint64_t[2]){ want.down_max, want.up_max })))
 		goto out;
-	}
 	if ((err = tc_open(&sk)) || (err = state_set_rates(&s, sk, &have, &want))) {
 		fprintf(stderr, "cpushaper: cannot change circuit \"%s\": %s; nothing changed\n", id,
 			strerror(-err));

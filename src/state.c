@@ -519,6 +519,34 @@ undo_down:
 	return err;
 }
 
+int state_set_node_rates(struct cs_state *s, struct nl_sock *sk, const struct node_rec *have,
+			 const struct node_rec *want)
+{
+	bool down = have->down_min != want->down_min || have->down_max != want->down_max;
+	bool up = have->up_min != want->up_min || have->up_max != want->up_max;
+	uint32_t classid = node_classid(have);
+	int err = 0;
+
+	if (down && (err = tc_class_set_under(sk, s->lan_ix, classid, have->parent_minor,
+					      want->down_min, want->down_max, false)))
+		return err;
+	if (up && (err = tc_class_set_under(sk, s->wan_ix, classid, have->parent_minor, want->up_min,
+					    want->up_max, false)))
+		goto undo_down;
+	if ((err = maps_node_put(&s->maps, want)))
+		goto undo_up;
+	return 0;
+undo_up:
+	if (up)
+		tc_class_set_under(sk, s->wan_ix, classid, have->parent_minor, have->up_min,
+				   have->up_max, false);
+undo_down:
+	if (down)
+		tc_class_set_under(sk, s->lan_ix, classid, have->parent_minor, have->down_min,
+				   have->down_max, false);
+	return err;
+}
+
 static int classid_cmp(const void *a, const void *b)
 {
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;

@@ -70,6 +70,10 @@ int state_apply(struct cs_state *s, struct nl_sock *sk, const struct plan *p,
 		const struct circuit_set *have, const struct lpm_entry *have_lpm,
 		size_t n_have_lpm);
 
+/* The same for a node of the network: its classes' rate and ceil, and its record. */
+int state_set_node_rates(struct cs_state *s, struct nl_sock *sk, const struct node_rec *have,
+			 const struct node_rec *want);
+
 /* What a load found broken in the kernel and put back (see state_repair_classes). */
 struct cs_repairs {
 	unsigned programs;   /* attachment points that lacked our program on the running maps */

@@ -95,6 +95,28 @@ expect_eq "$(jq -c '.nodes[] | select(.name=="AP-1") | [.parent, .down.max_mbps,
 expect_eq "$(jq -r '.nodes[] | select(.name=="Region") | .parent' <<<"$show")" null "show: Region is at the top"
 expect_ge "$(jq -r '.nodes[] | select(.name=="Mesh") | .down.bytes' <<<"$show")" 5000000 "show: Mesh's class counted c-big's download"
 
+# the exporter: per-node series that a real parser reads
+PORT=$((9700 + $$ % 200))
+ip netns exec "${TB}rtr" "$BIN" metrics --listen 127.0.0.1:$PORT --lan-dev lan0 --wan-dev wan0 \
+	>/dev/null 2>"$WORK/metrics.err" &
+EXP=$!
+TB_PIDS+=("$EXP")
+for _ in $(seq 50); do tb_rtr curl -sf -o "$WORK/metrics.txt" http://127.0.0.1:$PORT/metrics && break; sleep 0.1; done
+series=$(/usr/bin/python3 - "$WORK/metrics.txt" <<'PY'
+import sys
+from prometheus_client.parser import text_string_to_metric_families
+out = {}
+for f in text_string_to_metric_families(open(sys.argv[1]).read()):
+    for s in f.samples:
+        if "node" in s.labels and s.labels.get("direction") == "down":
+            out[(s.name, s.labels["node"])] = s.value
+print(len({n for _, n in out}), int(out[("cpushaper_node_max_bits_per_second", "Mesh")]),
+      int(out[("cpushaper_node_bytes_total", "Mesh")] > 5e6))
+PY
+)
+expect_eq "$series" "6 25000000 1" "the exporter: six nodes, Mesh's bandwidth and its bytes (parsed by prometheus_client)"
+kill "$EXP" && wait "$EXP" 2>/dev/null
+
 # 3. Two circuits under AP-2 (40 Mbit/s) share it; each keeps at least its Min (15).
 flow a 198.18.1.12 5402 down 5 &
 pa=$!
@@ -116,6 +138,20 @@ expect_eq "$(class_ceil lan0 "$mesh")" 15Mbit "Mesh's class has the new ceil"
 flow big 198.18.1.11 5401 down 2 1 # the 2 s that start 1 s after the load
 echo "  c-big: down $(mbps big) Mbit/s in the 2 s from 1 s after Mesh went to 15"
 expect_range "$(ratio big 15)" 0.88 1.0 "c-big download right after the reload: goodput / 15 Mbit/s"
+
+# set-rate --node: the same change live, without the file; the next load puts the file's back
+out=$(cs set-rate --node Mesh --down-max 10 -j) || flunk "set-rate --node: $out"
+expect_eq "$(jq -c '[.node, .down.max_mbps, .down.changed, .up.changed]' <<<"$out")" '["Mesh",10,true,false]' "set-rate --node reports the change"
+expect_eq "$(class_ceil lan0 "$mesh")" 10Mbit "Mesh's class has the ceil set-rate gave"
+flow big 198.18.1.11 5401 down 2 1
+echo "  c-big: down $(mbps big) Mbit/s in the 2 s from 1 s after set-rate --node Mesh --down-max 10"
+expect_range "$(ratio big 10)" 0.88 1.0 "c-big download right after set-rate --node: goodput / 10 Mbit/s"
+out=$(cs set-rate --node Mesh --down-min 20 2>&1)
+expect_contains "$out" "Download Min (20) would be greater than its Max (10); nothing changed" "set-rate --node refuses Min above Max"
+out=$(cs set-rate --node Nowhere --down-max 10 2>&1)
+expect_contains "$out" "no node \"Nowhere\" is loaded" "set-rate --node of an unknown node"
+out=$(cs load "$WORK/customers.csv" 2>&1) || flunk "reload after set-rate: $out"
+expect_eq "$(class_ceil lan0 "$mesh")" 15Mbit "the next load puts the file's bandwidth back"
 
 # 5. c-a moves from AP-2 to AP-1 under traffic: make-before-break, others untouched.
 old_a=$(classid c-a down)
