@@ -39,7 +39,6 @@ static int64_t bm_take(struct bitmap *b)
 	return -1;
 }
 
-#define ASSIGN_MAX_HTBS 16
 
 /* The lowest free bit i with (i + CS_FIRST_MINOR) % k == r: a minor of HTB r; -1 when none. */
 static int64_t bm_take_mod(struct bitmap *b, uint32_t *next, uint32_t k, uint32_t r)
@@ -57,8 +56,8 @@ static int64_t bm_take_mod(struct bitmap *b, uint32_t *next, uint32_t k, uint32_
 
 struct cpu_slot {
 	struct bitmap minors; /* bit m - CS_FIRST_MINOR */
-	uint32_t next[ASSIGN_MAX_HTBS]; /* per HTB: no free minor of its own below */
-	uint64_t htb_load[ASSIGN_MAX_HTBS]; /* of the units in each HTB */
+	uint32_t *next;       /* per HTB: no free minor of its own below */
+	uint64_t *htb_load;   /* per HTB: the load of its units */
 	uint64_t load;
 	uint32_t circuits;
 	bool full;
@@ -160,15 +159,13 @@ int assign_all(struct circuit_set *want, const struct circuit_set *have, struct 
 
 	if (!slot || !items || bm_init(&index, CS_MAX_CIRCUITS))
 		goto out;
-	if (k > ASSIGN_MAX_HTBS) {
-		err = -EINVAL;
-		goto out;
-	}
 	for (int c = 0; c < CS_MAX_CPUS; c++) {
 		if (!cpus[c])
 			continue;
 		enabled++;
-		if (bm_init(&slot[c].minors, CS_MINORS_PER_CPU))
+		slot[c].next = calloc(k, sizeof(*slot[c].next));
+		slot[c].htb_load = calloc(k, sizeof(*slot[c].htb_load));
+		if (!slot[c].next || !slot[c].htb_load || bm_init(&slot[c].minors, CS_MINORS_PER_CPU))
 			goto out;
 		for (uint32_t r = 0; r < k; r++)
 			slot[c].next[r] = (r + k - CS_FIRST_MINOR % k) % k;
@@ -185,6 +182,20 @@ int assign_all(struct circuit_set *want, const struct circuit_set *have, struct 
 
 		if (h->cpu < CS_MAX_CPUS && cpus[h->cpu])
 			bm_set(&slot[h->cpu].minors, h->minor - CS_FIRST_MINOR);
+	}
+	/*
+	 * A class no record names is left by an interrupted apply: taking it over
+	 * would keep its parent (HTB never changes one), so its minor stays taken
+	 * until the load's clean-up removes it.
+	 */
+	for (size_t i = 0; an && i < an->n_present; i++) {
+		uint32_t major = an->present[i] >> 16, minor = an->present[i] & 0xffff, cpu;
+
+		if (major < 1 || major >= CS_MQ_MAJOR || minor < CS_FIRST_MINOR || !l->stride)
+			continue;
+		cpu = (major - 1) % l->stride;
+		if (cpu < CS_MAX_CPUS && cpus[cpu])
+			bm_set(&slot[cpu].minors, minor - CS_FIRST_MINOR);
 	}
 
 	/* The units, and their loads: their circuits' plans, at most what the unit can carry. */
@@ -271,6 +282,17 @@ int assign_all(struct circuit_set *want, const struct circuit_set *have, struct 
 			slot[best].htb_load[u->htb] += u->load;
 			continue;
 		}
+		{
+			/* --rebalance: a circuit that lands on its own CPU keeps its class */
+			const struct circuit *h = circuit_set_find(have, items[i].c->id);
+
+			if (h && h->cpu == (uint32_t)best && h->parent_minor == 0) {
+				items[i].c->cpu = h->cpu;
+				items[i].c->minor = h->minor;
+				items[i].c->major = h->major;
+				goto placed;
+			}
+		}
 		minor = bm_take(&slot[best].minors);
 		if (minor < 0) {
 			slot[best].full = true;
@@ -282,6 +304,7 @@ int assign_all(struct circuit_set *want, const struct circuit_set *have, struct 
 		items[i].c->cpu = (uint32_t)best;
 		items[i].c->minor = (uint32_t)minor + CS_FIRST_MINOR;
 		items[i].c->major = layout_major(l, items[i].c->cpu, items[i].c->minor % k);
+placed:
 		slot[best].load += items[i].weight;
 		slot[best].circuits++;
 		items[i].weight = 0; /* placed */
@@ -315,8 +338,8 @@ int assign_all(struct circuit_set *want, const struct circuit_set *have, struct 
 		}
 		minor = bm_take_mod(&slot[n->cpu].minors, slot[n->cpu].next, k, u->htb);
 		if (minor < 0) {
-			diag_add(d, "%s: the subtree of node \"%s\" does not fit in one HTB (%u classes)",
-				 file, net->v[u->node].name, CS_MINORS_PER_CPU / k);
+			diag_add(d, "%s: the subtree of node \"%s\" does not fit in one HTB (%u classes with %u HTBs per CPU): mark it \"virtual\": true to spread its children, or use fewer --htbs-per-cpu",
+				 file, net->v[u->node].name, CS_MINORS_PER_CPU / k, k);
 			err = -ENOSPC;
 			goto out;
 		}
@@ -342,8 +365,8 @@ int assign_all(struct circuit_set *want, const struct circuit_set *have, struct 
 			minor = bm_take_mod(&slot[w->cpu].minors, slot[w->cpu].next, k,
 					    (w->major - 1 - w->cpu) / l->stride);
 			if (minor < 0 || take_index(w, &index)) {
-				diag_add(d, "%s: the subtree of node \"%s\" does not fit in one HTB (%u classes)",
-					 file, net->v[n->unit].name, CS_MINORS_PER_CPU / k);
+				diag_add(d, "%s: the subtree of node \"%s\" does not fit in one HTB (%u classes with %u HTBs per CPU): mark it \"virtual\": true to spread its children, or use fewer --htbs-per-cpu",
+					 file, net->v[n->unit].name, CS_MINORS_PER_CPU / k, k);
 				err = -ENOSPC;
 				goto out;
 			}
@@ -359,8 +382,11 @@ int assign_all(struct circuit_set *want, const struct circuit_set *have, struct 
 	err = 0;
 out:
 	if (slot)
-		for (int c = 0; c < CS_MAX_CPUS; c++)
+		for (int c = 0; c < CS_MAX_CPUS; c++) {
 			free(slot[c].minors.w);
+			free(slot[c].next);
+			free(slot[c].htb_load);
+		}
 	free(slot);
 	free(items);
 	free(units);

@@ -38,6 +38,8 @@ struct assign_net {
 	struct network *net;          /* its real nodes get cpu, major, minor, parent_minor, load */
 	const struct node_rec *have; /* the running nodes, sorted by name */
 	size_t n_have;
+	const uint32_t *present;      /* classids the kernel holds, recorded or not: never given out */
+	size_t n_present;
 	bool rebalance;               /* place every unit and circuit anew, by plan */
 	struct cs_diag *notes;        /* out: a unit heavier than a CPU's fair share, ... */
 };

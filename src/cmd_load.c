@@ -42,7 +42,7 @@ static const char help[] =
 	"unchanged circuits keep their CPU, class, counters and queued packets; loading\n"
 	"the same file again changes nothing. New circuits go to the CPU with the least\n"
 	"sum of plans (Download Max + Upload Max); existing ones never move unless their\n"
-	"CPU is taken out of --cpus.\n"
+	"CPU is taken out of --cpus, their node of the network changes, or --rebalance.\n"
 	"\n"
 	"Options:\n"
 	COMMON_OPTS_HELP
@@ -77,7 +77,8 @@ static const char help[] =
 	"                     metadata of redirected packets: with --xdp-mode skb\n"
 	"                     it only costs time\n"
 	"  --network FILE     the network above the circuits: LibreQoS's network.json\n"
-	"                     (default: network.json beside FILE, when there is one).\n"
+	"                     (default: network.json beside FILE, when there is one;\n"
+	"                     'none': no network, its nodes are removed if running).\n"
 	"                     Each real node is a class in each direction (ceil: its\n"
 	"                     bandwidth) between its CPU's root class and the circuits\n"
 	"                     below it, found from Anchor Node ID, Parent Node ID or\n"
@@ -646,26 +647,28 @@ static void undo_create(struct nl_sock *sk, struct cs_state *s)
  * mistyped path must not pass silently). Problems go to @d.
  */
 static int read_network(const struct load_opts *o, struct circuit_set *want, struct network *net,
-			struct cs_diag *d)
+			char path[4096], struct cs_diag *d)
 {
-	char path[4096];
 	const char *slash = strrchr(o->file, '/');
 	size_t named;
 	int err;
 
 	memset(net, 0, sizeof(*net));
-	if (o->network) {
-		snprintf(path, sizeof(path), "%s", o->network);
+	if (o->network && strcmp(o->network, "none")) {
+		snprintf(path, 4096, "%s", o->network);
 	} else {
-		snprintf(path, sizeof(path), "%.*snetwork.json", slash ? (int)(slash - o->file + 1) : 0,
+		snprintf(path, 4096, "%.*snetwork.json", slash ? (int)(slash - o->file + 1) : 0,
 			 o->file);
-		if (access(path, F_OK)) {
+		if (o->network || access(path, F_OK)) {
 			named = network_parents_named(want);
 			for (size_t i = 0; i < want->n; i++)
 				want->v[i].node = 0;
 			if (named)
-				fprintf(stderr, "cpushaper: %zu circuit%s name%s a parent node, but there is no network file (%s; or --network FILE): shaped under their CPU's root class\n",
-					named, named == 1 ? "" : "s", named == 1 ? "s" : "", path);
+				fprintf(stderr, "cpushaper: %zu circuit%s name%s a parent node, but %s (%s; or --network FILE): shaped under their CPU's root class\n",
+					named, named == 1 ? "" : "s", named == 1 ? "s" : "",
+					o->network ? "--network none was given" : "there is no network file",
+					path);
+			path[0] = '\0';
 			return 0;
 		}
 	}
@@ -694,12 +697,11 @@ static void print_summary(const struct load_opts *o, const struct circuit_set *w
 	print_u64(PRINT_ANY, "addresses_changed", ", %llu address updates\n",
 		  p->n_lpm_put + p->n_lpm_del);
 	if (net && net->n) {
-		size_t real = 0, moved_nodes = 0;
+		/* a node whose class goes and whose record stays moved (a new class) */
+		size_t real = 0, moved_nodes = p->n_node_del - p->n_node_gone;
 
 		for (size_t i = 0; i < net->n; i++)
 			real += !net->v[i].is_virtual;
-		for (size_t i = 0; i < p->n_node_del; i++)
-			moved_nodes += network_find_name(net, p->node_del[i].name) >= 0;
 		out_open_obj("nodes");
 		print_u64(PRINT_ANY, "nodes", "  network: %llu nodes", real);
 		print_u64(PRINT_ANY, "added", ", %llu added", p->n_node_add - moved_nodes);
@@ -767,6 +769,9 @@ int cmd_load(int argc, char **argv)
 	struct cs_repairs rep = { 0 };
 	struct cs_layout layout;
 	struct network net = { 0 };
+	char net_path[4096] = "";
+	uint32_t *present = NULL;
+	size_t n_present = 0;
 	struct cs_diag notes = { 0 };
 	struct assign_net an = { 0 };
 
@@ -781,7 +786,7 @@ int cmd_load(int argc, char **argv)
 	if (want.names_fixed)
 		fprintf(stderr, "cpushaper: warning: %s: %zu circuit name%s not UTF-8: the bytes that are not show as '?' (save the file as UTF-8)\n",
 			o.file, want.names_fixed, want.names_fixed == 1 ? " is" : "s are");
-	if ((err = read_network(&o, &want, &net, &diag)))
+	if ((err = read_network(&o, &want, &net, net_path, &diag)))
 		goto refuse;
 	if (!o.dry_run && (lock = cs_lock_writer("load", LOCK_TIMEOUT_S)) < 0) {
 		err = lock;
@@ -802,7 +807,47 @@ int cmd_load(int argc, char **argv)
 		fprintf(stderr, "cpushaper: cannot read the running nodes: %s\n", strerror(-err));
 		goto out_state;
 	}
+	if (s.n_nodes && !net_path[0] && !o.network) {
+		/* a file that went missing must not tear the running network down */
+		diag_add(&diag, "%s: the running shaper has %zu network node%s, but there is no network file beside it: give --network FILE, or --network none to shape without them",
+			 o.file, s.n_nodes, s.n_nodes == 1 ? "" : "s");
+		err = -EINVAL;
+		goto refuse_state;
+	}
+	if ((err = tc_open(&sk))) {
+		fprintf(stderr, "cpushaper: cannot open rtnetlink: %s\n", strerror(-err));
+		goto out_state;
+	}
+	/*
+	 * Trust the kernel, not the maps: what the kernel holds of the running
+	 * circuits' classes, read before the trees are ensured (a tree deleted
+	 * under us comes back empty), is what gets repaired below; and no class
+	 * it holds, recorded or not (an interrupted apply), is given out anew.
+	 * Without that read the load still applies the file, as before.
+	 */
+	reconcile = s.loaded && !getenv("CS_TEST_NO_RECONCILE"); /* bench hook: its cost */
+	if (reconcile) {
+		int e = state_read_classes(&s, sk, cls, ncls);
+
+		if (e) {
+			fprintf(stderr, "cpushaper: warning: cannot read the classes of %s/%s (%s): nothing is repaired this time\n",
+				s.lan, s.wan, strerror(-e));
+			reconcile = false;
+		}
+	}
+	if (reconcile && (net.n || s.n_nodes)) {
+		/* flat, a leftover class is one under :1, as a new one would be: taken over */
+		present = malloc((ncls[0] + ncls[1] + 1) * sizeof(*present));
+		if (!present) {
+			err = -ENOMEM;
+			goto out_state;
+		}
+		for (int dev = 0; dev < 2; dev++)
+			for (size_t i = 0; i < ncls[dev]; i++)
+				present[n_present++] = cls[dev][i].handle;
+	}
 	an = (struct assign_net){ .net = &net, .have = s.nodes, .n_have = s.n_nodes,
+				  .present = present, .n_present = n_present,
 				  .rebalance = o.rebalance, .notes = &notes };
 	if ((err = assign_all(&want, &have, &an, cpus, &layout, o.file, &diag)))
 		goto refuse_state;
@@ -825,10 +870,6 @@ int cmd_load(int argc, char **argv)
 	}
 
 	/* 2. Apply. */
-	if ((err = tc_open(&sk))) {
-		fprintf(stderr, "cpushaper: cannot open rtnetlink: %s\n", strerror(-err));
-		goto out_state;
-	}
 	if (!s.loaded) {
 		err = dp_load(NULL, &skel, &s.maps);
 		if (err) {
@@ -838,6 +879,16 @@ int cmd_load(int argc, char **argv)
 		}
 		created = true;
 		bridge = cfg;
+		/*
+		 * A tree an interrupted first load left: with a network its classes
+		 * cannot be taken over (their parents may differ), and nothing of
+		 * ours runs on it: start from nothing.
+		 */
+		if (net.n && (tc_tree_present(sk, s.lan_ix) == 1 || tc_tree_present(sk, s.wan_ix) == 1)) {
+			fprintf(stderr, "cpushaper: removing the tree an interrupted first load left\n");
+			tc_tree_destroy(sk, s.lan_ix);
+			tc_tree_destroy(sk, s.wan_ix);
+		}
 	} else {
 		/* While circuits move, both old and new CPUs must be reachable. */
 		bridge = cfg;
@@ -847,22 +898,6 @@ int cmd_load(int argc, char **argv)
 	for (__u32 c = 0; c < CS_MAX_CPUS; c++)
 		bridge_cpus[c] = cs_cpu_on(&bridge, c);
 	orig = s.cfg;
-	/*
-	 * Trust the kernel, not the maps: what the kernel holds of the running
-	 * circuits' classes, read before the trees are ensured (a tree deleted
-	 * under us comes back empty), is what gets repaired below. Without that
-	 * read the load still applies the file, as before.
-	 */
-	reconcile = s.loaded && !getenv("CS_TEST_NO_RECONCILE"); /* bench hook: its cost */
-	if (reconcile) {
-		int e = state_read_classes(&s, sk, cls, ncls);
-
-		if (e) {
-			fprintf(stderr, "cpushaper: warning: cannot read the classes of %s/%s (%s): nothing is repaired this time\n",
-				s.lan, s.wan, strerror(-e));
-			reconcile = false;
-		}
-	}
 	if ((err = ensure_trees(sk, &s, &cfg, cpus, reconcile ? cls : NULL, ncls, &rep)))
 		goto fail;
 	if (!skel && (arrive_fd = maps_cpumap_prog_fd(&s.maps)) < 0) {
@@ -967,6 +1002,7 @@ out:
 	diag_free(&diag);
 	diag_free(&notes);
 	network_free(&net);
+	free(present);
 	if (err && partial) {
 		fprintf(stderr, "cpushaper: %s was applied in part: %s; the shaper runs what was done (see show). Fix the cause and load again\n",
 			o.file, applied ? "the circuits are in place, a later step failed"

@@ -17,7 +17,7 @@
 #include "stats.h"
 
 static const char help[] =
-	"Usage: cpushaper show --lan-dev DEV --wan-dev DEV [-j] [CIRCUIT]\n"
+	"Usage: cpushaper show --lan-dev DEV --wan-dev DEV [-j] [--tree | CIRCUIT]\n"
 	"\n"
 	"Print the circuits the kernel shapes on this device pair (all, or the one whose\n"
 	"Circuit ID is CIRCUIT): CPU, addresses, and per direction the HTB class with\n"
@@ -30,7 +30,14 @@ static const char help[] =
 	"each node's classes, their rate (what is guaranteed below it) and ceil (its\n"
 	"bandwidth) and counters.\n"
 	"\n"
-	"Options:\n" COMMON_OPTS_HELP;
+	"With --tree, the network instead: each node under its parent, with its\n"
+	"bandwidth, the plans (Max) of the circuits below it and their ratio\n"
+	"(oversubscription), and how many circuits hang below it; -j nests them:\n"
+	"{\"tree\":[{\"name\":...,\"cpu\":0,\"circuits\":2,\"down\":{\"max_mbps\":30,\"plan_mbps\":50,\n"
+	"\"bytes\":...,\"drops\":...},\"up\":{...},\"children\":[...]}],\"circuits_under_no_node\":1}.\n"
+	"\n"
+	"Options:\n" COMMON_OPTS_HELP
+	"  --tree          the network's nodes as a tree, with plans against bandwidth\n";
 
 static void print_dir(const char *key, const char *label, uint32_t classid, uint64_t min,
 		      uint64_t max, const struct dir_stats *st)
@@ -106,9 +113,124 @@ static void print_circuit(const struct cs_state *s, const struct circuit *c,
 	out_close_obj();
 }
 
+/* Per node of s->nodes: what is planned below it, and its children. */
+struct tree {
+	const struct cs_state *s;
+	const struct cs_stats *st;
+	uint64_t *plan_down, *plan_up; /* sum of the Max of the circuits below */
+	size_t *circuits;              /* below it, at any depth */
+	size_t *direct;                /* hanging right under it */
+	int *parent;                   /* index into s->nodes, -1 at the top */
+};
+
+static void tree_dir(const char *key, uint64_t bw, uint64_t plan, const struct dir_stats *st)
+{
+	char a[32], b[32];
+
+	rate_format_mbps(bw, a, sizeof(a));
+	rate_format_mbps(plan, b, sizeof(b));
+	out_open_obj(key);
+	print_num(PRINT_ANY, "max_mbps", "  %s", a);
+	print_num(PRINT_ANY, "plan_mbps", " %s: plans", b);
+	print_fp(" %.2fx", bw ? (double)plan / (double)bw : 0.0);
+	print_u64(PRINT_JSON, "bytes", NULL, st->bytes);
+	print_u64(PRINT_JSON, "drops", NULL, st->drops);
+	out_close_obj();
+}
+
+static void tree_print(const struct tree *t, int node, const char *indent)
+{
+	const struct node_rec *n = &t->s->nodes[node];
+	char deeper[512];
+	size_t kids = 0, seen = 0;
+
+	for (size_t i = 0; i < t->s->n_nodes; i++)
+		kids += t->parent[i] == node;
+	out_open_obj(NULL);
+	print_str(PRINT_ANY, "name", "%s", n->name);
+	print_u64(PRINT_ANY, "cpu", "  cpu %llu", n->cpu);
+	print_u64(PRINT_ANY, "circuits", "  %llu circuits", t->circuits[node]);
+	print_fp(" (%zu here)", t->direct[node]);
+	print_fp("  down");
+	tree_dir("down", n->down_max, t->plan_down[node], &t->st->node_down[node]);
+	print_fp("  up");
+	tree_dir("up", n->up_max, t->plan_up[node], &t->st->node_up[node]);
+	print_fp("\n");
+	out_open_arr("children");
+	for (size_t i = 0; i < t->s->n_nodes; i++) {
+		if (t->parent[i] != node)
+			continue;
+		seen++;
+		print_fp("%s%s", indent, seen == kids ? "`- " : "|- ");
+		snprintf(deeper, sizeof(deeper), "%s%s", indent, seen == kids ? "   " : "|  ");
+		tree_print(t, (int)i, deeper);
+	}
+	out_close_arr();
+	out_close_obj();
+}
+
+/*
+ * show --tree: the network as a tree, each node with its bandwidth, the plans
+ * (Max) of the circuits below it and their ratio (oversubscription), and how
+ * many circuits hang below it.
+ */
+static int show_tree(const struct cs_state *s, const struct circuit_set *have,
+		     const struct cs_stats *st)
+{
+	size_t n = s->n_nodes, flat = 0;
+	struct tree t = { .s = s, .st = st };
+	int err = -ENOMEM;
+
+	t.plan_down = calloc(n + 1, sizeof(*t.plan_down));
+	t.plan_up = calloc(n + 1, sizeof(*t.plan_up));
+	t.circuits = calloc(n + 1, sizeof(*t.circuits));
+	t.direct = calloc(n + 1, sizeof(*t.direct));
+	t.parent = calloc(n + 1, sizeof(*t.parent));
+	if (!t.plan_down || !t.plan_up || !t.circuits || !t.direct || !t.parent)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		const struct node_rec *p = s->nodes[i].parent[0] ?
+			node_rec_find(s->nodes, n, s->nodes[i].parent) : NULL;
+
+		t.parent[i] = p ? (int)(p - s->nodes) : -1;
+	}
+	for (size_t i = 0; i < have->n; i++) {
+		const struct node_rec *p = node_of(s, have->v[i].major, have->v[i].parent_minor);
+		int k = p ? (int)(p - s->nodes) : -1;
+
+		if (k < 0) {
+			flat++;
+			continue;
+		}
+		t.direct[k]++;
+		/* the depth is bounded: at most CS_NET_MAX_DEPTH ancestors */
+		for (int depth = 0; k >= 0 && depth <= CS_NET_MAX_DEPTH; depth++, k = t.parent[k]) {
+			t.plan_down[k] += have->v[i].down_max;
+			t.plan_up[k] += have->v[i].up_max;
+			t.circuits[k]++;
+		}
+	}
+	out_open_arr("tree");
+	for (size_t i = 0; i < n; i++)
+		if (t.parent[i] < 0)
+			tree_print(&t, (int)i, "");
+	out_close_arr();
+	print_u64(PRINT_ANY, "circuits_under_no_node", "%llu circuits under no node\n", flat);
+	err = 0;
+out:
+	free(t.plan_down);
+	free(t.plan_up);
+	free(t.circuits);
+	free(t.direct);
+	free(t.parent);
+	return err;
+}
+
 int cmd_show(int argc, char **argv)
 {
-	static const struct option longopts[] = { COMMON_LONGOPTS, { NULL, 0, NULL, 0 } };
+	static const struct option longopts[] = { COMMON_LONGOPTS, { "tree", no_argument, NULL, 'T' },
+						  { NULL, 0, NULL, 0 } };
+	bool tree = false;
 	struct cli_common c = { 0 };
 	struct circuit_set have = { 0 };
 	struct cs_stats st = { 0 };
@@ -126,6 +248,10 @@ int cmd_show(int argc, char **argv)
 		if (opt == 'h') {
 			fputs(help, stdout);
 			return 0;
+		}
+		if (opt == 'T') {
+			tree = true;
+			continue;
 		}
 		fprintf(stderr, "Try 'cpushaper show --help'.\n");
 		return EXIT_USAGE;
@@ -187,6 +313,14 @@ int cmd_show(int argc, char **argv)
 		stats_print_damage(&s, &st);
 	} else if (!c.json) {
 		fprintf(stderr, "cpushaper: nothing is loaded on %s/%s\n", c.lan, c.wan);
+	}
+	if (tree) {
+		/* the tree instead of the lists */
+		if (s.loaded && (err = show_tree(&s, &have, &st)))
+			goto out;
+		out_close_obj();
+		out_finish();
+		goto out;
 	}
 	if (!only) {
 		out_open_arr("nodes");

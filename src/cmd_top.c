@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "maps.h"
 #include "output.h"
+#include "plan.h"
 #include "qdisc.h"
 #include "rate.h"
 #include "state.h"
@@ -24,12 +25,14 @@ static const char help[] =
 	"How loaded each CPU is, refreshed every second like top(1): per shaping CPU the\n"
 	"circuits on it and the sum of their plans (Max), the Mbit/s and packets/s its\n"
 	"HTBs send down (lan-dev) and up (wan-dev), drops per second in its HTBs and in\n"
-	"the cpumap ring that feeds it, and its backlog; below, the busiest circuits.\n"
+	"the cpumap ring that feeds it, and its backlog; below, the busiest circuits and,\n"
+	"with a network, the busiest nodes against their bandwidth.\n"
 	"Press q or Ctrl-C to quit.\n"
 	"\n"
 	"With --once it prints one snapshot of the cumulative counters instead; with -j as\n"
 	"JSON: {\"cpus\":[{\"cpu\":0,\"circuits\":3,\"packets\":...,\"bytes\":...,\"drops\":...,\n"
-	"\"backlog\":...,\"down\":{...},\"up\":{...},\"xdp\":{...},\"cpumap\":{...}}],\"busiest\":[...]}.\n"
+	"\"backlog\":...,\"down\":{...},\"up\":{...},\"xdp\":{...},\"cpumap\":{...}}],\"busiest\":[...],\n"
+	"\"busiest_nodes\":[{\"name\":...,\"cpu\":0,\"down_bytes\":...,\"up_bytes\":...}]}.\n"
 	"Without --once, -j prints such a snapshot every interval, one per line.\n"
 	"\n"
 	"Counters come from the kernel: the data path's per-CPU BPF counters (packets\n"
@@ -41,11 +44,13 @@ static const char help[] =
 	"  --once          one snapshot of cumulative counters, then exit\n"
 	"  -d, --interval SEC   seconds between refreshes (default 1)\n"
 	"  -n, --iterations N   stop after N refreshes\n"
-	"  -c, --circuits N     how many busiest circuits to list (default 10)\n";
+	"  -c, --circuits N     how many busiest circuits (and nodes) to list (default 10)\n";
 
 struct snap {
 	struct circuit_set have;
 	struct cs_stats st;
+	struct node_rec *nodes; /* of the network: st.node_down/up are in this order */
+	size_t n_nodes;
 	struct timespec at;
 };
 
@@ -68,9 +73,20 @@ static int take(struct cs_state *s, struct nl_sock *sk, struct snap *sn)
 
 	state_refresh_attach(s); /* damage is reported as it is now, not as at start */
 	err = maps_read_circuits(&s->maps, &sn->have);
-
+	if (!err)
+		err = state_read_nodes(s);
 	if (!err)
 		err = stats_read(s, sk, &sn->have, &sn->st);
+	if (!err && s->n_nodes) {
+		sn->nodes = malloc(s->n_nodes * sizeof(*sn->nodes));
+		if (!sn->nodes) {
+			stats_free(&sn->st);
+			err = -ENOMEM;
+		} else {
+			memcpy(sn->nodes, s->nodes, s->n_nodes * sizeof(*sn->nodes));
+			sn->n_nodes = s->n_nodes;
+		}
+	}
 	clock_gettime(CLOCK_MONOTONIC, &sn->at);
 	if (err)
 		circuit_set_free(&sn->have);
@@ -81,6 +97,7 @@ static void drop(struct snap *sn)
 {
 	stats_free(&sn->st);
 	circuit_set_free(&sn->have);
+	free(sn->nodes);
 	memset(sn, 0, sizeof(*sn));
 }
 
@@ -128,6 +145,28 @@ static struct rank *ranked(const struct snap *cur, const struct snap *prev)
 			r[i].up = cur->st.up[i].bytes;
 	}
 	qsort(r, cur->have.n, sizeof(*r), rank_cmp);
+	return r;
+}
+
+/* Nodes of the network ranked by bytes (both directions), since @prev if given. */
+static struct rank *ranked_nodes(const struct snap *cur, const struct snap *prev)
+{
+	struct rank *r = calloc(cur->n_nodes + 1, sizeof(*r));
+
+	if (!r)
+		return NULL;
+	for (size_t i = 0; i < cur->n_nodes; i++) {
+		const struct node_rec *p = prev ? node_rec_find(prev->nodes, prev->n_nodes,
+								cur->nodes[i].name) : NULL;
+		size_t j = p ? (size_t)(p - prev->nodes) : 0;
+		uint64_t d0 = p ? prev->st.node_down[j].bytes : 0, u0 = p ? prev->st.node_up[j].bytes : 0;
+
+		r[i].i = i;
+		/* a class rebuilt (a moved node) starts again from 0 */
+		r[i].down = cur->st.node_down[i].bytes - (d0 <= cur->st.node_down[i].bytes ? d0 : 0);
+		r[i].up = cur->st.node_up[i].bytes - (u0 <= cur->st.node_up[i].bytes ? u0 : 0);
+	}
+	qsort(r, cur->n_nodes, sizeof(*r), rank_cmp);
 	return r;
 }
 
@@ -212,6 +251,22 @@ static void print_snapshot(const struct cs_state *s, const struct snap *sn, int 
 		out_close_obj();
 	}
 	out_close_arr();
+	free(r);
+	r = ranked_nodes(sn, NULL);
+	if (sn->n_nodes)
+		print_fp("\n%-20s %4s %14s %14s\n", "NODE", "CPU", "DOWN_BYTES", "UP_BYTES");
+	out_open_arr("busiest_nodes");
+	for (int k = 0; r && k < n_busy && (size_t)k < sn->n_nodes; k++) {
+		const struct node_rec *n = &sn->nodes[r[k].i];
+
+		out_open_obj(NULL);
+		print_str(PRINT_ANY, "name", "%-20s", n->name);
+		print_u64(PRINT_ANY, "cpu", " %4llu", n->cpu);
+		print_u64(PRINT_ANY, "down_bytes", " %14llu", r[k].down);
+		print_u64(PRINT_ANY, "up_bytes", " %14llu\n", r[k].up);
+		out_close_obj();
+	}
+	out_close_arr();
 	out_close_obj();
 	out_finish();
 	free(r);
@@ -265,6 +320,19 @@ static void print_live(const struct cs_state *s, const struct snap *cur, const s
 
 		printf("%-20s %-20.20s %4u %10.2f %10.2f %7.1f%% %7.1f%%\n", c->id, c->name, c->cpu, d, u,
 		       100 * d * 1e6 / (double)c->down_max, 100 * u * 1e6 / (double)c->up_max);
+	}
+	free(r);
+	/* the network's busiest nodes, against their bandwidth */
+	r = ranked_nodes(cur, prev);
+	if (cur->n_nodes)
+		printf("\n%-41s %4s %10s %10s %8s %8s\n", "NODE", "CPU", "DOWN_Mb/s", "UP_Mb/s", "DOWN_%",
+		       "UP_%");
+	for (int k = 0; r && k < n_busy && (size_t)k < cur->n_nodes; k++) {
+		const struct node_rec *n = &cur->nodes[r[k].i];
+		double d = (double)r[k].down * 8 / dt / 1e6, u = (double)r[k].up * 8 / dt / 1e6;
+
+		printf("%-41.41s %4u %10.2f %10.2f %7.1f%% %7.1f%%\n", n->name, n->cpu, d, u,
+		       100 * d * 1e6 / (double)n->down_max, 100 * u * 1e6 / (double)n->up_max);
 	}
 	fflush(stdout);
 	free(r);

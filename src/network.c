@@ -125,10 +125,7 @@ static void walk_node(struct walk *w, const char *name, json_t *node, int parent
 		diag_add(w->d, "%s: node \"%s\" is not an object", w->file, where);
 		return;
 	}
-	if (strlen(name) >= CS_NODE_NAME_LEN)
-		diag_add(w->d, "%s: node \"%s\": the name is longer than %d bytes", w->file, where,
-			 CS_NODE_NAME_LEN - 1);
-	else if (!*name)
+	if (!*name)
 		diag_add(w->d, "%s: node \"%s\": the name is empty", w->file, where);
 	if (bandwidth(node, "downloadBandwidthMbps", &n->down_bps, &why))
 		diag_add(w->d, "%s: node \"%s\": downloadBandwidthMbps %s", w->file, where, why);
@@ -148,6 +145,10 @@ static void walk_node(struct walk *w, const char *name, json_t *node, int parent
 	n->is_virtual = v && json_is_true(v);
 
 	if (!n->is_virtual) {
+		/* a real node's name is its record's key in the kernel */
+		if (strlen(name) >= CS_NODE_NAME_LEN)
+			diag_add(w->d, "%s: node \"%s\": the name is longer than %d bytes", w->file,
+				 where, CS_NODE_NAME_LEN - 1);
 		n->depth = depth + 1;
 		if (unit < 0)
 			n->unit = unit = me;
@@ -190,6 +191,30 @@ static int by_id(const void *a, const void *b)
 	return strcmp((*x)->id, (*y)->id);
 }
 
+/* The sorted indexes that network_find_name/_id search. */
+static int index_nodes(struct network *net, const struct net_node **s, size_t n_ids)
+{
+	size_t k = 0;
+
+	net->by_name = malloc((net->n ? net->n : 1) * sizeof(*net->by_name));
+	net->by_id = malloc((n_ids ? n_ids : 1) * sizeof(*net->by_id));
+	if (!net->by_name || !net->by_id)
+		return -ENOMEM;
+	for (size_t i = 0; i < net->n; i++)
+		s[i] = &net->v[i];
+	qsort(s, net->n, sizeof(*s), by_name);
+	for (size_t i = 0; i < net->n; i++)
+		net->by_name[i] = (int)(s[i] - net->v);
+	for (size_t i = 0; i < net->n; i++)
+		if (net->v[i].id)
+			s[k++] = &net->v[i];
+	qsort(s, k, sizeof(*s), by_id);
+	for (size_t i = 0; i < k; i++)
+		net->by_id[i] = (int)(s[i] - net->v);
+	net->n_ids = k;
+	return 0;
+}
+
 /* Names are unique in the whole file, and so are ids. */
 static int check_unique(const char *file, struct network *net, struct cs_diag *d)
 {
@@ -219,8 +244,9 @@ static int check_unique(const char *file, struct network *net, struct cs_diag *d
 			node_path(net, (int)(s[i] - net->v), b, sizeof(b));
 			diag_add(d, "%s: node id \"%s\" is used twice (%s, and %s)", file, s[i]->id, a, b);
 		}
+	n = index_nodes(net, s, n) ? (size_t)-1 : 0;
 	free(s);
-	return 0;
+	return n ? -ENOMEM : 0;
 }
 
 int network_parse(const char *file, const char *text, size_t len, struct network *net,
@@ -247,6 +273,14 @@ int network_parse(const char *file, const char *text, size_t len, struct network
 	walk_children(&w, root, -1, -1, -1, 0);
 	json_decref(root);
 	err = w.err ? w.err : check_unique(file, net, d);
+	if (!err) {
+		size_t real = 0;
+
+		for (size_t i = 0; i < net->n; i++)
+			real += !net->v[i].is_virtual;
+		if (real > CS_NET_MAX_NODES)
+			diag_add(d, "%s: %zu nodes with classes: at most %u", file, real, CS_NET_MAX_NODES);
+	}
 	if (!err && diag_count(d) > before)
 		err = -EINVAL;
 	if (err)
@@ -309,24 +343,39 @@ void network_free(struct network *net)
 		free(net->v[i].type);
 	}
 	free(net->v);
-	net->v = NULL;
-	net->n = 0;
+	free(net->by_name);
+	free(net->by_id);
+	memset(net, 0, sizeof(*net));
+}
+
+/* Binary search of @key in @ix (indexes into net->v) by name or by id. */
+static int find(const struct network *net, const int *ix, size_t n, const char *key, bool id)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		const struct net_node *x = &net->v[ix[mid]];
+		int c = strcmp(id ? x->id : x->name, key);
+
+		if (!c)
+			return ix[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
 }
 
 int network_find_name(const struct network *net, const char *name)
 {
-	for (size_t i = 0; i < net->n; i++)
-		if (!strcmp(net->v[i].name, name))
-			return (int)i;
-	return -1;
+	return net->by_name ? find(net, net->by_name, net->n, name, false) : -1;
 }
 
 int network_find_id(const struct network *net, const char *id)
 {
-	for (size_t i = 0; i < net->n; i++)
-		if (net->v[i].id && !strcmp(net->v[i].id, id))
-			return (int)i;
-	return -1;
+	return net->by_id ? find(net, net->by_id, net->n_ids, id, true) : -1;
 }
 
 int network_resolve(const struct network *net, struct circuit_set *set, const char *csv,

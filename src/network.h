@@ -18,6 +18,7 @@
  * this many levels of real nodes, and the circuit's class.
  */
 #define CS_NET_MAX_DEPTH 6
+#define CS_NET_MAX_NODES 65536u /* real nodes: the size of the kernel's record map */
 
 struct net_node {
 	char *name;
@@ -47,6 +48,8 @@ struct node_rec {
 struct network {
 	struct net_node *v; /* parents before their children */
 	size_t n;
+	int *by_name, *by_id; /* indexes into v sorted by name, by id (nodes with one) */
+	size_t n_ids;
 };
 
 /*

@@ -294,7 +294,7 @@ static int classes_del(struct cs_state *s, struct nl_sock *sk, uint32_t classid)
  * so pass again over those the kernel found busy while others still go.
  */
 static void node_classes_del(struct cs_state *s, struct nl_sock *sk, const struct node_rec *v,
-			     size_t n, bool warn)
+			     size_t n, bool warn, bool *gone)
 {
 	bool *done = calloc(n ? n : 1, sizeof(*done));
 	size_t left = n, before;
@@ -315,6 +315,8 @@ static void node_classes_del(struct cs_state *s, struct nl_sock *sk, const struc
 				continue;
 			done[i] = true;
 			left--;
+			if (gone)
+				gone[i] = !e;
 			if (e && warn)
 				pr_warn("warning: class %x:%x of old node \"%s\" not removed: %s\n",
 					v[i].major, v[i].minor, v[i].name, strerror(-e));
@@ -426,16 +428,32 @@ int state_apply(struct cs_state *s, struct nl_sock *sk, const struct plan *p,
 				circuit_classid(p->class_del[i]) & 0xffff, p->class_del[i]->id,
 				strerror(-e));
 	}
-	/* then the nodes' old classes, children before parents, and their records */
-	node_classes_del(s, sk, p->node_del, p->n_node_del, true);
-	for (size_t i = 0; i < p->n_node_gone; i++) {
-		int e = fault_point();
+	/*
+	 * Then the nodes' old classes, children before parents, and the records
+	 * of nodes gone from the file, but only once their class is: a record
+	 * keeps its minor from being given out again, and the next load retries.
+	 */
+	{
+		bool *gone = calloc(p->n_node_del + 1, sizeof(*gone));
 
-		if (!e)
-			e = maps_node_del(&s->maps, p->node_gone[i].name);
-		if (e)
-			pr_warn("warning: record of old node \"%s\" not removed: %s\n",
-				p->node_gone[i].name, strerror(-e));
+		node_classes_del(s, sk, p->node_del, p->n_node_del, true, gone);
+		for (size_t i = 0; i < p->n_node_gone; i++) {
+			bool class_gone = false;
+			int e;
+
+			for (size_t j = 0; gone && j < p->n_node_del; j++)
+				if (!strcmp(p->node_del[j].name, p->node_gone[i].name))
+					class_gone = gone[j];
+			if (!class_gone)
+				continue;
+			e = fault_point();
+			if (!e)
+				e = maps_node_del(&s->maps, p->node_gone[i].name);
+			if (e)
+				pr_warn("warning: record of old node \"%s\" not removed: %s\n",
+					p->node_gone[i].name, strerror(-e));
+		}
+		free(gone);
 	}
 	return 0;
 
@@ -487,7 +505,7 @@ undo:
 		if (old)
 			node_classes_set(s, sk, old, false);
 	}
-	node_classes_del(s, sk, p->node_add, nadd, false);
+	node_classes_del(s, sk, p->node_add, nadd, false, NULL);
 	return err;
 }
 

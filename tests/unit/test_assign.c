@@ -362,6 +362,48 @@ static void test_network(void)
 	an.rebalance = true;
 	ASSERT_EQ(assign_all(&want, &have, &an, two_cpus, &l4, "t", &d), 0, "rebalance");
 	ASSERT_TRUE(nn(&net, "Mid")->cpu != nn(&net, "Big")->cpu, "--rebalance spreads the units again");
+	/* a second --rebalance of the same files moves nothing: what lands where it was keeps its class */
+	circuit_set_free(&have);
+	fx_copy(&have, &want);
+	an.n_have = net_have(&net, places);
+	ASSERT_EQ(assign_all(&want, &have, &an, two_cpus, &l4, "t", &d), 0, "rebalance again");
+	kept = true;
+	for (size_t i = 0; i < want.n; i++)
+		kept &= want.v[i].cpu == have.v[i].cpu && want.v[i].major == have.v[i].major &&
+			want.v[i].minor == have.v[i].minor;
+	ASSERT_TRUE(kept, "a second --rebalance keeps every class");
+
+	/* a class the kernel holds that no record names (an interrupted apply) is never given out */
+	{
+		struct circuit_set fresh, none2 = { 0 };
+		uint32_t present[] = { (1u << 16) | CS_FIRST_MINOR, (2u << 16) | CS_FIRST_MINOR };
+		bool clash = false;
+
+		an.rebalance = false;
+		an.have = NULL;
+		an.n_have = 0;
+		an.present = present;
+		an.n_present = 2;
+		net_want(&fresh, &net);
+		ASSERT_EQ(assign_all(&fresh, &none2, &an, two_cpus, &l4, "t", &d), 0, "place beside leftovers");
+		for (size_t i = 0; i < fresh.n; i++)
+			clash |= fresh.v[i].minor == CS_FIRST_MINOR;
+		for (size_t i = 0; i < net.n; i++)
+			clash |= !net.v[i].is_virtual && net.v[i].minor == CS_FIRST_MINOR;
+		ASSERT_TRUE(!clash, "no node or circuit takes the minor of a class the kernel holds");
+		circuit_set_free(&fresh);
+		an.present = NULL;
+		an.n_present = 0;
+	}
+	/* more HTBs per CPU than 16: allowed (a device with many queues) */
+	{
+		const struct cs_layout l32 = { .htbs_per_cpu = 32, .stride = 2 };
+		struct circuit_set fresh, none2 = { 0 };
+
+		net_want(&fresh, &net);
+		ASSERT_EQ(assign_all(&fresh, &none2, &an, two_cpus, &l32, "t", &d), 0, "32 HTBs per CPU");
+		circuit_set_free(&fresh);
+	}
 
 	circuit_set_free(&want);
 	circuit_set_free(&have);
