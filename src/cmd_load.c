@@ -85,6 +85,9 @@ static const char help[] =
 	"                     Parent Node; a node and everything under it stay on one\n"
 	"                     CPU (docs/network.md)\n"
 	"  --rebalance        place every node and circuit anew by plan (moves them)\n"
+	"  --root NODE        shape only NODE's subtree of the network and the circuits\n"
+	"                     under it: several shapers share one file pair, each for\n"
+	"                     its part of the network\n"
 	"  -n, --dry-run      validate and print what would change, change nothing\n"
 	"\n"
 	"Devices, --cpus and the rates of :1/:2 given on a later load change the running\n"
@@ -107,6 +110,7 @@ struct load_opts {
 	enum cs_xdp_mode xdp_mode;
 	bool xdp_mode_given;
 	const char *network;
+	const char *root;
 	bool rebalance;
 	bool dry_run;
 	uint32_t qsize;
@@ -134,6 +138,7 @@ static int parse_args(int argc, char **argv, struct load_opts *o)
 		{ "no-xdp-meta", no_argument, NULL, 'm' },
 		{ "network", required_argument, NULL, 'N' },
 		{ "rebalance", no_argument, NULL, 'R' },
+		{ "root", required_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *why;
@@ -237,6 +242,9 @@ static int parse_args(int argc, char **argv, struct load_opts *o)
 			break;
 		case 'R':
 			o->rebalance = true;
+			break;
+		case 'r':
+			o->root = optarg;
 			break;
 		default:
 			fprintf(stderr, "Try 'cpushaper load --help'.\n");
@@ -660,6 +668,11 @@ static int read_network(const struct load_opts *o, struct circuit_set *want, str
 		snprintf(path, 4096, "%.*snetwork.json", slash ? (int)(slash - o->file + 1) : 0,
 			 o->file);
 		if (o->network || access(path, F_OK)) {
+			if (o->root) {
+				diag_add(d, "%s: --root needs a network file (%s, or --network FILE)",
+					 o->file, path);
+				return -EINVAL;
+			}
 			named = network_parents_named(want);
 			for (size_t i = 0; i < want->n; i++)
 				want->v[i].node = 0;
@@ -673,6 +686,8 @@ static int read_network(const struct load_opts *o, struct circuit_set *want, str
 		}
 	}
 	if ((err = network_load(path, net, d)))
+		return err;
+	if (o->root && (err = network_root(net, o->root, want, o->file, d)))
 		return err;
 	return network_resolve(net, want, o->file, d);
 }

@@ -378,6 +378,64 @@ int network_find_id(const struct network *net, const char *id)
 	return net->by_id ? find(net, net->by_id, net->n_ids, id, true) : -1;
 }
 
+/* The node a circuit's parent column names, or -1. */
+static int named_node(const struct network *net, const struct circuit *c)
+{
+	if (!c->parent_col)
+		return -1;
+	return c->parent_col == CS_PARENT_NAME ? network_find_name(net, c->parent)
+					       : network_find_id(net, c->parent);
+}
+
+int network_root(struct network *net, const char *root, struct circuit_set *set,
+		 const char *file, struct cs_diag *d)
+{
+	int r = network_find_name(net, root);
+	bool *in = NULL;
+	size_t kept = 0;
+
+	if (r < 0) {
+		diag_add(d, "%s: --root \"%s\" is no node of the network", file, root);
+		return -EINVAL;
+	}
+	in = calloc(net->n + 1, sizeof(*in));
+	if (!in)
+		return -ENOMEM;
+	/* parents come before their children: one pass marks the subtree */
+	for (size_t i = 0; i < net->n; i++) {
+		struct net_node *n = &net->v[i];
+
+		in[i] = (int)i == r || (n->parent >= 0 && in[n->parent]);
+		if (!in[i])
+			n->is_virtual = true;
+		n->real_parent = n->parent < 0 ? -1 :
+				 net->v[n->parent].is_virtual ? net->v[n->parent].real_parent : n->parent;
+		if (n->is_virtual) {
+			n->depth = 0;
+			n->unit = n->real_parent >= 0 ? net->v[n->real_parent].unit : -1;
+		} else {
+			n->depth = n->real_parent >= 0 ? net->v[n->real_parent].depth + 1 : 1;
+			n->unit = n->real_parent >= 0 ? net->v[n->real_parent].unit : (int)i;
+		}
+	}
+	/* circuits of other parts of the network, or of none, are another shaper's */
+	for (size_t i = 0; i < set->n; i++) {
+		int at = named_node(net, &set->v[i]);
+
+		if (at >= 0 && in[at]) {
+			if (kept != i)
+				set->v[kept] = set->v[i];
+			kept++;
+		} else {
+			free(set->v[i].pfx);
+			free(set->v[i].parent);
+		}
+	}
+	set->n = kept;
+	free(in);
+	return 0;
+}
+
 int network_resolve(const struct network *net, struct circuit_set *set, const char *csv,
 		    struct cs_diag *d)
 {
@@ -390,8 +448,7 @@ int network_resolve(const struct network *net, struct circuit_set *set, const ch
 		c->node = 0;
 		if (!c->parent_col)
 			continue;
-		n = c->parent_col == CS_PARENT_NAME ? network_find_name(net, c->parent)
-						    : network_find_id(net, c->parent);
+		n = named_node(net, c);
 		if (n < 0) {
 			diag_add(d, "%s:%d: %s \"%s\" is no node %s of the network", csv, c->line,
 				 circuit_parent_column(c->parent_col), c->parent,

@@ -67,6 +67,16 @@ int network_find_name(const struct network *net, const char *name);
 int network_find_id(const struct network *net, const char *id);
 
 /*
+ * Keep only node @root's subtree (load --root: several shapers share one file
+ * pair, each shaping its part): every other node becomes virtual, @root is
+ * at the top, and only the circuits whose parent column names a node of the
+ * subtree stay in @set. Call before network_resolve. -EINVAL with a message
+ * when @root is no node of the network.
+ */
+int network_root(struct network *net, const char *root, struct circuit_set *set,
+		 const char *file, struct cs_diag *d);
+
+/*
  * Set each circuit's node from its parent columns (Anchor Node ID, then
  * Parent Node ID, then Parent Node). A parent that is not in the network is
  * refused as "FILE:LINE: COLUMN \"VALUE\" ..." (@csv names the customer file).

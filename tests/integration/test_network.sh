@@ -252,5 +252,14 @@ mv "$WORK/network.off" "$WORK/network.json"
 out=$(cs load "$WORK/customers.csv" 2>&1) || flunk "load with the network again: $out"
 expect_contains "$out" "network: 6 nodes, 6 added" "the network comes back"
 
+# 9. --root: one shaper's part of a network that several share.
+cs unload >/dev/null || flunk "unload"
+out=$(cs load --root AP-2 "$WORK/customers.csv" 2>&1) || flunk "load --root AP-2: $out"
+show=$(cs show -j)
+expect_eq "$(jq -c '[.nodes[].name]' <<<"$show")" '["AP-2"]' "--root AP-2: AP-2's class alone"
+expect_eq "$(jq -c '[.circuits[] | [.id, .parent]]' <<<"$show")" '[["c-b","AP-2"]]' "--root AP-2: only the circuit under it"
+expect_eq "$(parent_of lan0 "$(classid c-b down)")" "$(jq -r '.nodes[0].down.classid' <<<"$show")" "c-b hangs under AP-2's class"
+out=$(cs load --root Nowhere "$WORK/customers.csv" 2>&1)
+expect_contains "$out" '--root "Nowhere" is no node of the network' "an unknown --root is refused"
 cs unload >/dev/null || flunk "unload"
 done_tests

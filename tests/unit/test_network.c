@@ -243,8 +243,45 @@ static void test_resolve(void)
 	network_free(&net);
 }
 
+static void test_root(void)
+{
+	struct network net;
+	struct circuit_set set;
+	struct cs_diag d = { 0 };
+	const char *csv = HDR
+		"in-mesh,N,d1,,CPE-hub,,198.18.0.1,,1,1,5,5,,,\n"
+		"in-ap1,N,d2,,,,198.18.0.2,,1,1,5,5,,17,\n"
+		"in-ap2,N,d3,,AP-2,,198.18.0.3,,1,1,5,5,,,\n"
+		"at-pop,N,d4,,PoP,,198.18.0.4,,1,1,5,5,,,\n"
+		"flat,N,d5,,,,198.18.0.5,,1,1,5,5,,,\n";
+
+	ASSERT_EQ(parse(five, &net, &d), 0, "network");
+	ASSERT_EQ(circuits_parse_csv("c.csv", csv, strlen(csv), &set, &d), 0, "customers");
+	ASSERT_EQ(network_root(&net, "Nowhere", &set, "c.csv", &d), -EINVAL, "an unknown --root");
+	ASSERT_TRUE(d.n == 1 && strstr(d.msg[0], "--root \"Nowhere\" is no node of the network"), "named");
+	diag_free(&d);
+	ASSERT_EQ(network_root(&net, "Tower", &set, "c.csv", &d), 0, "--root Tower");
+	ASSERT_EQ(set.n, 3, "only the circuits under Tower stay (AP-1 by id, CPE-hub, AP-2)");
+	ASSERT_TRUE(circuit_set_find(&set, "at-pop") == NULL && circuit_set_find(&set, "flat") == NULL,
+		    "circuits above Tower or under no node are another shaper's");
+	ASSERT_TRUE(node(&net, "Site")->is_virtual && node(&net, "PoP")->is_virtual &&
+		    node(&net, "Edge")->is_virtual, "nodes outside the subtree get no class");
+	ASSERT_TRUE(!node(&net, "Tower")->is_virtual && node(&net, "Tower")->depth == 1 &&
+		    node(&net, "Tower")->real_parent == -1 &&
+		    node(&net, "Tower")->unit == network_find_name(&net, "Tower"),
+		    "Tower is at the top, a unit of its own");
+	ASSERT_EQ(node(&net, "CPE-hub")->depth, 3, "CPE-hub two levels below it");
+	ASSERT_EQ(network_resolve(&net, &set, "c.csv", &d), 0, "resolve in the subtree");
+	ASSERT_EQ(circuit_set_find(&set, "in-mesh")->node, (uint32_t)network_find_name(&net, "CPE-hub") + 1,
+		  "in-mesh under CPE-hub");
+	circuit_set_free(&set);
+	network_free(&net);
+	diag_free(&d);
+}
+
 int main(void)
 {
+	test_root();
 	test_accepts();
 	test_refusals();
 	test_resolve();
