@@ -1,10 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-# The benchmark suite: accuracy, capacity, control-plane speed and per-packet
+# The benchmark suite: accuracy, capacity, control-plane speed, the network
+# hierarchy and per-packet
 # cost, each side by side with its baseline in the same run. Writes
 # bench/results/results.json, results.md and PNG plots, then a soak run
 # (bench/lib/soak.sh; SOAK_CYCLES, default 200). As root on Debian 12;
-# about 13 minutes on 2 vCPUs plus the soak. Cleans up after itself, also when interrupted.
+# about 15 minutes on 2 vCPUs plus the soak. Cleans up after itself, also when interrupted.
 #   bench/run.sh              the full suite
 #   bench/run.sh --smoke      tiny sizes, seconds (ctest runs this)
 #   SECTIONS="control" bench/run.sh   some sections only
@@ -33,7 +34,7 @@ trap '[ -n "$child" ] && kill -TERM "$child" 2>/dev/null && wait "$child"; exit 
 export RAW SMOKE
 mkdir -p "$OUT"
 start=$(date +%s)
-for s in ${SECTIONS:-perpacket control reconcile accuracy capacity soak}; do
+for s in ${SECTIONS:-perpacket control reconcile network accuracy capacity soak}; do
 	echo "== $s ($(( $(date +%s) - start )) s in)"
 	# each section runs in its own process with its own bed and EXIT trap
 	bash "$ROOT/bench/lib/$s.sh" &
@@ -51,7 +52,8 @@ if [ "$SMOKE" = 1 ]; then
 	       (.control.cold_load | length) > 0 and (.perpacket | length) > 0 and
 	       (.capacity.inpath_ns | length) > 0 and
 	       all(.accuracy.single[]; .ratio.median > 0) and all(.capacity.aggregate[]; .goodput_gbps.median > 0) and
-	       (.reconcile | length) > 0 and all(.reconcile[]; .repaired) and .soak.end.cycles > 0 and .soak.end.nothing_left_after_unload and .soak.end.command_errors == 0 and
+	       (.reconcile | length) > 0 and all(.reconcile[]; .repaired) and
+	       (.network.build | length) == 2 and all(.network.node_cap[]; .ratio.median > 0) and .soak.end.cycles > 0 and .soak.end.nothing_left_after_unload and .soak.end.command_errors == 0 and
 	       .soak.end.circuits == .soak.end.circuits_expected and .soak.end.circuits_misshaped == 0' \
 		"$OUT/results.json" >/dev/null && [ -s "$OUT/results.md" ] &&
 		{ ! command -v gnuplot >/dev/null || [ -s "$OUT/accuracy.png" ]; }

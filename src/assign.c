@@ -88,24 +88,6 @@ static int item_desc(const void *a, const void *b)
 	return strcmp(x->key, y->key);
 }
 
-static const struct node_rec *have_node(const struct assign_net *an, const char *name)
-{
-	size_t lo = 0, hi = an->n_have;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		int c = strcmp(an->have[mid].name, name);
-
-		if (!c)
-			return &an->have[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
-}
-
 static int least_loaded(const struct cpu_slot *slot, const bool cpus[CS_MAX_CPUS])
 {
 	int best = -1;
@@ -246,7 +228,7 @@ int assign_all(struct circuit_set *want, const struct circuit_set *have, struct 
 	}
 	for (size_t i = 0; i < n_units; i++) {
 		struct unit *u = &units[i];
-		const struct node_rec *h = have_node(an, net->v[u->node].name);
+		const struct node_rec *h = node_rec_find(an->have, an->n_have, net->v[u->node].name);
 
 		total += u->load;
 		if (h && !rebalance && h->cpu < CS_MAX_CPUS && cpus[h->cpu] && h->major > h->cpu &&
@@ -331,7 +313,7 @@ placed:
 		n->cpu = u->cpu;
 		n->major = layout_major(l, u->cpu, u->htb);
 		n->parent_minor = n->real_parent >= 0 ? net->v[n->real_parent].minor : 0;
-		h = have_node(an, n->name);
+		h = node_rec_find(an->have, an->n_have, n->name);
 		if (h && h->cpu == n->cpu && h->major == n->major && h->parent_minor == n->parent_minor) {
 			n->minor = h->minor;
 			continue;

@@ -59,16 +59,23 @@ static void print_change(const char *dir, uint64_t min0, uint64_t max0, uint64_t
 	out_close_obj();
 }
 
-/* Min not above Max in either direction of @min/@max ([down, up]); else say so. */
-static int check_order(const uint64_t min[2], const uint64_t max[2])
+/*
+ * The rates given on the command line into @v (down min, down max, up min,
+ * up max of a circuit or a node); Min not above Max in either direction, or
+ * say so.
+ */
+static int apply_rates(uint64_t *const v[4], const uint64_t rate[5], const bool given[5])
 {
+	for (int k = 0; k < 4; k++)
+		if (given[k + 1])
+			*v[k] = rate[k + 1];
 	for (int dir = 0; dir < 2; dir++) {
 		char a[32], b[32];
 
-		if (min[dir] <= max[dir])
+		if (*v[2 * dir] <= *v[2 * dir + 1])
 			continue;
-		rate_format_mbps(min[dir], a, sizeof(a));
-		rate_format_mbps(max[dir], b, sizeof(b));
+		rate_format_mbps(*v[2 * dir], a, sizeof(a));
+		rate_format_mbps(*v[2 * dir + 1], b, sizeof(b));
 		fprintf(stderr, "cpushaper: %s Min (%s) would be greater than its Max (%s); nothing changed\n",
 			dir ? "Upload" : "Download", a, b);
 		return -EINVAL;
@@ -92,12 +99,8 @@ static int set_node(struct cs_state *s, struct nl_sock **sk, const char *name, c
 		return -ENOENT;
 	}
 	want = *have;
-	if (given[1]) want.down_min = rate[1];
-	if (given[2]) want.down_max = rate[2];
-	if (given[3]) want.up_min = rate[3];
-	if (given[4]) want.up_max = rate[4];
-	if ((err = check_order((const uint64_t[2]){ want.down_min, want.up_min },
-			       (const uint64_t[2]){ want.down_max, want.up_max })))
+	if ((err = apply_rates((uint64_t *const[4]){ &want.down_min, &want.down_max, &want.up_min,
+						     &want.up_max }, rate, given)))
 		return err;
 	if ((err = tc_open(sk)) || (err = state_set_node_rates(s, *sk, have, &want))) {
 		fprintf(stderr, "cpushaper: cannot change node \"%s\": %s; nothing changed\n", name,
@@ -182,12 +185,8 @@ int cmd_setrate(int argc, char **argv)
 		goto out;
 	}
 	want = have;
-	if (given[1]) want.down_min = rate[1];
-	if (given[2]) want.down_max = rate[2];
-	if (given[3]) want.up_min = rate[3];
-	if (given[4]) want.up_max = rate[4];
-	if ((err = check_order((const uint64_t[2]){ want.down_min, want.up_min },
-			       (const uint64_t[2]){ want.down_max, want.up_max })))
+	if ((err = apply_rates((uint64_t *const[4]){ &want.down_min, &want.down_max, &want.up_min,
+						     &want.up_max }, rate, given)))
 		goto out;
 	if ((err = tc_open(&sk)) || (err = state_set_rates(&s, sk, &have, &want))) {
 		fprintf(stderr, "cpushaper: cannot change circuit \"%s\": %s; nothing changed\n", id,

@@ -170,6 +170,20 @@ static struct rank *ranked_nodes(const struct snap *cur, const struct snap *prev
 	return r;
 }
 
+/* A row of a busiest list: a circuit (@key "id", with its @name) or a node (@key "name"). */
+static void busy_row(const char *key, const char *id, const char *name, uint32_t cpu,
+		     const struct rank *r)
+{
+	out_open_obj(NULL);
+	print_str(PRINT_ANY, key, "%-20s", id);
+	if (name)
+		print_str(PRINT_ANY, "name", " %-20.20s", name);
+	print_u64(PRINT_ANY, "cpu", " %4llu", cpu);
+	print_u64(PRINT_ANY, "down_bytes", " %14llu", r->down);
+	print_u64(PRINT_ANY, "up_bytes", " %14llu\n", r->up);
+	out_close_obj();
+}
+
 /* One snapshot of cumulative counters (the --once view, and -j lines). */
 static void print_snapshot(const struct cs_state *s, const struct snap *sn, int n_busy)
 {
@@ -242,13 +256,7 @@ static void print_snapshot(const struct cs_state *s, const struct snap *sn, int 
 	for (int k = 0; r && k < n_busy && (size_t)k < sn->have.n; k++) {
 		const struct circuit *c = &sn->have.v[r[k].i];
 
-		out_open_obj(NULL);
-		print_str(PRINT_ANY, "id", "%-20s", c->id);
-		print_str(PRINT_ANY, "name", " %-20.20s", c->name);
-		print_u64(PRINT_ANY, "cpu", " %4llu", c->cpu);
-		print_u64(PRINT_ANY, "down_bytes", " %14llu", r[k].down);
-		print_u64(PRINT_ANY, "up_bytes", " %14llu\n", r[k].up);
-		out_close_obj();
+		busy_row("id", c->id, c->name, c->cpu, &r[k]);
 	}
 	out_close_arr();
 	free(r);
@@ -256,16 +264,8 @@ static void print_snapshot(const struct cs_state *s, const struct snap *sn, int 
 	if (sn->n_nodes)
 		print_fp("\n%-20s %4s %14s %14s\n", "NODE", "CPU", "DOWN_BYTES", "UP_BYTES");
 	out_open_arr("busiest_nodes");
-	for (int k = 0; r && k < n_busy && (size_t)k < sn->n_nodes; k++) {
-		const struct node_rec *n = &sn->nodes[r[k].i];
-
-		out_open_obj(NULL);
-		print_str(PRINT_ANY, "name", "%-20s", n->name);
-		print_u64(PRINT_ANY, "cpu", " %4llu", n->cpu);
-		print_u64(PRINT_ANY, "down_bytes", " %14llu", r[k].down);
-		print_u64(PRINT_ANY, "up_bytes", " %14llu\n", r[k].up);
-		out_close_obj();
-	}
+	for (int k = 0; r && k < n_busy && (size_t)k < sn->n_nodes; k++)
+		busy_row("name", sn->nodes[r[k].i].name, NULL, sn->nodes[r[k].i].cpu, &r[k]);
 	out_close_arr();
 	out_close_obj();
 	out_finish();

@@ -497,6 +497,24 @@ void network_rates(struct network *net, const struct circuit_set *want)
 	}
 }
 
+const struct node_rec *node_rec_find(const struct node_rec *v, size_t n, const char *name)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strcmp(v[mid].name, name);
+
+		if (!c)
+			return &v[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
 void network_node_rec(const struct network *net, size_t i, struct node_rec *r)
 {
 	const struct net_node *n = &net->v[i];

@@ -92,6 +92,9 @@ int network_resolve(const struct network *net, struct circuit_set *set, const ch
  */
 void network_rates(struct network *net, const struct circuit_set *want);
 
+/* Binary search in node records sorted by name. */
+const struct node_rec *node_rec_find(const struct node_rec *v, size_t n, const char *name);
+
 /* The node as the kernel should record it. */
 void network_node_rec(const struct network *net, size_t i, struct node_rec *r);
 

@@ -145,24 +145,6 @@ out:
 	return err;
 }
 
-const struct node_rec *node_rec_find(const struct node_rec *v, size_t n, const char *name)
-{
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		int c = strcmp(v[mid].name, name);
-
-		if (!c)
-			return &v[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
-}
-
 int plan_nodes(const struct network *net, const struct node_rec *have, size_t n_have,
 	       struct plan *p)
 {

@@ -58,7 +58,6 @@ int plan_build(const struct circuit_set *want, const struct circuit_set *have,
  */
 int plan_nodes(const struct network *net, const struct node_rec *have, size_t n_have,
 	       struct plan *p);
-const struct node_rec *node_rec_find(const struct node_rec *v, size_t n, const char *name);
 bool plan_empty(const struct plan *p);
 void plan_free(struct plan *p);
 

@@ -509,60 +509,68 @@ undo:
 	return err;
 }
 
+/* A class's rates per direction, as [down min, down max, up min, up max]. */
+struct rates {
+	uint64_t v[4];
+};
+
+/*
+ * Change the classes @classid (under @parent_minor) from @have to @want in
+ * place, direction by direction, then write the record with @put; a failure
+ * puts back what was changed.
+ */
+static int set_rates(struct cs_state *s, struct nl_sock *sk, uint32_t classid, uint32_t parent_minor,
+		     const struct rates *have, const struct rates *want,
+		     int (*put)(struct cs_state *s, const void *rec), const void *rec)
+{
+	bool changed[2];
+	int dir, err = 0;
+
+	for (dir = 0; dir < 2; dir++) {
+		int ix = dir ? s->wan_ix : s->lan_ix;
+
+		changed[dir] = have->v[2 * dir] != want->v[2 * dir] ||
+			       have->v[2 * dir + 1] != want->v[2 * dir + 1];
+		if (changed[dir] && (err = tc_class_set_under(sk, ix, classid, parent_minor,
+							      want->v[2 * dir], want->v[2 * dir + 1],
+							      false)))
+			break;
+	}
+	if (!err && !(err = put(s, rec)))
+		return 0;
+	while (dir-- > 0)
+		if (changed[dir])
+			tc_class_set_under(sk, dir ? s->wan_ix : s->lan_ix, classid, parent_minor,
+					   have->v[2 * dir], have->v[2 * dir + 1], false);
+	return err;
+}
+
+static int put_circuit(struct cs_state *s, const void *rec)
+{
+	return maps_circuit_put(&s->maps, rec);
+}
+
+static int put_node(struct cs_state *s, const void *rec)
+{
+	return maps_node_put(&s->maps, rec);
+}
+
 int state_set_rates(struct cs_state *s, struct nl_sock *sk, const struct circuit *have,
 		    const struct circuit *want)
 {
-	bool down = have->down_min != want->down_min || have->down_max != want->down_max;
-	bool up = have->up_min != want->up_min || have->up_max != want->up_max;
-	uint32_t classid = circuit_classid(have);
-	int err = 0;
+	struct rates h = { { have->down_min, have->down_max, have->up_min, have->up_max } };
+	struct rates w = { { want->down_min, want->down_max, want->up_min, want->up_max } };
 
-	if (down && (err = tc_class_set_under(sk, s->lan_ix, classid, have->parent_minor,
-					      want->down_min, want->down_max, false)))
-		return err;
-	if (up && (err = tc_class_set_under(sk, s->wan_ix, classid, have->parent_minor, want->up_min,
-					    want->up_max, false)))
-		goto undo_down;
-	if ((err = maps_circuit_put(&s->maps, want)))
-		goto undo_up;
-	return 0;
-undo_up:
-	if (up)
-		tc_class_set_under(sk, s->wan_ix, classid, have->parent_minor, have->up_min,
-				   have->up_max, false);
-undo_down:
-	if (down)
-		tc_class_set_under(sk, s->lan_ix, classid, have->parent_minor, have->down_min,
-				   have->down_max, false);
-	return err;
+	return set_rates(s, sk, circuit_classid(have), have->parent_minor, &h, &w, put_circuit, want);
 }
 
 int state_set_node_rates(struct cs_state *s, struct nl_sock *sk, const struct node_rec *have,
 			 const struct node_rec *want)
 {
-	bool down = have->down_min != want->down_min || have->down_max != want->down_max;
-	bool up = have->up_min != want->up_min || have->up_max != want->up_max;
-	uint32_t classid = node_classid(have);
-	int err = 0;
+	struct rates h = { { have->down_min, have->down_max, have->up_min, have->up_max } };
+	struct rates w = { { want->down_min, want->down_max, want->up_min, want->up_max } };
 
-	if (down && (err = tc_class_set_under(sk, s->lan_ix, classid, have->parent_minor,
-					      want->down_min, want->down_max, false)))
-		return err;
-	if (up && (err = tc_class_set_under(sk, s->wan_ix, classid, have->parent_minor, want->up_min,
-					    want->up_max, false)))
-		goto undo_down;
-	if ((err = maps_node_put(&s->maps, want)))
-		goto undo_up;
-	return 0;
-undo_up:
-	if (up)
-		tc_class_set_under(sk, s->wan_ix, classid, have->parent_minor, have->up_min,
-				   have->up_max, false);
-undo_down:
-	if (down)
-		tc_class_set_under(sk, s->lan_ix, classid, have->parent_minor, have->down_min,
-				   have->down_max, false);
-	return err;
+	return set_rates(s, sk, node_classid(have), have->parent_minor, &h, &w, put_node, want);
 }
 
 static int classid_cmp(const void *a, const void *b)

@@ -18,7 +18,8 @@ machine=$(jq -n --arg kernel "$(uname -r)" --arg cpu "$(grep -m1 'model name' /p
 	  testbed: "3 network namespaces, veth pairs with 2 queues, iperf3 TCP"}')
 
 jq -n --argjson machine "$machine" --argjson acc "$(slurp accuracy)" --argjson cap "$(slurp capacity)" \
-	--argjson ctl "$(slurp control)" --argjson pp "$(slurp perpacket)" --argjson soak "$(slurp soak)" --argjson rec "$(slurp reconcile)" "$J"'
+	--argjson ctl "$(slurp control)" --argjson pp "$(slurp perpacket)" --argjson soak "$(slurp soak)" --argjson rec "$(slurp reconcile)" \
+	--argjson net "$(slurp network)" "$J"'
 def slope(f): # least-squares growth of f per 100 cycles over the samples
   (map(.cycle) | add / length) as $mx | (map(f) | add / length) as $my |
   (map((.cycle - $mx) * (.cycle - $mx)) | add) as $sxx |
@@ -58,6 +59,14 @@ def slope(f): # least-squares growth of f per 100 cycles over the samples
              | map(.[0].circuits as $n | {circuits: $n, with_s: stats(.with) | map_values(r3), without_s: stats(.without) | map_values(r3),
                     show_s: stats(.show) | map_values(r3),
                     repaired: ($rec | map(select(.test == "repair" and .circuits == $n))[0].found_and_repaired)})),
+  network: {
+    build: ($net | map(select(.test == "build")) | group_by(.mode)
+             | map({mode: .[0].mode, circuits: .[0].circuits, nodes: .[0].nodes, lan_classes: .[0].lan_classes,
+                    cold_s: stats(.cold) | map_values(r3), reload_1pct_s: stats(.reload_1pct) | map_values(r3),
+                    reload_unchanged_s: stats(.reload_unchanged) | map_values(r3)})),
+    node_cap: ($net | map(select(.test == "node_cap")) | group_by(.dir)
+             | map({dir: .[0].dir, cap_mbps: .[0].cap_mbps, plan_mbps: .[0].plan_mbps, ratio: stats(.ratio) | map_values(r3)}))
+  },
   soak: (($soak | map(select(.test == "sample")) | sort_by(.cycle)) as $s |
          ($soak | map(select(.test == "end"))[0]) as $e |
          if ($s | length) == 0 then null else
@@ -72,7 +81,7 @@ def slope(f): # least-squares growth of f per 100 cycles over the samples
 }' > "$OUT/results.new.json"
 # A run of some sections (SECTIONS=soak) keeps the others' figures from the last full run.
 if [ -s "$OUT/results.json" ]; then
-	keep=$(for k in accuracy capacity control perpacket soak reconcile; do [ -s "$RAW/$k.jsonl" ] || echo "$k"; done | jq -R . | jq -sc .)
+	keep=$(for k in accuracy capacity control perpacket soak reconcile network; do [ -s "$RAW/$k.jsonl" ] || echo "$k"; done | jq -R . | jq -sc .)
 	jq --argjson keep "$keep" --slurpfile old "$OUT/results.json" \
 		'reduce $keep[] as $k (.; .[$k] = $old[0][$k] |
 		   .machine.kept_from[$k] = ($old[0].machine.kept_from[$k] // $old[0].machine.date))' \
@@ -152,6 +161,24 @@ mv "$OUT/results.new.json" "$OUT/results.json"
 		echo "| circuits | reload with the step s | without s | the step s | show -j s | a deleted class found and put back |"
 		echo "|---:|---|---|---:|---|---|"
 		jq -r '.reconcile[] | "| \(.circuits) | \(.with_s.median) (\(.with_s.min)–\(.with_s.max)) | \(.without_s.median) (\(.without_s.min)–\(.without_s.max)) | \((.with_s.median - .without_s.median) * 1000 | round / 1000) | \(.show_s.median) | \(.repaired) |"' "$OUT/results.json"
+	fi
+	if jq -e '(.network.build // []) | length > 0' "$OUT/results.json" >/dev/null; then
+		echo
+		echo "### The network above the customers"
+		echo
+		echo "The same circuits flat and under a network.json three levels deep (sites > towers > access points, each a class per"
+		echo "direction), alternating in one bed with 8 HTBs per CPU: a cold build, a reload with 1% of the plans changed, an"
+		echo "unchanged reload (seconds, median (min–max)):"
+		echo
+		echo "| circuits | nodes | classes on lan0 | cold build s | 1% reload s | unchanged reload s |"
+		echo "|---:|---:|---:|---|---|---|"
+		jq -r '.network.build[] | "| \(.circuits) | \(.nodes) | \(.lan_classes) | \(.cold_s.median) (\(.cold_s.min)–\(.cold_s.max)) | \(.reload_1pct_s.median) (\(.reload_1pct_s.min)–\(.reload_1pct_s.max)) | \(.reload_unchanged_s.median) |"' "$OUT/results.json"
+		echo
+		echo "TCP goodput of a circuit whose plan is above its access point's bandwidth, against that bandwidth:"
+		echo
+		echo "| direction | plan Mbit/s | AP Mbit/s | goodput / AP, median (min–max) |"
+		echo "|---|---:|---:|---|"
+		jq -r '.network.node_cap[] | "| \(.dir) | \(.plan_mbps) | \(.cap_mbps) | \(.ratio.median) (\(.ratio.min)–\(.ratio.max)) |"' "$OUT/results.json"
 	fi
 	if jq -e '.soak != null' "$OUT/results.json" >/dev/null; then
 		echo

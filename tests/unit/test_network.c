@@ -98,6 +98,7 @@ static void test_accepts(void)
 
 	ASSERT_EQ(parse("{}", &net, &d), 0, "{} is an empty network");
 	ASSERT_EQ(net.n, 0, "no node in {}");
+	network_free(&net);
 	ASSERT_EQ(parse(" {\"A\": {\"downloadBandwidthMbps\": 5, \"uploadBandwidthMbps\": 5, \"children\": {}, \"extra\": [1]}}",
 			&net, &d), 0, "empty children and unknown keys are fine");
 	network_free(&net);
