@@ -99,6 +99,11 @@ static int set_node(struct cs_state *s, struct nl_sock **sk, const char *name, c
 		return -ENOENT;
 	}
 	want = *have;
+	/* a node's Min is what load guarantees below it: a lower Max alone takes it along */
+	if (given[2] && !given[1] && want.down_min > rate[2])
+		want.down_min = rate[2];
+	if (given[4] && !given[3] && want.up_min > rate[4])
+		want.up_min = rate[4];
 	if ((err = apply_rates((uint64_t *const[4]){ &want.down_min, &want.down_max, &want.up_min,
 						     &want.up_max }, rate, given)))
 		return err;

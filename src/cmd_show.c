@@ -258,8 +258,8 @@ int cmd_show(int argc, char **argv)
 	}
 	if (optind < argc)
 		only = argv[optind++];
-	if (optind < argc || !c.lan || !c.wan) {
-		fprintf(stderr, "cpushaper show: --lan-dev and --wan-dev are required, and at most one CIRCUIT\n");
+	if (optind < argc || !c.lan || !c.wan || (tree && only)) {
+		fprintf(stderr, "cpushaper show: --lan-dev and --wan-dev are required, and at most one CIRCUIT (not with --tree)\n");
 		return EXIT_USAGE;
 	}
 	out_init(stdout, c.json);
@@ -318,6 +318,10 @@ int cmd_show(int argc, char **argv)
 		/* the tree instead of the lists */
 		if (s.loaded && (err = show_tree(&s, &have, &st)))
 			goto out;
+		if (!s.loaded) {
+			out_open_arr("tree");
+			out_close_arr();
+		}
 		out_close_obj();
 		out_finish();
 		goto out;

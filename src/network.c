@@ -418,11 +418,15 @@ int network_root(struct network *net, const char *root, struct circuit_set *set,
 			n->unit = n->real_parent >= 0 ? net->v[n->real_parent].unit : (int)i;
 		}
 	}
-	/* circuits of other parts of the network, or of none, are another shaper's */
+	/*
+	 * Circuits of other parts of the network, or of none, are another
+	 * shaper's; one whose parent is no node at all stays, for
+	 * network_resolve to refuse (a typo must not pass silently).
+	 */
 	for (size_t i = 0; i < set->n; i++) {
 		int at = named_node(net, &set->v[i]);
 
-		if (at >= 0 && in[at]) {
+		if ((at >= 0 && in[at]) || (at < 0 && set->v[i].parent_col)) {
 			if (kept != i)
 				set->v[kept] = set->v[i];
 			kept++;
@@ -430,6 +434,12 @@ int network_root(struct network *net, const char *root, struct circuit_set *set,
 			free(set->v[i].pfx);
 			free(set->v[i].parent);
 		}
+	}
+	if (!kept && set->n) {
+		diag_add(d, "%s: no circuit hangs under --root \"%s\": nothing would be shaped", file, root);
+		free(in);
+		set->n = 0;
+		return -EINVAL;
 	}
 	set->n = kept;
 	free(in);

@@ -36,7 +36,7 @@ struct plan {
 	size_t n_node_del;
 	struct node_rec *node_put;     /* records new or different */
 	size_t n_node_put;
-	struct node_rec *node_gone;    /* records of nodes no longer wanted */
+	struct node_rec *node_gone;    /* records of nodes no longer wanted: the last n_node_gone of node_del, in order */
 	size_t n_node_gone;
 };
 

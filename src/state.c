@@ -437,14 +437,14 @@ int state_apply(struct cs_state *s, struct nl_sock *sk, const struct plan *p,
 		bool *gone = calloc(p->n_node_del + 1, sizeof(*gone));
 
 		node_classes_del(s, sk, p->node_del, p->n_node_del, true, gone);
+		/* plan_nodes puts the classes of gone nodes last in node_del, in the same order */
+		size_t first = p->n_node_del - p->n_node_gone;
+
 		for (size_t i = 0; i < p->n_node_gone; i++) {
-			bool class_gone = false;
 			int e;
 
-			for (size_t j = 0; gone && j < p->n_node_del; j++)
-				if (!strcmp(p->node_del[j].name, p->node_gone[i].name))
-					class_gone = gone[j];
-			if (!class_gone)
+			if (!gone || !gone[first + i] ||
+			    strcmp(p->node_del[first + i].name, p->node_gone[i].name))
 				continue;
 			e = fault_point();
 			if (!e)

@@ -8,6 +8,7 @@
 #include "plan.h"
 
 struct nl_sock;
+struct tc_stat;
 
 /* The four places our programs run, in the order state_open looks at them. */
 enum { CS_AT_LAN_TC, CS_AT_WAN_TC, CS_AT_LAN_XDP, CS_AT_WAN_XDP, CS_AT_N };
@@ -83,8 +84,6 @@ struct cs_repairs {
 	unsigned leftovers;  /* classes that no circuit uses (an interrupted run) */
 	unsigned nodes;      /* node classes created again or whose rates were put back */
 };
-
-struct tc_stat;
 
 /*
  * Make the kernel hold what the maps say for every running circuit of @have:

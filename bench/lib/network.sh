@@ -17,7 +17,14 @@ SITES=10 TOWERS=7 APS=7
 [ "$SMOKE" = 1 ] && N=200 REPS=1 DUR=2 SITES=2 TOWERS=2 APS=2
 
 tb_start || exit 1
-secs() { local a b; a=$(now); "$@" >/dev/null 2>&1; b=$(now); echo "$b - $a" | bc -l | sed 's/^\./0./'; }
+# secs CMD...: how long CMD took; a failed command stops the section (no figure for it)
+secs() {
+	local a b
+	a=$(now)
+	"$@" >/dev/null 2>"$WORK/secs.err" || { log "failed: $* ($(tail -1 "$WORK/secs.err"))"; exit 1; }
+	b=$(now)
+	echo "$b - $a" | bc -l | sed 's/^\./0./'
+}
 
 # network.json: Site-s > Tower-s-t > AP-s-t-a
 mkdir -p "$WORK/net" "$WORK/flat"
@@ -56,9 +63,9 @@ for i in $(seq "$REPS"); do
 		else
 			load() { cs load --network "$WORK/net/network.json" "$WORK/$1"; }
 		fi
-		cold=$(secs load c.csv)
-		edit=$(secs load c1.csv)
-		again=$(secs load c1.csv)
+		cold=$(secs load c.csv) || exit 1
+		edit=$(secs load c1.csv) || exit 1
+		again=$(secs load c1.csv) || exit 1
 		classes=$(tb_rtr tc class show dev lan0 | grep -c '^class htb')
 		cs unload >/dev/null
 		emit "{\"test\":\"build\",\"mode\":\"$mode\",\"circuits\":$N,\"nodes\":$([ $mode = flat ] && echo 0 || echo $nodes),\"rep\":$i,\"cold\":$cold,\"reload_1pct\":$edit,\"reload_unchanged\":$again,\"lan_classes\":$classes}"

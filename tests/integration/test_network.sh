@@ -170,6 +170,8 @@ out=$(cs set-rate --node Mesh --down-min 20 2>&1)
 expect_contains "$out" "Download Min (20) would be greater than its Max (10); nothing changed" "set-rate --node refuses Min above Max"
 out=$(cs set-rate --node Nowhere --down-max 10 2>&1)
 expect_contains "$out" "no node \"Nowhere\" is loaded" "set-rate --node of an unknown node"
+out=$(cs set-rate --node Mesh --down-max 5 -j 2>&1)
+expect_eq "$(jq -c '[.down.min_mbps, .down.max_mbps]' <<<"$out" 2>/dev/null)" '[5,5]' "set-rate --node: a Max below the guaranteed rate takes the rate along"
 out=$(cs load "$WORK/customers.csv" 2>&1) || flunk "reload after set-rate: $out"
 expect_eq "$(class_ceil lan0 "$mesh")" 15Mbit "the next load puts the file's bandwidth back"
 

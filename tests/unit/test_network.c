@@ -278,6 +278,35 @@ static void test_root(void)
 	circuit_set_free(&set);
 	network_free(&net);
 	diag_free(&d);
+
+	/* a parent that is no node at all is refused, not dropped as another shaper's */
+	{
+		const char *typo = HDR
+			"ok,N,d1,,AP-2,,198.18.0.1,,1,1,5,5,,,\n"
+			"typo,N,d2,,AP_2,,198.18.0.2,,1,1,5,5,,,\n";
+
+		ASSERT_EQ(parse(five, &net, &d), 0, "network");
+		ASSERT_EQ(circuits_parse_csv("c.csv", typo, strlen(typo), &set, &d), 0, "customers");
+		ASSERT_EQ(network_root(&net, "Site", &set, "c.csv", &d), 0, "--root Site");
+		ASSERT_EQ(network_resolve(&net, &set, "c.csv", &d), -EINVAL, "the typo is refused");
+		ASSERT_TRUE(d.n == 1 && strstr(d.msg[0], "c.csv:3: Parent Node \"AP_2\" is no node name"),
+			    "named with its line");
+		circuit_set_free(&set);
+		network_free(&net);
+		diag_free(&d);
+	}
+	/* a --root with no circuit under it would remove every running one: refused */
+	{
+		const char *other = HDR "ok,N,d1,,AP-2,,198.18.0.1,,1,1,5,5,,,\n";
+
+		ASSERT_EQ(parse(five, &net, &d), 0, "network");
+		ASSERT_EQ(circuits_parse_csv("c.csv", other, strlen(other), &set, &d), 0, "customers");
+		ASSERT_EQ(network_root(&net, "Edge", &set, "c.csv", &d), -EINVAL, "--root with nothing under it");
+		ASSERT_TRUE(d.n == 1 && strstr(d.msg[0], "no circuit hangs under --root \"Edge\""), "said");
+		circuit_set_free(&set);
+		network_free(&net);
+		diag_free(&d);
+	}
 }
 
 int main(void)

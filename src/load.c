@@ -1,0 +1,712 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "assign.h"
+#include "circuits.h"
+#include "cpulist.h"
+#include "load.h"
+#include "lock.h"
+#include "log.h"
+#include "netdev.h"
+#include "qdisc.h"
+#include "rate.h"
+#include <bpf/bpf.h>
+
+/* The CPUs to shape with, checked against what is online: the highest, or -errno. */
+static int choose_cpus(const struct load_opts *o, const struct cs_state *s, bool cpus[CS_MAX_CPUS])
+{
+	bool online[CS_MAX_CPUS];
+	int top = -1, err;
+
+	if ((err = cpulist_online(online))) {
+		fprintf(stderr, "cpushaper: cannot read the online CPUs: %s\n", strerror(-err));
+		return err;
+	}
+	if (o->cpus_given)
+		memcpy(cpus, o->cpus, sizeof(o->cpus));
+	else if (s->loaded)
+		for (int c = 0; c < CS_MAX_CPUS; c++)
+			cpus[c] = cs_cpu_on(&s->cfg, (__u32)c);
+	else
+		memcpy(cpus, online, sizeof(online));
+	for (int c = 0; c < CS_MAX_CPUS; c++) {
+		if (!cpus[c])
+			continue;
+		if (!online[c]) {
+			fprintf(stderr, "cpushaper: CPU %d is not online; choose others with --cpus\n", c);
+			return -EINVAL;
+		}
+		top = c;
+	}
+	if (top < 0) {
+		fprintf(stderr, "cpushaper: no CPU to shape with\n");
+		return -EINVAL;
+	}
+	return top;
+}
+
+/*
+ * How many HTBs each CPU gets: what --htbs-per-cpu says, else what the running
+ * shaper uses, else as many as both devices have TX queues for (at most
+ * MAX_AUTO_HTBS). Checked against the devices' TX queues.
+ */
+static int choose_layout(const struct load_opts *o, const struct cs_state *s,
+			 const bool cpus[CS_MAX_CPUS], int top, struct cs_layout *l)
+{
+	long conf = sysconf(_SC_NPROCESSORS_CONF);
+	int txq[2];
+
+	l->stride = s->loaded ? s->cfg.htb_stride
+			      : (uint32_t)(conf < top + 1 ? top + 1 : conf > CS_MAX_CPUS ? CS_MAX_CPUS : conf);
+	for (int i = 0; i < 2; i++) {
+		const char *dev = i ? s->wan : s->lan;
+
+		txq[i] = netdev_tx_queues(dev);
+		if (txq[i] < 0) {
+			fprintf(stderr, "cpushaper: cannot count the TX queues of %s: %s\n", dev,
+				strerror(-txq[i]));
+			return txq[i];
+		}
+	}
+	if (s->loaded) {
+		l->htbs_per_cpu = s->cfg.htbs_per_cpu;
+		if (o->htbs && o->htbs != l->htbs_per_cpu) {
+			fprintf(stderr, "cpushaper: the shaper runs with %u HTB%s per CPU, which a load cannot change: unload first\n",
+				l->htbs_per_cpu, l->htbs_per_cpu == 1 ? "" : "s");
+			return -EINVAL;
+		}
+	} else if (o->htbs) {
+		l->htbs_per_cpu = o->htbs;
+	} else {
+		int fit = (txq[0] < txq[1] ? txq[0] : txq[1]) - top - 1;
+
+		l->htbs_per_cpu = fit < 0 ? 1 : (uint32_t)fit / l->stride + 1;
+		if (l->htbs_per_cpu > MAX_AUTO_HTBS)
+			l->htbs_per_cpu = MAX_AUTO_HTBS;
+	}
+	if (layout_major(l, (uint32_t)top, l->htbs_per_cpu - 1) >= CS_MQ_MAJOR) {
+		fprintf(stderr, "cpushaper: %u HTBs per CPU on %u CPUs need more HTB handles than there are (%u); use fewer\n",
+			l->htbs_per_cpu, l->stride, (unsigned)CS_MQ_MAJOR - 1);
+		return -EINVAL;
+	}
+	for (int i = 0; i < 2; i++) {
+		const char *dev = i ? s->wan : s->lan;
+		uint32_t need = layout_major(l, (uint32_t)top, l->htbs_per_cpu - 1);
+
+		if ((uint32_t)txq[i] < need) {
+			char list[256];
+
+			cpulist_format(cpus, list, sizeof(list));
+			fprintf(stderr,
+				"cpushaper: %s has %d TX queue%s, but CPUs %s with %u HTB%s each need %u (HTB j of CPU k is on TX queue j * %u + k):\n"
+				"  give it more queues (ethtool -L %s tx %u), shape with fewer CPUs (--cpus) or fewer HTBs (--htbs-per-cpu)\n",
+				dev, txq[i], txq[i] == 1 ? "" : "s", list, l->htbs_per_cpu,
+				l->htbs_per_cpu == 1 ? "" : "s", need, l->stride, dev, need);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static void fill_config(const struct load_opts *o, const struct cs_state *s,
+			const bool cpus[CS_MAX_CPUS], const struct cs_layout *l,
+			struct cs_config *cfg)
+{
+	if (!s->loaded) {
+		memset(cfg, 0, sizeof(*cfg));
+		cfg->abi = CS_ABI_VERSION;
+		cfg->lan_ifindex = (__u32)s->lan_ix;
+		cfg->wan_ifindex = (__u32)s->wan_ix;
+		cfg->link_bps = o->link_bps;
+		cfg->default_bps = o->default_bps;
+		cfg->unknown_policy = o->unknown_policy;
+		cfg->leaf = o->leaf;
+		cfg->flags = CS_F_META;
+		cfg->htbs_per_cpu = l->htbs_per_cpu;
+		cfg->htb_stride = l->stride;
+	} else {
+		*cfg = s->cfg;
+		/* a device created again has a new ifindex */
+		cfg->lan_ifindex = (__u32)s->lan_ix;
+		cfg->wan_ifindex = (__u32)s->wan_ix;
+		if (o->link_given)
+			cfg->link_bps = o->link_bps;
+		if (o->default_given)
+			cfg->default_bps = o->default_bps;
+		if (o->unknown_given)
+			cfg->unknown_policy = o->unknown_policy;
+	}
+	if (o->unknown_given || !s->loaded)
+		cfg->default_cpu = o->default_cpu;
+	if (o->qsize)
+		cfg->cpumap_qsize = o->qsize;
+	if (!cfg->cpumap_qsize)
+		cfg->cpumap_qsize = CPUMAP_QSIZE;
+	if (o->skip_local >= 0)
+		cfg->flags = o->skip_local ? cfg->flags | CS_F_SKIP_LOCAL : cfg->flags & ~CS_F_SKIP_LOCAL;
+	if (o->xdp_meta >= 0)
+		cfg->flags = o->xdp_meta ? cfg->flags | CS_F_META : cfg->flags & ~CS_F_META;
+	/* the XDP mode is remembered: a program attached again later gets the same */
+	if (o->xdp_mode_given || !s->loaded)
+		cfg->flags = o->xdp_mode == CS_XDP_SKB ? cfg->flags | CS_F_XDP_SKB
+						       : cfg->flags & ~CS_F_XDP_SKB;
+	for (int c = 0; c < CS_MAX_CPUS; c++)
+		cs_cpu_set(cfg, (__u32)c, cpus[c]);
+	if (!cpus[cfg->default_cpu]) {
+		for (int c = 0; c < CS_MAX_CPUS; c++)
+			if (cpus[c]) {
+				cfg->default_cpu = (__u32)c;
+				break;
+			}
+	}
+}
+
+/*
+ * Classes :1 and :2 of every HTB of the CPUs that shaped before (@old), as the
+ * dump @cls shows them, have @cfg's rates. HTBs of CPUs added now are new anyway.
+ */
+static bool link_classes_ok(const struct cs_config *cfg, const struct cs_config *old,
+			    const struct tc_stat *cls, size_t n)
+{
+	for (uint32_t c = 0; c < CS_MAX_CPUS; c++) {
+		for (uint32_t j = 0; cs_cpu_on(old, c) && j < cfg->htbs_per_cpu; j++) {
+			uint32_t major = (j * cfg->htb_stride + c + 1) << 16;
+			const struct tc_stat *l = tc_stat_find(cls, n, major | CS_LINK_MINOR);
+			const struct tc_stat *d = tc_stat_find(cls, n, major | CS_DEFAULT_MINOR);
+
+			if (!l || !d || !tc_class_rates_match(l, cfg->link_bps, cfg->link_bps) ||
+			    !tc_class_rates_match(d, cfg->default_bps, cfg->default_bps))
+				return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * Both devices' trees, created where missing. @cls/@ncls: the class dumps taken
+ * before (a loaded shaper), to send :1 and :2 again where they are missing or
+ * were changed; NULL on a first load.
+ */
+static int ensure_trees(struct nl_sock *sk, struct cs_state *s, struct cs_config *cfg,
+			const bool cpus[CS_MAX_CPUS], struct tc_stat *const *cls, const size_t *ncls,
+			struct cs_repairs *r)
+{
+	struct tc_tree_opts t = {
+		.cpus = cpus,
+		.link_bps = cfg->link_bps,
+		.default_bps = cfg->default_bps,
+		.htbs_per_cpu = cfg->htbs_per_cpu,
+		.stride = cfg->htb_stride,
+		.leaf = (enum cs_leaf)cfg->leaf,
+		/* a reload with the same rates sends no class message at all */
+		.set_classes = !s->loaded || cfg->link_bps != s->cfg.link_bps ||
+			       cfg->default_bps != s->cfg.default_bps,
+	};
+	int err;
+
+	for (int i = 0; i < 2; i++) {
+		const char *dev = i ? s->wan : s->lan;
+		bool set = t.set_classes;
+
+		if (cls && !link_classes_ok(cfg, &s->cfg, cls[i], ncls[i]))
+			t.set_classes = true;
+		err = tc_tree_ensure(sk, i ? s->wan_ix : s->lan_ix, &t);
+		t.set_classes = set;
+		if (s->loaded) {
+			/* damage: HTBs of CPUs that shaped before (those of CPUs added now are new) */
+			unsigned lost = 0;
+
+			for (size_t k = 0; k < t.n_created; k++)
+				lost += cs_cpu_on(&s->cfg, (t.created[k] - 1) % cfg->htb_stride);
+			if (lost)
+				fprintf(stderr, "cpushaper: %s: %s%u HTB qdisc%s missing: created again\n", dev,
+					t.root_created ? "the MQ root and " : "", lost,
+					lost == 1 ? " was" : "s were");
+			r->htbs += lost;
+		}
+		free(t.created);
+		t.created = NULL;
+		if (err) {
+			fprintf(stderr, "cpushaper: cannot build the qdisc tree of %s: %s\n", dev,
+				strerror(-err));
+			return err;
+		}
+		err = netdev_xps_off(dev);
+		if (err) {
+			fprintf(stderr, "cpushaper: cannot turn XPS off on %s: %s\n", dev, strerror(-err));
+			return err;
+		}
+	}
+	cfg->leaf = t.leaf;
+	return 0;
+}
+
+/*
+ * Attach our program at each of the four hooks that lacks one on the running
+ * maps: missing (a lost clsact, a detached XDP program) or stale (left on
+ * another set of maps). Programs are loaded on the running maps.
+ */
+/* Tags RX VLAN offload takes out of frames are lost where our program cannot put them back: say so. */
+static void vlan_warn(const char *dev)
+{
+	int off = netdev_vlan_offload(dev);
+
+	if (off <= 0)
+		return;
+	fprintf(stderr, "cpushaper: warning: %s: VLAN tags that RX VLAN offload takes out of frames are lost on the way to their CPU: if %s receives tagged traffic, turn the offload off (ethtool -K %s%s%s)\n",
+		dev, dev, dev, off & CS_VLAN_OFFLOAD_CTAG ? " rxvlan off" : "",
+		off & CS_VLAN_OFFLOAD_STAG ? " rx-vlan-stag-hw-parse off" : "");
+}
+
+/*
+ * The copy of the steering program bound to @ix that puts a tag the driver
+ * took out of the frame back before the cpumap redirect (without it such
+ * tags are lost on the way to the CPU): a program fd, or -errno when the
+ * driver or the kernel cannot (said, unless the driver simply has no reader).
+ */
+static int vlan_steer_fd(struct cs_state *s, int ix, const char *dev, enum cs_xdp_mode mode)
+{
+	int fd;
+
+	if (mode != CS_XDP_NATIVE || getenv("CS_TEST_NO_VLAN_RESTORE") || nl_xdp_vlan_tag(ix) != 1)
+		return -EOPNOTSUPP;
+	fd = dp_xdp_load_vlan(&s->maps, ix);
+	if (fd < 0)
+		fprintf(stderr, "cpushaper: warning: %s: cannot load the steering program that keeps offloaded VLAN tags: %s%s\n",
+			dev, strerror(-fd),
+			fd == -EINVAL ? " (kernels before 6.15 refuse a device-bound program that redirects to a cpumap)" : "");
+	return fd;
+}
+
+/* Attach the steering program to @ix: the copy that keeps VLAN tags where it can. */
+static int attach_xdp(struct cs_state *s, struct cpushaper *skel, int ix, const char *dev,
+		      enum cs_xdp_mode mode)
+{
+	int fd = vlan_steer_fd(s, ix, dev, mode), err;
+
+	if (fd >= 0) {
+		err = dp_xdp_attach(ix, fd, mode);
+		close(fd);
+		if (!err)
+			return 0;
+		fprintf(stderr, "cpushaper: warning: %s: cannot attach the steering program that keeps offloaded VLAN tags: %s\n",
+			dev, strerror(-err));
+	}
+	if (mode == CS_XDP_NATIVE)
+		vlan_warn(dev);
+	return dp_xdp_attach(ix, dp_xdp_fd(skel), mode);
+}
+
+/*
+ * Our steering program is in place on @ix: where it is the shared one but the
+ * driver can hand XDP the tag (a shaper an older version loaded, the driver
+ * changed), swap in the copy that keeps tags, in one step; where tags are
+ * still lost, say so on every load.
+ */
+static void upgrade_xdp(struct cs_state *s, int at, int ix, const char *dev, enum cs_xdp_mode mode)
+{
+	__u32 id = s->at[at].prog_id;
+	int fd, err;
+
+	if (mode != CS_XDP_NATIVE || dp_xdp_keeps_vlan(id) != 0)
+		return;
+	fd = vlan_steer_fd(s, ix, dev, mode);
+	if (fd >= 0) {
+		err = dp_xdp_replace(ix, id, fd);
+		close(fd);
+		if (!err) {
+			fprintf(stderr, "cpushaper: %s: steering program replaced by one that keeps offloaded VLAN tags\n", dev);
+			return;
+		}
+		fprintf(stderr, "cpushaper: warning: %s: cannot swap in the steering program that keeps offloaded VLAN tags: %s\n",
+			dev, strerror(-err));
+	}
+	vlan_warn(dev);
+}
+
+static int ensure_attached(struct cs_state *s, struct cpushaper *skel, enum cs_xdp_mode mode,
+			   struct cs_repairs *r)
+{
+	struct cpushaper *own = NULL;
+	struct cs_maps tmp;
+	int err = 0, stale = -1;
+
+	for (int i = 0; i < CS_AT_N && !err; i++) {
+		int ix = i & 1 ? s->wan_ix : s->lan_ix;
+		const char *dev = i & 1 ? s->wan : s->lan;
+		bool xdp = i >= CS_AT_LAN_XDP;
+
+		if (state_at_ok(s, i)) {
+			if (xdp)
+				upgrade_xdp(s, i, ix, dev, mode);
+			continue;
+		}
+		if (xdp && s->at[i].other_id) {
+			/* never replace another tool's program: say whose it is */
+			fprintf(stderr, "cpushaper: %s: another XDP program (id %u, \"%s\") holds the hook: remove it (ip link set dev %s xdp off), then load again\n",
+				dev, s->at[i].other_id, s->at[i].other_name, dev);
+			err = -EBUSY;
+			break;
+		}
+		if (s->loaded)
+			fprintf(stderr, "cpushaper: %s: the %s program was %s: attaching it again\n", dev,
+				xdp ? "XDP" : "TC", s->at[i].prog_id ? "on other maps" : "missing");
+		if (!skel) {
+			err = dp_load(&s->maps, &own, &tmp);
+			if (err) {
+				fprintf(stderr, "cpushaper: cannot load the BPF programs: %s\n", strerror(-err));
+				break;
+			}
+			maps_close(&tmp);
+			skel = own;
+		}
+		if (xdp && s->at[i].prog_id) {
+			/* a stale program steers with old maps; keep it to put back if ours fails */
+			stale = bpf_prog_get_fd_by_id(s->at[i].prog_id);
+			if ((err = dp_xdp_detach(ix))) {
+				fprintf(stderr, "cpushaper: cannot remove the stale XDP program of %s: %s\n",
+					dev, strerror(-err));
+				break;
+			}
+		}
+		err = xdp ? attach_xdp(s, skel, ix, dev, mode) : dp_tc_attach(ix, dp_tc_fd(skel));
+		if (err)
+			fprintf(stderr, "cpushaper: cannot attach the %s program to %s: %s%s\n",
+				xdp ? "XDP" : "TC", dev, strerror(-err),
+				xdp && err == -EOPNOTSUPP ? " (driver without native XDP? try --xdp-mode skb)" : "");
+		else if (s->loaded)
+			r->programs++;
+		if (err && stale >= 0 && !dp_xdp_attach(ix, stale, mode))
+			fprintf(stderr, "cpushaper: %s: the stale XDP program is back in place\n", dev);
+		if (stale >= 0)
+			close(stale);
+		stale = -1;
+	}
+	if (own)
+		dp_unload(own);
+	return err;
+}
+
+static void undo_create(struct nl_sock *sk, struct cs_state *s)
+{
+	for (int i = 0; i < 2; i++) {
+		int ix = i ? s->wan_ix : s->lan_ix;
+
+		dp_xdp_detach(ix);
+		dp_tc_detach(ix);
+		tc_tree_destroy(sk, ix);
+	}
+}
+
+/*
+ * The network above the circuits of @want: --network, or network.json beside
+ * the customer file. Without one, say how many circuits name a parent (a
+ * mistyped path must not pass silently). Problems go to @d.
+ */
+static int read_network(const struct load_opts *o, struct circuit_set *want, struct network *net,
+			char path[4096], struct cs_diag *d)
+{
+	const char *slash = strrchr(o->file, '/');
+	size_t named;
+	int err;
+
+	memset(net, 0, sizeof(*net));
+	if (o->network && strcmp(o->network, "none")) {
+		snprintf(path, 4096, "%s", o->network);
+	} else {
+		snprintf(path, 4096, "%.*snetwork.json", slash ? (int)(slash - o->file + 1) : 0,
+			 o->file);
+		if (o->network || access(path, F_OK)) {
+			if (o->root) {
+				diag_add(d, "%s: --root needs a network file (%s, or --network FILE)",
+					 o->file, path);
+				return -EINVAL;
+			}
+			named = network_parents_named(want);
+			for (size_t i = 0; i < want->n; i++)
+				want->v[i].node = 0;
+			if (named)
+				fprintf(stderr, "cpushaper: %zu circuit%s name%s a parent node, but %s (%s; or --network FILE): shaped under their CPU's root class\n",
+					named, named == 1 ? "" : "s", named == 1 ? "s" : "",
+					o->network ? "--network none was given" : "there is no network file",
+					path);
+			path[0] = '\0';
+			return 0;
+		}
+	}
+	if ((err = network_load(path, net, d)))
+		return err;
+	if (o->root && (err = network_root(net, o->root, want, o->file, d)))
+		return err;
+	return network_resolve(net, want, o->file, d);
+}
+
+/*
+ * 1. Everything that can refuse, before anything changes: the customer file,
+ *    the network file and the parents, the running state (programs, maps,
+ *    circuits, nodes, and the classes the kernel really holds), CPU placement,
+ *    the plan. A refusal prints FILE:LINE reasons and changes nothing.
+ * 2. Apply: load the programs (first load), ensure the trees, put back what
+ *    changed under the shaper (nodes, then circuits), widen the cpumap to old
+ *    and new CPUs, apply the plan (make-before-break), remove leftovers,
+ *    narrow the cpumap, attach what is missing. A failure before the plan is
+ *    applied puts the configuration back; after it, the load is partial.
+ */
+int load_run(const struct load_opts *o, void (*summary)(const struct load_opts *o,
+							 const struct load_summary *sum),
+	     bool *partial_out, bool *applied_out)
+{
+	struct circuit_set want = { 0 }, have = { 0 };
+	struct cs_diag diag = { 0 };
+	struct lpm_entry *have_lpm = NULL;
+	struct cpushaper *skel = NULL;
+	struct nl_sock *sk = NULL;
+	struct cs_state s;
+	struct cs_config cfg, bridge, orig = { 0 };
+	bool bridge_cpus[CS_MAX_CPUS];
+	bool cpus[CS_MAX_CPUS], created = false, gc, reconcile, applied = false, partial = false;
+	size_t n_have_lpm = 0;
+	struct plan plan = { 0 };
+	int err, arrive_fd = -1, lock = -1, top;
+	struct tc_stat *cls[2] = { NULL, NULL };
+	size_t ncls[2] = { 0, 0 };
+	struct cs_repairs rep = { 0 };
+	struct cs_layout layout;
+	struct network net = { 0 };
+	char net_path[4096] = "";
+	uint32_t *present = NULL;
+	size_t n_present = 0;
+	struct cs_diag notes = { 0 };
+	struct assign_net an = { 0 };
+
+	/* 1. Everything that can refuse, before anything changes. */
+	err = circuits_load_csv(o->file, &want, &diag);
+	if (err)
+		goto refuse;
+	if (want.names_fixed)
+		fprintf(stderr, "cpushaper: warning: %s: %zu circuit name%s not UTF-8: the bytes that are not show as '?' (save the file as UTF-8)\n",
+			o->file, want.names_fixed, want.names_fixed == 1 ? " is" : "s are");
+	if ((err = read_network(o, &want, &net, net_path, &diag)))
+		goto refuse;
+	if (!o->dry_run && (lock = cs_lock_writer("load", LOCK_TIMEOUT_S)) < 0) {
+		err = lock;
+		goto out;
+	}
+	if ((err = state_open(&s, o->c.lan, o->c.wan)))
+		goto out_state;
+	if ((top = choose_cpus(o, &s, cpus)) < 0 ||
+	    (err = choose_layout(o, &s, cpus, top, &layout))) {
+		err = top < 0 ? top : err;
+		goto out_state;
+	}
+	if (s.loaded && (err = maps_read_state(&s.maps, &have, &have_lpm, &n_have_lpm))) {
+		fprintf(stderr, "cpushaper: cannot read the running circuits: %s\n", strerror(-err));
+		goto out_state;
+	}
+	if ((err = state_read_nodes(&s))) {
+		fprintf(stderr, "cpushaper: cannot read the running nodes: %s\n", strerror(-err));
+		goto out_state;
+	}
+	if (s.n_nodes && !net_path[0] && !o->network) {
+		/* a file that went missing must not tear the running network down */
+		diag_add(&diag, "%s: the running shaper has %zu network node%s, but there is no network file beside it: give --network FILE, or --network none to shape without them",
+			 o->file, s.n_nodes, s.n_nodes == 1 ? "" : "s");
+		err = -EINVAL;
+		goto refuse_state;
+	}
+	if ((err = tc_open(&sk))) {
+		fprintf(stderr, "cpushaper: cannot open rtnetlink: %s\n", strerror(-err));
+		goto out_state;
+	}
+	/*
+	 * Trust the kernel, not the maps: what the kernel holds of the running
+	 * circuits' classes, read before the trees are ensured (a tree deleted
+	 * under us comes back empty), is what gets repaired below; and no class
+	 * it holds, recorded or not (an interrupted apply), is given out anew.
+	 * Without that read the load still applies the file, as before.
+	 */
+	reconcile = s.loaded && !getenv("CS_TEST_NO_RECONCILE"); /* bench hook: its cost */
+	if (reconcile) {
+		int e = state_read_classes(&s, sk, cls, ncls);
+
+		if (e) {
+			fprintf(stderr, "cpushaper: warning: cannot read the classes of %s/%s (%s): nothing is repaired this time\n",
+				s.lan, s.wan, strerror(-e));
+			reconcile = false;
+		}
+	}
+	if (reconcile && (net.n || s.n_nodes)) {
+		/* flat, a leftover class is one under :1, as a new one would be: taken over */
+		present = malloc((ncls[0] + ncls[1] + 1) * sizeof(*present));
+		if (!present) {
+			err = -ENOMEM;
+			goto out_state;
+		}
+		for (int dev = 0; dev < 2; dev++)
+			for (size_t i = 0; i < ncls[dev]; i++)
+				present[n_present++] = cls[dev][i].handle;
+	}
+	an = (struct assign_net){ .net = &net, .have = s.nodes, .n_have = s.n_nodes,
+				  .present = present, .n_present = n_present,
+				  .rebalance = o->rebalance, .notes = &notes };
+	if ((err = assign_all(&want, &have, &an, cpus, &layout, o->file, &diag)))
+		goto refuse_state;
+	for (size_t i = 0; i < notes.n; i++)
+		fprintf(stderr, "cpushaper: note: %s\n", notes.msg[i]);
+	network_rates(&net, &want);
+	if ((err = plan_build(&want, &have, have_lpm, n_have_lpm, &plan)) ||
+	    (err = plan_nodes(&net, s.nodes, s.n_nodes, &plan)))
+		goto out_state;
+	if (o->unknown_given && o->unknown_policy == CS_UNKNOWN_CPU && !cpus[o->default_cpu]) {
+		fprintf(stderr, "cpushaper: --unknown cpu:%u names a CPU that does not shape\n",
+			o->default_cpu);
+		err = -EINVAL;
+		goto out_state;
+	}
+	fill_config(o, &s, cpus, &layout, &cfg);
+	if (o->dry_run) {
+		summary(o, &(struct load_summary){ &want, &net, &plan, cpus, &rep });
+		goto out_state;
+	}
+
+	/* 2. Apply. */
+	if (!s.loaded) {
+		err = dp_load(NULL, &skel, &s.maps);
+		if (err) {
+			fprintf(stderr, "cpushaper: cannot load the BPF programs: %s%s\n", strerror(-err),
+				err == -EPERM ? " (needs CAP_BPF and CAP_NET_ADMIN: run as root)" : "");
+			goto out_state;
+		}
+		created = true;
+		bridge = cfg;
+		/*
+		 * A tree an interrupted first load left: with a network its classes
+		 * cannot be taken over (their parents may differ), and nothing of
+		 * ours runs on it: start from nothing.
+		 */
+		if (net.n && (tc_tree_present(sk, s.lan_ix) == 1 || tc_tree_present(sk, s.wan_ix) == 1)) {
+			fprintf(stderr, "cpushaper: removing the tree an interrupted first load left\n");
+			tc_tree_destroy(sk, s.lan_ix);
+			tc_tree_destroy(sk, s.wan_ix);
+		}
+	} else {
+		/* While circuits move, both old and new CPUs must be reachable. */
+		bridge = cfg;
+		for (int c = 0; c < CS_MAX_CPUS; c++)
+			cs_cpu_set(&bridge, (__u32)c, cs_cpu_on(&bridge, (__u32)c) || cs_cpu_on(&s.cfg, (__u32)c));
+	}
+	for (__u32 c = 0; c < CS_MAX_CPUS; c++)
+		bridge_cpus[c] = cs_cpu_on(&bridge, c);
+	orig = s.cfg;
+	if ((err = ensure_trees(sk, &s, &cfg, cpus, reconcile ? cls : NULL, ncls, &rep)))
+		goto fail;
+	if (!skel && (arrive_fd = maps_cpumap_prog_fd(&s.maps)) < 0) {
+		/* no cpumap entry to take the program from: load a copy on the running maps */
+		struct cs_maps tmp;
+
+		if ((err = dp_load(&s.maps, &skel, &tmp)))
+			goto fail;
+		maps_close(&tmp);
+	}
+	if (skel)
+		arrive_fd = dp_cpumap_fd(skel);
+	bridge.leaf = cfg.leaf;
+	s.cfg = cfg;
+	if (reconcile && ((err = state_repair_nodes(&s, sk, &net, cls, ncls, &rep)) ||
+			  (err = state_repair_classes(&s, sk, &have, &want, cls, ncls, &rep))))
+		goto fail;
+	if (rep.classes[0] + rep.classes[1] + rep.rates[0] + rep.rates[1])
+		fprintf(stderr, "cpushaper: %u circuit class%s missing and %u with other rates than recorded: put back\n",
+			rep.classes[0] + rep.classes[1], rep.classes[0] + rep.classes[1] == 1 ? " was" : "es were",
+			rep.rates[0] + rep.rates[1]);
+	if (rep.nodes)
+		fprintf(stderr, "cpushaper: %u node class%s missing or with other rates than recorded: put back\n",
+			rep.nodes, rep.nodes == 1 ? " was" : "es were");
+	/*
+	 * Classes no circuit names are left only by an interrupted apply: removed
+	 * after this apply, which may reuse some of them.
+	 */
+	gc = s.loaded ? rep.leftovers > 0
+		      : tc_tree_present(sk, s.lan_ix) == 1 || tc_tree_present(sk, s.wan_ix) == 1;
+	cfg.flags &= ~CS_F_DIRTY; /* set by cpushaper before the reconcile step; no longer read */
+	if ((err = maps_config_write(&s.maps, &bridge)) ||
+	    (err = maps_cpumap_sync(&s.maps, bridge_cpus, cfg.cpumap_qsize, arrive_fd))) {
+		fprintf(stderr, "cpushaper: cannot write the data path configuration: %s\n",
+			strerror(-err));
+		goto fail;
+	}
+	if ((err = state_apply(&s, sk, &plan, &have, have_lpm, n_have_lpm)))
+		goto fail;
+	applied = true;
+	{
+		int gone = gc ? state_gc_classes(&s, sk, &want, &net) : 0;
+
+		if (gone > 0)
+			fprintf(stderr, "cpushaper: removed %d class%s left by an interrupted run\n", gone,
+				gone == 1 ? "" : "es");
+	}
+	if ((err = maps_config_write(&s.maps, &cfg)) ||
+	    (err = maps_cpumap_sync(&s.maps, cpus, cfg.cpumap_qsize, arrive_fd))) {
+		fprintf(stderr, "cpushaper: cannot write the data path configuration: %s\n",
+			strerror(-err));
+		goto fail;
+	}
+	if ((err = ensure_attached(&s, skel, cfg.flags & CS_F_XDP_SKB ? CS_XDP_SKB : CS_XDP_NATIVE, &rep)))
+		goto fail;
+	summary(o, &(struct load_summary){ &want, &net, &plan, cpus, &rep });
+	goto out_state;
+
+fail:
+	if (created) {
+		undo_create(sk, &s);
+	} else if (s.loaded && !applied) {
+		/* the configuration written for the apply (options, CPUs) goes back too */
+		bool was[CS_MAX_CPUS];
+
+		for (__u32 c = 0; c < CS_MAX_CPUS; c++)
+			was[c] = cs_cpu_on(&orig, c);
+		if (maps_config_write(&s.maps, &orig) ||
+		    (arrive_fd >= 0 && maps_cpumap_sync(&s.maps, was, orig.cpumap_qsize, arrive_fd)))
+			partial = true;
+	}
+	/* :1/:2 were re-sent with new rates by ensure_trees: that is a change too */
+	if (!created && s.loaded && (cfg.link_bps != orig.link_bps || cfg.default_bps != orig.default_bps))
+		partial = true;
+	if (!created && (applied || rep.classes[0] + rep.classes[1] + rep.rates[0] + rep.rates[1] + rep.htbs +
+			 rep.nodes))
+		/* the kernel changed and was not put back: say so, and with its own exit status */
+		partial = true;
+	goto out_state;
+refuse_state:
+	state_close(&s);
+refuse:
+	diag_print(&diag, stderr);
+	fprintf(stderr, "cpushaper: %s refused; nothing was changed\n", o->file);
+	goto out;
+out_state:
+	state_close(&s);
+out:
+	if (lock >= 0)
+		close(lock);
+	if (arrive_fd >= 0 && !skel)
+		close(arrive_fd);
+	if (skel)
+		dp_unload(skel);
+	tc_close(sk);
+	plan_free(&plan);
+	free(cls[0]);
+	free(cls[1]);
+	circuit_set_free(&want);
+	circuit_set_free(&have);
+	free(have_lpm);
+	diag_free(&diag);
+	diag_free(&notes);
+	network_free(&net);
+	free(present);
+	*partial_out = err && partial;
+	*applied_out = applied;
+	return err;
+}

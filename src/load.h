@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The load pipeline, top to bottom in load_run(): read and check the files,
+ * read what the kernel runs, place, plan, then apply (repairing what changed
+ * under the shaper first). src/cmd_load.c parses the command line and prints.
+ */
+#ifndef CS_LOAD_H
+#define CS_LOAD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "cli.h"
+#include "datapath.h"
+#include "network.h"
+#include "plan.h"
+#include "state.h"
+
+#define CPUMAP_QSIZE 2048
+#define DEFAULT_LINK_BPS 10000000000ULL  /* 10 Gbit/s */
+#define DEFAULT_CLASS_BPS 1000000000ULL  /* 1 Gbit/s */
+#define MAX_AUTO_HTBS 16
+
+struct load_opts {
+	struct cli_common c;
+	const char *file;
+	bool cpus_given, link_given, default_given, unknown_given;
+	bool cpus[CS_MAX_CPUS];
+	uint64_t link_bps, default_bps;
+	uint32_t unknown_policy, default_cpu;
+	enum cs_leaf leaf;
+	enum cs_xdp_mode xdp_mode;
+	bool xdp_mode_given;
+	const char *network;
+	const char *root;
+	bool rebalance;
+	bool dry_run;
+	uint32_t qsize;
+	uint32_t htbs;  /* 0: not given */
+	int skip_local; /* -1 not given */
+	int xdp_meta;   /* -1 not given */
+};
+
+/* What a load did (or, with --dry-run, would do): for its summary. */
+struct load_summary {
+	const struct circuit_set *want;
+	const struct network *net;
+	const struct plan *plan;
+	const bool *cpus; /* [CS_MAX_CPUS] */
+	const struct cs_repairs *rep;
+};
+
+/*
+ * Load @o->file: 0 when done (then @summary was called), else -errno with
+ * the cause printed; *partial when the kernel was changed before the failure
+ * and not put back (exit status 3), *applied when the circuits were in place.
+ */
+int load_run(const struct load_opts *o, void (*summary)(const struct load_opts *o,
+							 const struct load_summary *sum),
+	     bool *partial, bool *applied);
+
+#endif
