@@ -18,5 +18,5 @@ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCS_SANITIZE=ON >/dev/null
 cmake --build build-asan -j"$(nproc)" >/dev/null
 ctest --test-dir build-asan --output-on-failure -E integration_valgrind
 
-echo "== fuzzing the customer parser and planner for ${FUZZ_SECONDS:-60} s"
+echo "== fuzzing the customer and network parsers and planners for ${FUZZ_SECONDS:-60} s"
 bash .ci/fuzz.sh
