@@ -68,7 +68,6 @@ struct unit {
 	int node;
 	uint64_t load;
 	uint32_t cpu, htb;
-	bool placed;
 };
 
 /* What the greedy pass places: a new unit or a circuit under no unit. */
@@ -135,7 +134,7 @@ int assign_all(struct circuit_set *want, const struct circuit_set *have, struct 
 	struct unit *units = NULL;
 	int *unit_ix = NULL; /* node -> its entry in units, or -1 */
 	struct bitmap index = { 0 };
-	size_t n_items = 0, n_units = 0;
+	size_t n_items = 0, n_units = 0, i;
 	uint64_t total = 0;
 	int err = -ENOMEM, enabled = 0;
 
@@ -235,7 +234,6 @@ int assign_all(struct circuit_set *want, const struct circuit_set *have, struct 
 		    (h->major - 1 - h->cpu) % l->stride == 0 && (h->major - 1 - h->cpu) / l->stride < k) {
 			u->cpu = h->cpu;
 			u->htb = (h->major - 1 - h->cpu) / l->stride;
-			u->placed = true;
 			slot[u->cpu].load += u->load;
 			slot[u->cpu].htb_load[u->htb] += u->load;
 			continue;
@@ -243,10 +241,12 @@ int assign_all(struct circuit_set *want, const struct circuit_set *have, struct 
 		items[n_items++] = (struct item){ u->load, net->v[u->node].name, NULL, u };
 	}
 
-	/* The rest, heaviest first, onto the least loaded CPU. */
+	/* The rest, heaviest first, onto the least loaded CPU; stop at the first that does not fit. */
 	qsort(items, n_items, sizeof(*items), item_desc);
-	for (size_t i = 0; i < n_items; i++) {
+	for (i = 0; i < n_items; i++) {
 		int best = least_loaded(slot, cpus);
+		struct circuit *c = items[i].c;
+		const struct circuit *h;
 		int64_t minor;
 
 		if (best < 0)
@@ -259,46 +259,38 @@ int assign_all(struct circuit_set *want, const struct circuit_set *have, struct 
 			for (uint32_t r = 1; r < k; r++)
 				if (slot[best].htb_load[r] < slot[best].htb_load[u->htb])
 					u->htb = r;
-			u->placed = true;
 			slot[best].load += u->load;
 			slot[best].htb_load[u->htb] += u->load;
 			continue;
 		}
-		{
-			/* --rebalance: a circuit that lands on its own CPU keeps its class */
-			const struct circuit *h = circuit_set_find(have, items[i].c->id);
-
-			if (h && h->cpu == (uint32_t)best && h->parent_minor == 0) {
-				items[i].c->cpu = h->cpu;
-				items[i].c->minor = h->minor;
-				items[i].c->major = h->major;
-				goto placed;
+		/* --rebalance: a circuit that lands on its own CPU keeps its class */
+		h = circuit_set_find(have, c->id);
+		if (h && h->cpu == (uint32_t)best && h->parent_minor == 0) {
+			c->minor = h->minor;
+			c->major = h->major;
+		} else {
+			minor = bm_take(&slot[best].minors);
+			if (minor < 0) {
+				slot[best].full = true;
+				i--;
+				continue;
 			}
+			if (take_index(c, &index))
+				break;
+			c->minor = (uint32_t)minor + CS_FIRST_MINOR;
+			c->major = layout_major(l, (uint32_t)best, c->minor % k);
 		}
-		minor = bm_take(&slot[best].minors);
-		if (minor < 0) {
-			slot[best].full = true;
-			i--;
-			continue;
-		}
-		if (take_index(items[i].c, &index))
-			break;
-		items[i].c->cpu = (uint32_t)best;
-		items[i].c->minor = (uint32_t)minor + CS_FIRST_MINOR;
-		items[i].c->major = layout_major(l, items[i].c->cpu, items[i].c->minor % k);
-placed:
+		c->cpu = (uint32_t)best;
 		slot[best].load += items[i].weight;
 		slot[best].circuits++;
-		items[i].weight = 0; /* placed */
 	}
-	for (size_t i = 0; i < n_items; i++)
-		if (items[i].u ? !items[i].u->placed : items[i].weight != 0) {
-			diag_add(d, "%s: %zu circuits do not fit: %d CPU%s x %u classes per CPU%s", file,
-				 want->n, enabled, enabled == 1 ? "" : "s", CS_MINORS_PER_CPU,
-				 enabled ? "" : " (no CPU enabled)");
-			err = -ENOSPC;
-			goto out;
-		}
+	if (i < n_items) {
+		diag_add(d, "%s: %zu circuits do not fit: %d CPU%s x %u classes per CPU%s", file,
+			 want->n, enabled, enabled == 1 ? "" : "s", CS_MINORS_PER_CPU,
+			 enabled ? "" : " (no CPU enabled)");
+		err = -ENOSPC;
+		goto out;
+	}
 
 	/* Nodes, parents first: a node keeps its class while its parent class does. */
 	for (size_t i = 0; net && i < net->n; i++) {

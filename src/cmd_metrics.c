@@ -105,6 +105,15 @@ static void family(FILE *f, const char *name, const char *type, const char *help
 	fprintf(f, "# HELP cpushaper_%s %s\n# TYPE cpushaper_%s %s\n", name, help_text, name, type);
 }
 
+/* One sample of a circuit's or node's series: cpushaper_NAME{KEY="VALUE",cpu=..,direction=..} V */
+static void sample(FILE *f, const char *name, const char *key, const char *value, uint32_t cpu,
+		   int up, unsigned long long v)
+{
+	fprintf(f, "cpushaper_%s{%s=\"", name, key);
+	label(f, value);
+	fprintf(f, "\",cpu=\"%u\",direction=\"%s\"} %llu\n", cpu, up ? "up" : "down", v);
+}
+
 /* A counter family with one series per shaping CPU: the uint64_t at @off in struct cpu_stats. */
 static void cpu_series(FILE *f, const struct cs_stats *st, const char *name, const char *help_text,
 		       size_t off)
@@ -169,24 +178,15 @@ static void write_nodes(FILE *f, const struct cs_state *s, const struct cs_stats
 			 dir_metrics[m].help);
 		family(f, dir_metrics[m].node_name, dir_metrics[m].type, name);
 		for (size_t i = 0; i < s->n_nodes; i++)
-			for (int d = 0; d < 2; d++) {
-				fprintf(f, "cpushaper_%s{node=\"", dir_metrics[m].node_name);
-				label(f, s->nodes[i].name);
-				fprintf(f, "\",cpu=\"%u\",direction=\"%s\"} %llu\n", s->nodes[i].cpu,
-					d ? "up" : "down",
-					(unsigned long long)dir_field(d ? &st->node_up[i] : &st->node_down[i],
-								      dir_metrics[m].field));
-			}
+			for (int d = 0; d < 2; d++)
+				sample(f, dir_metrics[m].node_name, "node", s->nodes[i].name, s->nodes[i].cpu, d,
+				       dir_field(d ? &st->node_up[i] : &st->node_down[i], dir_metrics[m].field));
 	}
 	family(f, "node_max_bits_per_second", "gauge", "The network node's bandwidth (HTB ceil).");
 	for (size_t i = 0; i < s->n_nodes; i++)
-		for (int d = 0; d < 2; d++) {
-			fprintf(f, "cpushaper_node_max_bits_per_second{node=\"");
-			label(f, s->nodes[i].name);
-			fprintf(f, "\",cpu=\"%u\",direction=\"%s\"} %llu\n", s->nodes[i].cpu,
-				d ? "up" : "down",
-				(unsigned long long)(d ? s->nodes[i].up_max : s->nodes[i].down_max));
-		}
+		for (int d = 0; d < 2; d++)
+			sample(f, "node_max_bits_per_second", "node", s->nodes[i].name, s->nodes[i].cpu, d,
+			       d ? s->nodes[i].up_max : s->nodes[i].down_max);
 }
 
 static void write_metrics(FILE *f, const struct circuit_set *have, const struct cs_stats *st)
@@ -245,26 +245,16 @@ static void write_metrics(FILE *f, const struct circuit_set *have, const struct 
 	for (size_t m = 0; m < sizeof(dir_metrics) / sizeof(dir_metrics[0]); m++) {
 		snprintf(name, sizeof(name), "%s class of the circuit.", dir_metrics[m].help);
 		family(f, dir_metrics[m].circuit_name, dir_metrics[m].type, name);
-		for (size_t i = 0; i < have->n; i++) {
-			for (int d = 0; d < 2; d++) {
-				fprintf(f, "cpushaper_%s{circuit=\"", dir_metrics[m].circuit_name);
-				label(f, have->v[i].id);
-				fprintf(f, "\",cpu=\"%u\",direction=\"%s\"} %llu\n", have->v[i].cpu,
-					d ? "up" : "down",
-					(unsigned long long)dir_field(d ? &st->up[i] : &st->down[i],
-								      dir_metrics[m].field));
-			}
-		}
+		for (size_t i = 0; i < have->n; i++)
+			for (int d = 0; d < 2; d++)
+				sample(f, dir_metrics[m].circuit_name, "circuit", have->v[i].id, have->v[i].cpu, d,
+				       dir_field(d ? &st->up[i] : &st->down[i], dir_metrics[m].field));
 	}
 	family(f, "circuit_max_bits_per_second", "gauge", "The circuit's plan: Max (HTB ceil).");
-	for (size_t i = 0; i < have->n; i++) {
-		for (int d = 0; d < 2; d++) {
-			fprintf(f, "cpushaper_circuit_max_bits_per_second{circuit=\"");
-			label(f, have->v[i].id);
-			fprintf(f, "\",cpu=\"%u\",direction=\"%s\"} %llu\n", have->v[i].cpu, d ? "up" : "down",
-				(unsigned long long)(d ? have->v[i].up_max : have->v[i].down_max));
-		}
-	}
+	for (size_t i = 0; i < have->n; i++)
+		for (int d = 0; d < 2; d++)
+			sample(f, "circuit_max_bits_per_second", "circuit", have->v[i].id, have->v[i].cpu, d,
+			       d ? have->v[i].up_max : have->v[i].down_max);
 }
 
 /* The page for one scrape; NULL (and *err) if the kernel could not be read. */

@@ -126,6 +126,12 @@ static int rank_cmp(const void *a, const void *b)
 	return sx < sy ? 1 : sx > sy ? -1 : (x->i > y->i) - (x->i < y->i);
 }
 
+/* Bytes counted since @then; a class rebuilt in between (a move) starts again from 0. */
+static uint64_t since(uint64_t now, uint64_t then)
+{
+	return then <= now ? now - then : now;
+}
+
 static struct rank *ranked(const struct snap *cur, const struct snap *prev)
 {
 	struct rank *r = calloc(cur->have.n ? cur->have.n : 1, sizeof(*r));
@@ -137,12 +143,8 @@ static struct rank *ranked(const struct snap *cur, const struct snap *prev)
 		size_t j = p ? (size_t)(p - prev->have.v) : 0;
 
 		r[i].i = i;
-		r[i].down = cur->st.down[i].bytes - (p ? prev->st.down[j].bytes : 0);
-		r[i].up = cur->st.up[i].bytes - (p ? prev->st.up[j].bytes : 0);
-		if (p && prev->st.down[j].bytes > cur->st.down[i].bytes)
-			r[i].down = cur->st.down[i].bytes; /* class was rebuilt */
-		if (p && prev->st.up[j].bytes > cur->st.up[i].bytes)
-			r[i].up = cur->st.up[i].bytes;
+		r[i].down = since(cur->st.down[i].bytes, p ? prev->st.down[j].bytes : 0);
+		r[i].up = since(cur->st.up[i].bytes, p ? prev->st.up[j].bytes : 0);
 	}
 	qsort(r, cur->have.n, sizeof(*r), rank_cmp);
 	return r;
@@ -159,12 +161,10 @@ static struct rank *ranked_nodes(const struct snap *cur, const struct snap *prev
 		const struct node_rec *p = prev ? node_rec_find(prev->nodes, prev->n_nodes,
 								cur->nodes[i].name) : NULL;
 		size_t j = p ? (size_t)(p - prev->nodes) : 0;
-		uint64_t d0 = p ? prev->st.node_down[j].bytes : 0, u0 = p ? prev->st.node_up[j].bytes : 0;
 
 		r[i].i = i;
-		/* a class rebuilt (a moved node) starts again from 0 */
-		r[i].down = cur->st.node_down[i].bytes - (d0 <= cur->st.node_down[i].bytes ? d0 : 0);
-		r[i].up = cur->st.node_up[i].bytes - (u0 <= cur->st.node_up[i].bytes ? u0 : 0);
+		r[i].down = since(cur->st.node_down[i].bytes, p ? prev->st.node_down[j].bytes : 0);
+		r[i].up = since(cur->st.node_up[i].bytes, p ? prev->st.node_up[j].bytes : 0);
 	}
 	qsort(r, cur->n_nodes, sizeof(*r), rank_cmp);
 	return r;

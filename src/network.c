@@ -180,26 +180,31 @@ static void walk_children(struct walk *w, json_t *obj, int parent, int real_pare
 static int by_name(const void *a, const void *b)
 {
 	const struct net_node *const *x = a, *const *y = b;
+	int c = strcmp((*x)->name, (*y)->name);
 
-	return strcmp((*x)->name, (*y)->name);
+	return c ? c : (*x > *y) - (*x < *y); /* equal names in file order: messages name them so */
 }
 
 static int by_id(const void *a, const void *b)
 {
 	const struct net_node *const *x = a, *const *y = b;
+	int c = strcmp((*x)->id, (*y)->id);
 
-	return strcmp((*x)->id, (*y)->id);
+	return c ? c : (*x > *y) - (*x < *y);
 }
 
 /* The sorted indexes that network_find_name/_id search. */
-static int index_nodes(struct network *net, const struct net_node **s, size_t n_ids)
+static int index_nodes(struct network *net)
 {
+	const struct net_node **s = malloc((net->n ? net->n : 1) * sizeof(*s));
 	size_t k = 0;
 
 	net->by_name = malloc((net->n ? net->n : 1) * sizeof(*net->by_name));
-	net->by_id = malloc((n_ids ? n_ids : 1) * sizeof(*net->by_id));
-	if (!net->by_name || !net->by_id)
+	net->by_id = malloc((net->n ? net->n : 1) * sizeof(*net->by_id));
+	if (!s || !net->by_name || !net->by_id) {
+		free(s);
 		return -ENOMEM;
+	}
 	for (size_t i = 0; i < net->n; i++)
 		s[i] = &net->v[i];
 	qsort(s, net->n, sizeof(*s), by_name);
@@ -212,41 +217,34 @@ static int index_nodes(struct network *net, const struct net_node **s, size_t n_
 	for (size_t i = 0; i < k; i++)
 		net->by_id[i] = (int)(s[i] - net->v);
 	net->n_ids = k;
+	free(s);
 	return 0;
 }
 
-/* Names are unique in the whole file, and so are ids. */
-static int check_unique(const char *file, struct network *net, struct cs_diag *d)
+/* Names are unique in the whole file, and so are ids: neighbours in the sorted indexes. */
+static void check_unique(const char *file, const struct network *net, struct cs_diag *d)
 {
-	const struct net_node **s = malloc((net->n ? net->n : 1) * sizeof(*s));
 	char a[512], b[512];
-	size_t n = 0;
 
-	if (!s)
-		return -ENOMEM;
-	for (size_t i = 0; i < net->n; i++)
-		s[i] = &net->v[i];
-	qsort(s, net->n, sizeof(*s), by_name);
-	for (size_t i = 1; i < net->n; i++)
-		if (!strcmp(s[i]->name, s[i - 1]->name)) {
-			node_path(net, (int)(s[i - 1] - net->v), a, sizeof(a));
-			node_path(net, (int)(s[i] - net->v), b, sizeof(b));
-			diag_add(d, "%s: node name \"%s\" is used twice (%s, and %s): names must be unique",
-				 file, s[i]->name, a, b);
-		}
-	for (size_t i = 0; i < net->n; i++)
-		if (net->v[i].id)
-			s[n++] = &net->v[i];
-	qsort(s, n, sizeof(*s), by_id);
-	for (size_t i = 1; i < n; i++)
-		if (!strcmp(s[i]->id, s[i - 1]->id)) {
-			node_path(net, (int)(s[i - 1] - net->v), a, sizeof(a));
-			node_path(net, (int)(s[i] - net->v), b, sizeof(b));
-			diag_add(d, "%s: node id \"%s\" is used twice (%s, and %s)", file, s[i]->id, a, b);
-		}
-	n = index_nodes(net, s, n) ? (size_t)-1 : 0;
-	free(s);
-	return n ? -ENOMEM : 0;
+	for (size_t i = 1; i < net->n; i++) {
+		int x = net->by_name[i - 1], y = net->by_name[i];
+
+		if (strcmp(net->v[x].name, net->v[y].name))
+			continue;
+		node_path(net, x, a, sizeof(a));
+		node_path(net, y, b, sizeof(b));
+		diag_add(d, "%s: node name \"%s\" is used twice (%s, and %s): names must be unique",
+			 file, net->v[y].name, a, b);
+	}
+	for (size_t i = 1; i < net->n_ids; i++) {
+		int x = net->by_id[i - 1], y = net->by_id[i];
+
+		if (strcmp(net->v[x].id, net->v[y].id))
+			continue;
+		node_path(net, x, a, sizeof(a));
+		node_path(net, y, b, sizeof(b));
+		diag_add(d, "%s: node id \"%s\" is used twice (%s, and %s)", file, net->v[y].id, a, b);
+	}
 }
 
 int network_parse(const char *file, const char *text, size_t len, struct network *net,
@@ -272,10 +270,11 @@ int network_parse(const char *file, const char *text, size_t len, struct network
 	}
 	walk_children(&w, root, -1, -1, -1, 0);
 	json_decref(root);
-	err = w.err ? w.err : check_unique(file, net, d);
+	err = w.err ? w.err : index_nodes(net);
 	if (!err) {
 		size_t real = 0;
 
+		check_unique(file, net, d);
 		for (size_t i = 0; i < net->n; i++)
 			real += !net->v[i].is_virtual;
 		if (real > CS_NET_MAX_NODES)
@@ -507,22 +506,14 @@ void network_rates(struct network *net, const struct circuit_set *want)
 	}
 }
 
+static int rec_name_cmp(const void *key, const void *rec)
+{
+	return strcmp(key, ((const struct node_rec *)rec)->name);
+}
+
 const struct node_rec *node_rec_find(const struct node_rec *v, size_t n, const char *name)
 {
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		int c = strcmp(v[mid].name, name);
-
-		if (!c)
-			return &v[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
+	return n ? bsearch(name, v, n, sizeof(*v), rec_name_cmp) : NULL;
 }
 
 void network_node_rec(const struct network *net, size_t i, struct node_rec *r)

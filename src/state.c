@@ -240,27 +240,19 @@ static int fault_point(void)
 	return 0;
 }
 
-/* Set or remove both directions of a circuit's classes. */
-static int classes_set(struct cs_state *s, struct nl_sock *sk, const struct circuit *c,
-		       bool create)
-{
-	uint32_t classid = circuit_classid(c);
-	int err;
+/* A class's rates per direction, as [down min, down max, up min, up max]. */
+struct rates {
+	uint64_t v[4];
+};
 
-	if ((err = fault_point()))
-		return err;
-	err = tc_class_set_under(sk, s->lan_ix, classid, c->parent_minor, c->down_min, c->down_max,
-				 create);
-	if (!err && create)
-		err = tc_leaf_add(sk, s->lan_ix, classid, s->cfg.leaf);
-	if (err)
-		return err;
-	err = tc_class_set_under(sk, s->wan_ix, classid, c->parent_minor, c->up_min, c->up_max, create);
-	if (!err && create)
-		err = tc_leaf_add(sk, s->wan_ix, classid, s->cfg.leaf);
-	if (err && create)
-		tc_class_del(sk, s->lan_ix, classid);
-	return err;
+static struct rates circuit_rates(const struct circuit *c)
+{
+	return (struct rates){ { c->down_min, c->down_max, c->up_min, c->up_max } };
+}
+
+static struct rates node_rates(const struct node_rec *n)
+{
+	return (struct rates){ { n->down_min, n->down_max, n->up_min, n->up_max } };
 }
 
 static uint32_t node_classid(const struct node_rec *n)
@@ -268,23 +260,48 @@ static uint32_t node_classid(const struct node_rec *n)
 	return (n->major << 16) | n->minor;
 }
 
-/* Set both directions of a node's classes (no leaf: circuits hang below). */
-static int node_classes_set(struct cs_state *s, struct nl_sock *sk, const struct node_rec *n,
-			    bool create)
+/*
+ * Create (or change in place) both directions of a class under
+ * @parent_minor; a circuit's class gets the configured leaf, a node's none
+ * (circuits hang below it). A failed create leaves no half.
+ */
+static int classes_set(struct cs_state *s, struct nl_sock *sk, uint32_t classid,
+		       uint32_t parent_minor, const struct rates *r, bool create, bool leaf)
 {
-	uint32_t classid = node_classid(n);
 	int err;
 
 	if ((err = fault_point()))
 		return err;
-	err = tc_class_set_under(sk, s->lan_ix, classid, n->parent_minor, n->down_min, n->down_max,
-				 create);
-	if (err)
-		return err;
-	err = tc_class_set_under(sk, s->wan_ix, classid, n->parent_minor, n->up_min, n->up_max, create);
-	if (err && create)
-		tc_class_del(sk, s->lan_ix, classid);
-	return err;
+	for (int dir = 0; dir < 2; dir++) {
+		int ix = dir ? s->wan_ix : s->lan_ix;
+
+		err = tc_class_set_under(sk, ix, classid, parent_minor, r->v[2 * dir],
+					 r->v[2 * dir + 1], create);
+		if (!err && create && leaf)
+			err = tc_leaf_add(sk, ix, classid, s->cfg.leaf);
+		if (err) {
+			if (dir && create)
+				tc_class_del(sk, s->lan_ix, classid);
+			return err;
+		}
+	}
+	return 0;
+}
+
+static int circuit_classes_set(struct cs_state *s, struct nl_sock *sk, const struct circuit *c,
+			       bool create)
+{
+	struct rates r = circuit_rates(c);
+
+	return classes_set(s, sk, circuit_classid(c), c->parent_minor, &r, create, true);
+}
+
+static int node_classes_set(struct cs_state *s, struct nl_sock *sk, const struct node_rec *n,
+			    bool create)
+{
+	struct rates r = node_rates(n);
+
+	return classes_set(s, sk, node_classid(n), n->parent_minor, &r, create, false);
 }
 
 static int classes_del(struct cs_state *s, struct nl_sock *sk, uint32_t classid);
@@ -374,12 +391,12 @@ int state_apply(struct cs_state *s, struct nl_sock *sk, const struct plan *p,
 			goto undo;
 		}
 	for (; add < p->n_class_add; add++)
-		if ((err = classes_set(s, sk, p->class_add[add], true))) {
+		if ((err = circuit_classes_set(s, sk, p->class_add[add], true))) {
 			what = p->class_add[add]->id;
 			goto undo;
 		}
 	for (; chg < p->n_class_change; chg++)
-		if ((err = classes_set(s, sk, p->class_change[chg], false))) {
+		if ((err = circuit_classes_set(s, sk, p->class_change[chg], false))) {
 			what = p->class_change[chg]->id;
 			goto undo;
 		}
@@ -487,7 +504,7 @@ undo:
 		const struct circuit *old = circuit_set_find(have, p->class_change[chg]->id);
 
 		if (old)
-			classes_set(s, sk, old, false);
+			circuit_classes_set(s, sk, old, false);
 	}
 	while (add--)
 		classes_del(s, sk, circuit_classid(p->class_add[add]));
@@ -508,11 +525,6 @@ undo:
 	node_classes_del(s, sk, p->node_add, nadd, false, NULL);
 	return err;
 }
-
-/* A class's rates per direction, as [down min, down max, up min, up max]. */
-struct rates {
-	uint64_t v[4];
-};
 
 /*
  * Change the classes @classid (under @parent_minor) from @have to @want in
@@ -558,8 +570,7 @@ static int put_node(struct cs_state *s, const void *rec)
 int state_set_rates(struct cs_state *s, struct nl_sock *sk, const struct circuit *have,
 		    const struct circuit *want)
 {
-	struct rates h = { { have->down_min, have->down_max, have->up_min, have->up_max } };
-	struct rates w = { { want->down_min, want->down_max, want->up_min, want->up_max } };
+	struct rates h = circuit_rates(have), w = circuit_rates(want);
 
 	return set_rates(s, sk, circuit_classid(have), have->parent_minor, &h, &w, put_circuit, want);
 }
@@ -567,8 +578,7 @@ int state_set_rates(struct cs_state *s, struct nl_sock *sk, const struct circuit
 int state_set_node_rates(struct cs_state *s, struct nl_sock *sk, const struct node_rec *have,
 			 const struct node_rec *want)
 {
-	struct rates h = { { have->down_min, have->down_max, have->up_min, have->up_max } };
-	struct rates w = { { want->down_min, want->down_max, want->up_min, want->up_max } };
+	struct rates h = node_rates(have), w = node_rates(want);
 
 	return set_rates(s, sk, node_classid(have), have->parent_minor, &h, &w, put_node, want);
 }
@@ -595,23 +605,32 @@ int state_gc_classes(struct cs_state *s, struct nl_sock *sk, const struct circui
 		if (!net->v[i].is_virtual)
 			used[n_used++] = (net->v[i].major << 16) | net->v[i].minor;
 	qsort(used, n_used, sizeof(*used), classid_cmp);
-	/* every device twice: a leftover node class goes once the leftovers below it are gone */
-	for (int k = 0; k < 4 && !err; k++) {
-		int dev = k % 2;
+	for (int dev = 0; dev < 2 && !err; dev++) {
 		int ix = dev ? s->wan_ix : s->lan_ix;
 		struct tc_stat *cls;
 		size_t n;
+		bool busy = true;
 
 		if ((err = tc_class_stats(sk, ix, &cls, &n)))
 			break;
-		for (size_t i = 0; i < n; i++) {
-			uint32_t h = cls[i].handle, major = TC_H_MAJ(h) >> 16;
+		/* a leftover node class goes once the leftovers below it are gone: pass again */
+		for (int pass = 0; busy && pass <= CS_NET_MAX_DEPTH; pass++) {
+			busy = false;
+			for (size_t i = 0; i < n; i++) {
+				uint32_t h = cls[i].handle, major = TC_H_MAJ(h) >> 16;
+				int e;
 
-			if (major < 1 || major >= CS_MQ_MAJOR || TC_H_MIN(h) < CS_FIRST_MINOR ||
-			    (n_used && bsearch(&h, used, n_used, sizeof(*used), classid_cmp)))
-				continue;
-			if (!tc_class_del(sk, ix, h))
-				removed++;
+				if (!h || major < 1 || major >= CS_MQ_MAJOR || TC_H_MIN(h) < CS_FIRST_MINOR ||
+				    (n_used && bsearch(&h, used, n_used, sizeof(*used), classid_cmp)))
+					continue;
+				e = tc_class_del(sk, ix, h);
+				if (e == -EBUSY) {
+					busy = true;
+					continue;
+				}
+				removed += !e;
+				cls[i].handle = 0; /* done with */
+			}
 		}
 		free(cls);
 	}
