@@ -23,11 +23,12 @@
 
 
 static const char help[] =
-	"Usage: cpushaper load --lan-dev DEV --wan-dev DEV [OPTIONS] FILE\n"
+	"Usage: cpushaper load --lan-dev DEV --wan-dev DEV [OPTIONS] [FILE]\n"
 	"\n"
 	"Validate the customer file FILE (LibreQoS ShapedDevices.csv columns; see\n"
 	"customers/README.md) and make the kernel shape it. The whole file is checked\n"
 	"first: with any error, each is printed as FILE:LINE: reason and nothing changes.\n"
+	"Without FILE: the file of 'customers =' in the configuration file.\n"
 	"\n"
 	"The first load builds, on both devices, an MQ root with HTBs of each CPU's own\n"
 	"(each on its own TX queue; see --htbs-per-cpu), a class per circuit and\n"
@@ -84,6 +85,8 @@ static const char help[] =
 	"  --root NODE        shape only NODE's subtree of the network and the circuits\n"
 	"                     under it: several shapers share one file pair, each for\n"
 	"                     its part of the network\n"
+	"  --wait-devices S   wait up to S seconds for a device that does not exist\n"
+	"                     yet (at boot: cpushaper.service waits 120 s)\n"
 	"  -n, --dry-run      validate and print what would change, change nothing\n"
 	"\n"
 	"Devices, --cpus and the rates of :1/:2 given on a later load change the running\n"
@@ -115,6 +118,7 @@ static int parse_args(int argc, char **argv, struct load_opts *o)
 		{ "network", required_argument, NULL, 'N' },
 		{ "rebalance", no_argument, NULL, 'R' },
 		{ "root", required_argument, NULL, 'r' },
+		{ "wait-devices", required_argument, NULL, 'w' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *why;
@@ -222,20 +226,27 @@ static int parse_args(int argc, char **argv, struct load_opts *o)
 		case 'r':
 			o->root = optarg;
 			break;
+		case 'w':
+			if (cli_uint("--wait-devices", optarg, 0, 3600, &o->wait_s))
+				return -1;
+			break;
 		default:
 			fprintf(stderr, "Try 'cpushaper load --help'.\n");
 			return -1;
 		}
 	}
-	if (optind != argc - 1) {
+	if (optind < argc - 1) {
 		fprintf(stderr, "cpushaper load: expected one customer FILE; try 'cpushaper load --help'\n");
 		return -1;
 	}
-	o->file = argv[optind];
-	if (!o->c.lan || !o->c.wan) {
-		fprintf(stderr, "cpushaper load: --lan-dev and --wan-dev are required\n");
+	o->file = optind < argc ? argv[optind] : config_get(&cli_config, "customers", NULL);
+	if (!o->file) {
+		fprintf(stderr, "cpushaper load: expected a customer FILE (or customers = FILE in %s)\n",
+			cli_config.file ? cli_config.file : CS_CONFIG_DEFAULT);
 		return -1;
 	}
+	if (cli_need_devices(&o->c, "load"))
+		return -1;
 	return 0;
 }
 

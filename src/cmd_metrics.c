@@ -36,7 +36,7 @@ static const char help[] =
 	"the kernel and hooks without our program (run load to repair). A scrape shows the kernel as it was at most a\n"
 	"second before, so it follows loads and unloads; cpushaper_up is 0 while nothing\n"
 	"is loaded.\n"
-	"Runs until SIGINT or SIGTERM; docs/cpushaper-metrics.service runs it under systemd.\n"
+	"Runs until SIGINT or SIGTERM; the cpushaper-metrics unit runs it under systemd.\n"
 	"\n"
 	"Scrapes within a second share one page: the kernel is read at most once a\n"
 	"second, however many clients ask. Limits against misbehaving clients: at most\n"
@@ -266,7 +266,7 @@ static char *scrape(struct exporter *e, size_t *len, int *err)
 	char *buf = NULL;
 	FILE *f;
 
-	*err = state_open(&s, e->lan, e->wan);
+	*err = state_open_ex(&s, e->lan, e->wan, STATE_GONE_OK);
 	if (!*err && s.loaded && !(*err = maps_read_circuits(&s.maps, &have)) &&
 	    !(*err = state_read_nodes(&s)))
 		*err = stats_read(&s, e->sk, &have, &st);
@@ -391,42 +391,6 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	vfprintf(stderr, fmt, ap);
 }
 
-/* "127.0.0.1:9630", "[::1]:9630" -> a socket address. */
-static int parse_listen(const char *text, struct sockaddr_storage *ss)
-{
-	struct addrinfo hints = { .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV,
-				  .ai_socktype = SOCK_STREAM };
-	struct addrinfo *res;
-	char host[128];
-	const char *port;
-	size_t hl;
-
-	if (text[0] == '[') {
-		const char *close = strchr(text, ']');
-
-		if (!close || close[1] != ':')
-			return -EINVAL;
-		hl = (size_t)(close - text - 1);
-		port = close + 2;
-		text++;
-	} else {
-		port = strrchr(text, ':');
-		if (!port)
-			return -EINVAL;
-		hl = (size_t)(port - text);
-		port++;
-	}
-	if (hl == 0 || hl >= sizeof(host) || !*port)
-		return -EINVAL;
-	memcpy(host, text, hl);
-	host[hl] = '\0';
-	if (getaddrinfo(host, port, &hints, &res))
-		return -EINVAL;
-	memcpy(ss, res->ai_addr, res->ai_addrlen);
-	freeaddrinfo(res);
-	return 0;
-}
-
 int cmd_metrics(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -457,11 +421,13 @@ int cmd_metrics(int argc, char **argv)
 		fprintf(stderr, "Try 'cpushaper metrics --help'.\n");
 		return EXIT_USAGE;
 	}
-	if (optind != argc || !c.lan || !c.wan) {
-		fprintf(stderr, "cpushaper metrics: --lan-dev and --wan-dev are required\n");
+	if (optind != argc) {
+		fprintf(stderr, "cpushaper metrics: takes no arguments; try 'cpushaper metrics --help'\n");
 		return EXIT_USAGE;
 	}
-	if (parse_listen(listen, &ss)) {
+	if (cli_need_devices(&c, "metrics"))
+		return EXIT_USAGE;
+	if (config_parse_listen(listen, &ss)) {
 		fprintf(stderr, "cpushaper metrics: --listen \"%s\": expected ADDR:PORT, e.g. 127.0.0.1:9630 or [::1]:9630\n",
 			listen);
 		return EXIT_USAGE;

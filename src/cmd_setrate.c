@@ -163,10 +163,12 @@ int cmd_setrate(int argc, char **argv)
 		fprintf(stderr, "Try 'cpushaper set-rate --help'.\n");
 		return EXIT_USAGE;
 	}
-	if (optind != argc - !node || !c.lan || !c.wan) {
-		fprintf(stderr, "cpushaper set-rate: --lan-dev, --wan-dev and one CIRCUIT (or --node NAME) are required\n");
+	if (optind != argc - !node) {
+		fprintf(stderr, "cpushaper set-rate: one CIRCUIT (or --node NAME) is required\n");
 		return EXIT_USAGE;
 	}
+	if (cli_need_devices(&c, "set-rate"))
+		return EXIT_USAGE;
 	if (!given[1] && !given[2] && !given[3] && !given[4]) {
 		fprintf(stderr, "cpushaper set-rate: nothing to change: give --down-min, --down-max, --up-min or --up-max\n");
 		return EXIT_USAGE;
@@ -179,7 +181,7 @@ int cmd_setrate(int argc, char **argv)
 		err = lock;
 		goto out;
 	}
-	if ((err = state_open_loaded(&s, c.lan, c.wan)))
+	if ((err = state_open_loaded(&s, c.lan, c.wan, 0)))
 		goto out;
 	if (node) {
 		err = set_node(&s, &sk, node, rate, given);

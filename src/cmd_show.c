@@ -258,12 +258,14 @@ int cmd_show(int argc, char **argv)
 	}
 	if (optind < argc)
 		only = argv[optind++];
-	if (optind < argc || !c.lan || !c.wan || (tree && only)) {
-		fprintf(stderr, "cpushaper show: --lan-dev and --wan-dev are required, and at most one CIRCUIT (not with --tree)\n");
+	if (optind < argc || (tree && only)) {
+		fprintf(stderr, "cpushaper show: at most one CIRCUIT (not with --tree)\n");
 		return EXIT_USAGE;
 	}
+	if (cli_need_devices(&c, "show"))
+		return EXIT_USAGE;
 	out_init(stdout, c.json);
-	if ((err = state_open(&s, c.lan, c.wan)))
+	if ((err = state_open_ex(&s, c.lan, c.wan, STATE_GONE_OK)))
 		goto out;
 	if (s.loaded && (err = state_read_nodes(&s))) {
 		fprintf(stderr, "cpushaper: cannot read the running nodes: %s\n", strerror(-err));
@@ -312,7 +314,10 @@ int cmd_show(int argc, char **argv)
 		out_close_obj();
 		stats_print_damage(&s, &st);
 	} else if (!c.json) {
-		fprintf(stderr, "cpushaper: nothing is loaded on %s/%s\n", c.lan, c.wan);
+		fprintf(stderr, "cpushaper: nothing is loaded on %s/%s%s%s%s\n", c.lan, c.wan,
+			s.lan_ix < 0 || s.wan_ix < 0 ? " (" : "",
+			s.lan_ix < 0 ? c.lan : s.wan_ix < 0 ? c.wan : "",
+			s.lan_ix < 0 || s.wan_ix < 0 ? " does not exist)" : "");
 	}
 	if (tree) {
 		/* the tree instead of the lists */

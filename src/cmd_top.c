@@ -409,12 +409,14 @@ int cmd_top(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (optind != argc || !c.lan || !c.wan) {
-		fprintf(stderr, "cpushaper top: --lan-dev and --wan-dev are required\n");
+	if (optind != argc) {
+		fprintf(stderr, "cpushaper top: takes no arguments; try 'cpushaper top --help'\n");
 		return EXIT_USAGE;
 	}
+	if (cli_need_devices(&c, "top"))
+		return EXIT_USAGE;
 	out_init(stdout, c.json);
-	if ((err = state_open_loaded(&s, c.lan, c.wan)))
+	if ((err = state_open_loaded(&s, c.lan, c.wan, STATE_GONE_OK)))
 		goto out;
 	if ((err = tc_open(&sk)) || (err = take(&s, sk, &cur))) {
 		fprintf(stderr, "cpushaper: cannot read the statistics: %s\n", strerror(-err));

@@ -47,10 +47,12 @@ int cmd_unload(int argc, char **argv)
 		fprintf(stderr, "Try 'cpushaper unload --help'.\n");
 		return EXIT_USAGE;
 	}
-	if (optind < argc || !c.lan || !c.wan) {
-		fprintf(stderr, "cpushaper unload: --lan-dev and --wan-dev are required\n");
+	if (optind < argc) {
+		fprintf(stderr, "cpushaper unload: takes no arguments; try 'cpushaper unload --help'\n");
 		return EXIT_USAGE;
 	}
+	if (cli_need_devices(&c, "unload"))
+		return EXIT_USAGE;
 	out_init(stdout, c.json);
 	dev[0] = c.lan;
 	dev[1] = c.wan;

@@ -491,6 +491,8 @@ int load_run(const struct load_opts *o, void (*summary)(const struct load_opts *
 			o->file, want.names_fixed, want.names_fixed == 1 ? " is" : "s are");
 	if ((err = read_network(o, &want, &net, net_path, &diag)))
 		goto refuse;
+	if (o->wait_s)
+		netdev_wait(o->c.lan, o->c.wan, o->wait_s); /* state_open says which is missing */
 	if (!o->dry_run && (lock = cs_lock_writer("load", LOCK_TIMEOUT_S)) < 0) {
 		err = lock;
 		goto out;

@@ -35,6 +35,7 @@ struct load_opts {
 	bool rebalance;
 	bool dry_run;
 	uint32_t qsize;
+	uint32_t wait_s; /* for the devices to appear */
 	uint32_t htbs;  /* 0: not given */
 	int skip_local; /* -1 not given */
 	int xdp_meta;   /* -1 not given */

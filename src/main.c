@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
+#include "config.h"
 #include "datapath.h"
 #include "log.h"
 #include "rate.h"
@@ -21,7 +22,7 @@ static const char usage[] =
 	"on one fixed CPU with its own HTB, so no two CPUs share a qdisc lock.\n"
 	"\n"
 	"Commands:\n"
-	"  load FILE     validate a customer file (ShapedDevices.csv) and apply it;\n"
+	"  load [FILE]   validate a customer file (ShapedDevices.csv) and apply it;\n"
 	"                a second load applies only the differences\n"
 	"  show [ID]     the circuits as the kernel has them, with their counters\n"
 	"  set-rate ID   change one circuit's plan live\n"
@@ -30,8 +31,11 @@ static const char usage[] =
 	"  unload        remove every program, map and qdisc cpushaper made\n"
 	"  help          this text\n"
 	"\n"
-	"Every command takes --lan-dev DEV --wan-dev DEV, -j (JSON) and --help.\n"
-	"'cpushaper COMMAND --help' describes a command. Exit status: 0 success,\n"
+	"Every command takes --lan-dev DEV --wan-dev DEV, --config FILE, -j (JSON) and\n"
+	"--help. The configuration file (" CS_CONFIG_DEFAULT ", if it\n"
+	"exists) gives options as 'key = value' lines named as the long options, e.g.\n"
+	"'lan-dev = eth1'; options on the command line win. 'cpushaper COMMAND --help'\n"
+	"describes a command; man cpushaper has it all. Exit status: 0 success,\n"
 	"1 failure (the running state is left as it was), 2 bad usage, 3 a load that\n"
 	"changed the kernel and then failed (applied in part: see its message).\n";
 
@@ -42,8 +46,40 @@ int cli_common_opt(int opt, const char *arg, struct cli_common *c)
 	case 'W': c->wan = arg; return 1;
 	case 'j': c->json = true; return 1;
 	case 'v': cs_log_level++; return 1;
+	case 'C': return 1; /* read before the command ran: see main() */
 	}
 	return 0;
+}
+
+struct config cli_config;
+
+int cli_need_devices(const struct cli_common *c, const char *cmd)
+{
+	if (c->lan && c->wan)
+		return 0;
+	fprintf(stderr, "cpushaper %s: --lan-dev and --wan-dev are required (or lan-dev and wan-dev in %s)\n",
+		cmd, cli_config.file ? cli_config.file : CS_CONFIG_DEFAULT);
+	return -1;
+}
+
+/*
+ * --config FILE or --config=FILE among a command's arguments (as getopt would
+ * see it: not after "--", not as another option's value we know of). NULL: the
+ * default file, which may be missing.
+ */
+static const char *config_arg(int argc, char **argv)
+{
+	const char *path = NULL;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			break;
+		if (!strncmp(argv[i], "--config=", 9))
+			path = argv[i] + 9;
+		else if (!strcmp(argv[i], "--config") && i + 1 < argc)
+			path = argv[++i];
+	}
+	return path;
 }
 
 int cli_rate(const char *name, const char *arg, uint64_t *bps)
@@ -109,8 +145,10 @@ int main(int argc, char **argv)
 		{ "top", cmd_top },
 		{ "metrics", cmd_metrics },
 	};
-	const char *cmd;
-	int lead = 1;
+	const char *cmd, *cfg_path;
+	struct config_args args;
+	struct cs_diag d = { 0 };
+	int lead = 1, ret;
 
 	/* `cpushaper -j -v show ...` as with ip: leading options go after the command. */
 	while (lead < argc && (!strcmp(argv[lead], "-j") || !strcmp(argv[lead], "-v") ||
@@ -139,12 +177,29 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 		if (strcmp(cmd, cmds[i].name))
 			continue;
-		if (!asks_help(argc, argv) && !privileged()) {
+		if (asks_help(argc, argv))
+			return cmds[i].fn(argc - 1, argv + 1);
+		cfg_path = config_arg(argc - 1, argv + 1);
+		ret = config_read(cfg_path ? cfg_path : CS_CONFIG_DEFAULT, cfg_path != NULL, &cli_config, &d);
+		diag_print(&d, stderr);
+		diag_free(&d);
+		if (ret)
+			return ret == -EINVAL ? EXIT_USAGE : 1;
+		if (!privileged()) {
 			fprintf(stderr, "cpushaper: %s needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN) to manage BPF programs and qdiscs\n",
 				cmd);
+			config_free(&cli_config);
 			return 1;
 		}
-		return cmds[i].fn(argc - 1, argv + 1);
+		if (config_argv(&cli_config, cmd, argc - 1, argv + 1, &args)) {
+			fprintf(stderr, "cpushaper: out of memory\n");
+			config_free(&cli_config);
+			return 1;
+		}
+		ret = cmds[i].fn(args.argc, args.argv);
+		config_args_free(&args);
+		config_free(&cli_config);
+		return ret;
 	}
 	fprintf(stderr, "cpushaper: unknown command \"%s\"; try 'cpushaper help'\n", cmd);
 	return EXIT_USAGE;

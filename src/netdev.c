@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <linux/ethtool.h>
 #include <linux/sockios.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,27 @@ int netdev_ifindex(const char *name)
 		return -ENODEV;
 	ix = if_nametoindex(name);
 	return ix ? (int)ix : -ENODEV;
+}
+
+int netdev_wait(const char *a, const char *b, unsigned int seconds)
+{
+	unsigned int waited = 0; /* in 100 ms steps */
+	bool said = false;
+
+	for (;;) {
+		const char *missing = netdev_ifindex(a) < 0 ? a : netdev_ifindex(b) < 0 ? b : NULL;
+
+		if (!missing)
+			return 0;
+		if (waited >= seconds * 10)
+			return -ENODEV;
+		if (!said) {
+			fprintf(stderr, "cpushaper: waiting up to %u s for device %s\n", seconds, missing);
+			said = true;
+		}
+		usleep(100 * 1000);
+		waited++;
+	}
 }
 
 static int for_each_txq(const char *name, int (*fn)(const char *dir, void *arg), void *arg)

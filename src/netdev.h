@@ -4,6 +4,11 @@
 
 /* ifindex of @name, or -ENODEV. */
 int netdev_ifindex(const char *name);
+/*
+ * Wait up to @seconds for devices @a and @b to exist (at boot a driver or a
+ * VLAN may come late). 0 when both do, -ENODEV when one still does not.
+ */
+int netdev_wait(const char *a, const char *b, unsigned int seconds);
 /* Real number of TX queues (sysfs queues/tx-N), or -errno. */
 int netdev_tx_queues(const char *name);
 /* XPS overrides the TX queue our classifier picks: clear it on every queue. */

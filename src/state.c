@@ -58,7 +58,7 @@ static const char *ifname(__u32 ifindex, char *buf)
 	return if_indextoname(ifindex, buf) ? buf : "(a device of another namespace)";
 }
 
-int state_open(struct cs_state *s, const char *lan, const char *wan)
+int state_open_ex(struct cs_state *s, const char *lan, const char *wan, unsigned int flags)
 {
 	int err, run = -1;
 
@@ -76,10 +76,19 @@ int state_open(struct cs_state *s, const char *lan, const char *wan)
 	}
 	s->lan_ix = netdev_ifindex(lan);
 	s->wan_ix = netdev_ifindex(wan);
-	if (s->lan_ix < 0 || s->wan_ix < 0) {
-		pr_warn("cpushaper: no such device \"%s\"\n", s->lan_ix < 0 ? lan : wan);
+	if ((s->lan_ix < 0 && s->wan_ix < 0) ||
+	    ((s->lan_ix < 0 || s->wan_ix < 0) && !(flags & STATE_GONE_OK))) {
+		if (s->lan_ix < 0 && s->wan_ix < 0)
+			pr_warn("cpushaper: devices %s and %s do not exist (deleted, or not created yet)\n",
+				lan, wan);
+		else
+			pr_warn("cpushaper: device %s does not exist (deleted, or not created yet); once it is back, 'cpushaper load' attaches everything to it again\n",
+				s->lan_ix < 0 ? lan : wan);
 		return -ENODEV;
 	}
+	/* the one left may still run the shaper: read it, and say what the other lost */
+	s->lan_ix = s->lan_ix < 0 ? -1 : s->lan_ix;
+	s->wan_ix = s->wan_ix < 0 ? -1 : s->wan_ix;
 
 	/*
 	 * Any of the four attachment points leads to the running state: a lost
@@ -91,6 +100,9 @@ int state_open(struct cs_state *s, const char *lan, const char *wan)
 		const char *dev = i & 1 ? wan : lan;
 		char b1[IF_NAMESIZE], b2[IF_NAMESIZE];
 
+		memset(a, 0, sizeof(*a));
+		if ((i & 1 ? s->wan_ix : s->lan_ix) < 0)
+			continue; /* a device gone took its programs along */
 		err = state_attach_read(i & 1 ? s->wan_ix : s->lan_ix, i >= CS_AT_LAN_XDP, a);
 		if (err == -EPROTO) {
 			pr_warn("cpushaper: %s is shaped by another cpushaper version (its maps differ from this one's): 'cpushaper unload' of this version removes it, then load again\n",
@@ -167,8 +179,10 @@ int state_read_classes(const struct cs_state *s, struct nl_sock *sk, struct tc_s
 		for (uint32_t j = 0; cs_cpu_on(&s->cfg, c) && j < s->cfg.htbs_per_cpu; j++)
 			majors[n++] = j * s->cfg.htb_stride + c + 1;
 	cls[0] = cls[1] = NULL;
+	ncls[0] = ncls[1] = 0;
 	for (int i = 0; i < 2 && !err; i++)
-		err = tc_class_stats_htbs(sk, i ? s->wan_ix : s->lan_ix, majors, n, &cls[i], &ncls[i]);
+		if ((i ? s->wan_ix : s->lan_ix) >= 0)
+			err = tc_class_stats_htbs(sk, i ? s->wan_ix : s->lan_ix, majors, n, &cls[i], &ncls[i]);
 	free(majors);
 	if (err) {
 		free(cls[0]);
@@ -181,7 +195,8 @@ int state_read_classes(const struct cs_state *s, struct nl_sock *sk, struct tc_s
 void state_refresh_attach(struct cs_state *s)
 {
 	for (int i = 0; i < CS_AT_N; i++)
-		if (state_attach_read(i & 1 ? s->wan_ix : s->lan_ix, i >= CS_AT_LAN_XDP, &s->at[i]))
+		if ((i & 1 ? s->wan_ix : s->lan_ix) < 0 ||
+		    state_attach_read(i & 1 ? s->wan_ix : s->lan_ix, i >= CS_AT_LAN_XDP, &s->at[i]))
 			memset(&s->at[i], 0, sizeof(s->at[i]));
 }
 
@@ -190,9 +205,14 @@ bool state_at_ok(const struct cs_state *s, int at)
 	return s->at[at].prog_id && s->at[at].config_id == s->config_id;
 }
 
-int state_open_loaded(struct cs_state *s, const char *lan, const char *wan)
+int state_open(struct cs_state *s, const char *lan, const char *wan)
 {
-	int err = state_open(s, lan, wan);
+	return state_open_ex(s, lan, wan, 0);
+}
+
+int state_open_loaded(struct cs_state *s, const char *lan, const char *wan, unsigned int flags)
+{
+	int err = state_open_ex(s, lan, wan, flags);
 
 	if (!err && !s->loaded) {
 		pr_warn("cpushaper: nothing is loaded on %s/%s\n", lan, wan);

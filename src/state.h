@@ -41,6 +41,12 @@ struct cs_state {
  * programs belong to another device pair is refused (-EXDEV). Errors are printed.
  */
 int state_open(struct cs_state *s, const char *lan, const char *wan);
+/*
+ * state_open for readers: with STATE_GONE_OK one device may be missing (its
+ * ifindex is then -1, its attachment points empty) and the other is read.
+ */
+#define STATE_GONE_OK 1u
+int state_open_ex(struct cs_state *s, const char *lan, const char *wan, unsigned int flags);
 /* Our program at one attachment point of @ifindex, and the state it uses; prog_id 0 if none. */
 int state_attach_read(int ifindex, bool xdp, struct cs_attach *a);
 /* Was @cfg written for the pair @lan_ix/@wan_ix (-1: that device is gone)? */
@@ -58,7 +64,7 @@ void state_refresh_attach(struct cs_state *s);
 bool state_at_ok(const struct cs_state *s, int at);
 const char *state_at_name(int at);
 /* state_open, and -ENOENT with a message when nothing is loaded on the pair. */
-int state_open_loaded(struct cs_state *s, const char *lan, const char *wan);
+int state_open_loaded(struct cs_state *s, const char *lan, const char *wan, unsigned int flags);
 void state_close(struct cs_state *s);
 
 /*

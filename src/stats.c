@@ -133,13 +133,23 @@ int stats_print_damage(const struct cs_state *s, const struct cs_stats *st)
 	int bad = 0;
 
 	out_open_obj("damage");
+	out_open_arr("devices_missing");
+	for (int dev = 0; dev < 2; dev++) {
+		if ((dev ? s->wan_ix : s->lan_ix) >= 0)
+			continue;
+		print_str(PRINT_JSON, NULL, NULL, dev ? s->wan : s->lan);
+		fprintf(stderr, "warning: %s does not exist (deleted, or not created yet): nothing is shaped on it, its programs and qdiscs went with it - once it is back, run load to attach everything again\n",
+			dev ? s->wan : s->lan);
+		bad++;
+	}
+	out_close_arr();
 	for (int dev = 0; dev < 2; dev++) {
 		const char *name = dev ? s->wan : s->lan;
 		size_t have = st->classes_present[dev];
 
 		print_u64(PRINT_JSON, dev ? "wan_classes_missing" : "lan_classes_missing", NULL,
 			  st->circuits - have);
-		if (have < st->circuits) {
+		if (have < st->circuits && (dev ? s->wan_ix : s->lan_ix) >= 0) {
 			fprintf(stderr, "warning: %s: %zu of %zu circuit classes present - run load to repair\n",
 				name, have, st->circuits);
 			bad++;
@@ -150,6 +160,8 @@ int stats_print_damage(const struct cs_state *s, const struct cs_stats *st)
 		if (state_at_ok(s, at))
 			continue;
 		print_str(PRINT_JSON, NULL, NULL, state_at_name(at));
+		if ((at & 1 ? s->wan_ix : s->lan_ix) < 0)
+			continue; /* said above */
 		if (s->at[at].other_id)
 			fprintf(stderr, "warning: %s: another XDP program (id %u, \"%s\") holds the hook - remove it, then run load\n",
 				at & 1 ? s->wan : s->lan, s->at[at].other_id, s->at[at].other_name);

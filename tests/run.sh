@@ -16,7 +16,7 @@ ctest --test-dir build --output-on-failure
 echo "== the same tests under AddressSanitizer + UndefinedBehaviorSanitizer"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCS_SANITIZE=ON >/dev/null
 cmake --build build-asan -j"$(nproc)" >/dev/null
-ctest --test-dir build-asan --output-on-failure -E integration_valgrind
+ctest --test-dir build-asan --output-on-failure -E "integration_valgrind|integration_package"
 
 echo "== fuzzing the customer and network parsers and planners for ${FUZZ_SECONDS:-60} s"
 bash .ci/fuzz.sh

@@ -41,7 +41,7 @@ expect_contains "$("$BIN" help)" "Commands:" "help lists the commands"
 # devices
 out=$(tb_rtr "$BIN" load --lan-dev nosuch0 --wan-dev wan0 "$WORK/six.csv" 2>&1)
 expect_eq "$?" 1 "unknown device: exit 1"
-expect_contains "$out" "no such device \"nosuch0\"" "unknown device named"
+expect_contains "$out" "device nosuch0 does not exist" "unknown device named"
 ip link add one0 netns "${TB}rtr" type veth peer name one1 netns "${TB}rtr"
 out=$(tb_rtr "$BIN" load --lan-dev one0 --wan-dev wan0 "$WORK/six.csv" 2>&1)
 expect_contains "$out" "one0 has 1 TX queue, but CPUs 0-1 with 1 HTB each need 2" "too few TX queues explained"

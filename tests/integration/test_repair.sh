@@ -54,13 +54,13 @@ repaired() {
 	local out
 	out=$(cs load "$WORK/c.csv" 2>&1) || flunk "$1: load ($out)"
 	expect_contains "$out" "$2" "$1: load says what it put back"
-	expect_eq "$(damage)" '{"lan_classes_missing":0,"wan_classes_missing":0,"programs":[]}' "$1: show reports nothing after the load"
+	expect_eq "$(damage)" '{"devices_missing":[],"lan_classes_missing":0,"wan_classes_missing":0,"programs":[]}' "$1: show reports nothing after the load"
 	expect_eq "$(tb_rtr tc class show dev lan0 | grep -v 'class htb [0-9a-f]*:[12] ' | grep -c 'class htb [0-9a-f]*:[0-9a-f]* parent [0-9a-f]*:1 ')" 4 "$1: lan0 has the 4 circuit classes"
 	expect_eq "$(tb_rtr tc class show dev wan0 | grep -v 'class htb [0-9a-f]*:[12] ' | grep -c 'class htb [0-9a-f]*:[0-9a-f]* parent [0-9a-f]*:1 ')" 4 "$1: wan0 has the 4 circuit classes"
 	expect_eq "$(config_ids)" 1 "$1: all four programs use one set of maps"
 }
 
-expect_eq "$(damage)" '{"lan_classes_missing":0,"wan_classes_missing":0,"programs":[]}' "a fresh load: show reports no damage"
+expect_eq "$(damage)" '{"devices_missing":[],"lan_classes_missing":0,"wan_classes_missing":0,"programs":[]}' "a fresh load: show reports no damage"
 expect_eq "$(config_ids)" 1 "a fresh load: one set of maps"
 
 # 1, 2. A root qdisc deleted: the tree comes back with every class.
@@ -123,7 +123,7 @@ expect_eq "$(cs show -j 2>/dev/null | jq '.circuits | length')" 5 "the new circu
 tb_rtr ip link set dev wan0 xdp off
 out=$(cs load "$WORK/c.csv" 2>&1); st=$?
 expect_eq "$st" 0 "with the foreign program gone, the next load completes ($out)"
-expect_eq "$(damage)" '{"lan_classes_missing":0,"wan_classes_missing":0,"programs":[]}' "and nothing is reported"
+expect_eq "$(damage)" '{"devices_missing":[],"lan_classes_missing":0,"wan_classes_missing":0,"programs":[]}' "and nothing is reported"
 
 # 9. A second pair sharing wan0: refused, and its unload leaves the first alone.
 tb_veth "${TB}sub" sub1 "${TB}rtr" lan1 || fail "second lan device"
@@ -134,7 +134,7 @@ expect_eq "$(tb_rtr tc qdisc show dev lan1 | grep -c 'mq 7fff')" 0 "nothing was 
 out=$(tb_rtr "$BIN" unload --lan-dev lan1 --wan-dev wan0 2>&1); st=$?
 expect_eq "$st" 0 "unload of the refused pair: exit 0"
 expect_contains "$out" "wan0 belongs to the running pair --lan-dev lan0 --wan-dev wan0: left as it is" "unload leaves wan0 to its pair"
-expect_eq "$(damage)" '{"lan_classes_missing":0,"wan_classes_missing":0,"programs":[]}' "the first pair is intact"
+expect_eq "$(damage)" '{"devices_missing":[],"lan_classes_missing":0,"wan_classes_missing":0,"programs":[]}' "the first pair is intact"
 expect_eq "$(tb_rtr ip -d link show dev wan0 | grep -c 'prog/xdp')" 1 "wan0 still runs the first pair's XDP"
 shaped up "the first pair after the second pair's unload"
 tb_rtr ip link del lan1
@@ -149,7 +149,7 @@ tb_net ethtool -K net0 tx off >/dev/null
 out=$(cs load "$WORK/c.csv" 2>&1); st=$?
 expect_eq "$st" 0 "wan0 created again: the pair loads ($out)"
 expect_contains "$out" "4 circuit classes were missing" "wan0's tree and classes come back"
-expect_eq "$(damage)" '{"lan_classes_missing":0,"wan_classes_missing":0,"programs":[]}' "wan0 created again: nothing missing after the load"
+expect_eq "$(damage)" '{"devices_missing":[],"lan_classes_missing":0,"wan_classes_missing":0,"programs":[]}' "wan0 created again: nothing missing after the load"
 shaped up "after wan0 was created again"
 shaped down "download after wan0 was created again"
 
@@ -159,7 +159,7 @@ tb_rtr tc qdisc del dev lan0 root
 out=$(cs load --cpus 0 "$WORK/c.csv" 2>&1); st=$?
 expect_eq "$st" 0 "root deleted, then a load that drops CPU 1: done ($out)"
 expect_eq "$(cs show -j | jq '[.circuits[].cpu] | unique | join(",")')" '"0"' "every circuit on CPU 0"
-expect_eq "$(damage)" '{"lan_classes_missing":0,"wan_classes_missing":0,"programs":[]}' "and nothing missing"
+expect_eq "$(damage)" '{"devices_missing":[],"lan_classes_missing":0,"wan_classes_missing":0,"programs":[]}' "and nothing missing"
 # adding a CPU is no damage
 out=$(cs load --cpus 0-1 "$WORK/c.csv" 2>&1)
 expect_not_contains "$out" "missing" "adding a CPU is not reported as damage"

@@ -1,0 +1,422 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <ini.h>
+#include <limits.h>
+#include <net/if.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "config.h"
+#include "cpulist.h"
+#include "cpushaper.h"
+#include "diag.h"
+#include "rate.h"
+
+/* Commands that take a key as an option. */
+enum {
+	C_LOAD = 1 << 0,
+	C_SHOW = 1 << 1,
+	C_SETRATE = 1 << 2,
+	C_TOP = 1 << 3,
+	C_METRICS = 1 << 4,
+	C_UNLOAD = 1 << 5,
+	C_ALL = (1 << 6) - 1,
+};
+
+static const struct {
+	const char *name;
+	unsigned int bit;
+} commands[] = {
+	{ "load", C_LOAD }, { "show", C_SHOW },	      { "set-rate", C_SETRATE },
+	{ "top", C_TOP },   { "metrics", C_METRICS }, { "unload", C_UNLOAD },
+};
+
+enum kind { K_DEV, K_PATH, K_NETWORK, K_NAME, K_RATE, K_UINT, K_WORD, K_UNKNOWN, K_CPUS, K_BOOL, K_LISTEN };
+
+/* The same ranges and words as the options (cmd_*.c), which parse these again. */
+static const struct key {
+	const char *name;
+	enum kind kind;
+	unsigned int cmds; /* 0: read by a command itself (customers: load's FILE) */
+	unsigned long lo, hi;
+	const char *words;
+} keys[] = {
+	{ .name = "lan-dev", .kind = K_DEV, .cmds = C_ALL },
+	{ .name = "wan-dev", .kind = K_DEV, .cmds = C_ALL },
+	{ .name = "customers", .kind = K_PATH, .cmds = 0 },
+	{ .name = "network", .kind = K_NETWORK, .cmds = C_LOAD },
+	{ .name = "root", .kind = K_NAME, .cmds = C_LOAD },
+	{ .name = "cpus", .kind = K_CPUS, .cmds = C_LOAD },
+	{ .name = "htbs-per-cpu", .kind = K_UINT, .cmds = C_LOAD, .lo = 1, .hi = 256 },
+	{ .name = "link-mbps", .kind = K_RATE, .cmds = C_LOAD },
+	{ .name = "default-mbps", .kind = K_RATE, .cmds = C_LOAD },
+	{ .name = "unknown", .kind = K_UNKNOWN, .cmds = C_LOAD },
+	{ .name = "leaf", .kind = K_WORD, .cmds = C_LOAD, .words = "fq_codel cake pfifo" },
+	{ .name = "xdp-mode", .kind = K_WORD, .cmds = C_LOAD, .words = "native skb" },
+	{ .name = "cpumap-qsize", .kind = K_UINT, .cmds = C_LOAD, .lo = 8, .hi = 16384 },
+	{ .name = "skip-local", .kind = K_BOOL, .cmds = C_LOAD },
+	{ .name = "xdp-meta", .kind = K_BOOL, .cmds = C_LOAD },
+	{ .name = "listen", .kind = K_LISTEN, .cmds = C_METRICS },
+};
+#define N_KEYS (sizeof(keys) / sizeof(keys[0]))
+
+int config_parse_listen(const char *text, struct sockaddr_storage *ss)
+{
+	struct addrinfo hints = { .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV,
+				  .ai_socktype = SOCK_STREAM };
+	struct addrinfo *res;
+	char host[128];
+	const char *port;
+	size_t hl;
+
+	if (text[0] == '[') {
+		const char *close = strchr(text, ']');
+
+		if (!close || close[1] != ':')
+			return -EINVAL;
+		hl = (size_t)(close - text - 1);
+		port = close + 2;
+		text++;
+	} else {
+		port = strrchr(text, ':');
+		if (!port)
+			return -EINVAL;
+		hl = (size_t)(port - text);
+		port++;
+	}
+	if (hl == 0 || hl >= sizeof(host) || !*port)
+		return -EINVAL;
+	memcpy(host, text, hl);
+	host[hl] = '\0';
+	if (getaddrinfo(host, port, &hints, &res))
+		return -EINVAL;
+	memcpy(ss, res->ai_addr, res->ai_addrlen);
+	freeaddrinfo(res);
+	return 0;
+}
+
+static int parse_bool(const char *v)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1" };
+	static const char *const no[] = { "no", "false", "off", "0" };
+
+	for (size_t i = 0; i < 4; i++) {
+		if (!strcmp(v, yes[i]))
+			return 1;
+		if (!strcmp(v, no[i]))
+			return 0;
+	}
+	return -1;
+}
+
+static bool has_word(const char *words, const char *v)
+{
+	size_t n = strlen(v);
+
+	for (const char *w = words; *w;) {
+		size_t wl = strcspn(w, " ");
+
+		if (wl == n && !strncmp(w, v, n))
+			return true;
+		w += wl + (w[wl] == ' ');
+	}
+	return false;
+}
+
+/* NULL if @v is a good value of @k, else why not. */
+static const char *check_value(const struct key *k, const char *v, char *buf, size_t len)
+{
+	const char *why = NULL;
+	uint64_t bps;
+	bool cpus[CS_MAX_CPUS];
+	struct sockaddr_storage ss;
+
+	switch (k->kind) {
+	case K_DEV:
+		if (strlen(v) >= IFNAMSIZ || strpbrk(v, "/: \t"))
+			return "is not a device name";
+		return NULL;
+	case K_PATH:
+	case K_NETWORK:
+	case K_NAME:
+		return NULL;
+	case K_RATE:
+		return rate_parse_mbps(v, &bps, &why) ? why : NULL;
+	case K_CPUS:
+		return cpulist_parse(v, cpus, &why) ? why : NULL;
+	case K_UINT: {
+		char *end;
+		unsigned long n;
+
+		errno = 0;
+		n = strtoul(v, &end, 10);
+		if (*end || errno || v[0] == '-' || n < k->lo || n > k->hi) {
+			snprintf(buf, len, "takes %lu to %lu", k->lo, k->hi);
+			return buf;
+		}
+		return NULL;
+	}
+	case K_WORD:
+		if (has_word(k->words, v))
+			return NULL;
+		snprintf(buf, len, "takes one of: %s", k->words);
+		return buf;
+	case K_UNKNOWN:
+		if (!strcmp(v, "pass"))
+			return NULL;
+		if (!strncmp(v, "cpu:", 4) && v[4]) {
+			char *end;
+			unsigned long cpu = strtoul(v + 4, &end, 10);
+
+			if (!*end && v[4] != '-' && cpu < CS_MAX_CPUS)
+				return NULL;
+		}
+		return "takes pass or cpu:N";
+	case K_BOOL:
+		return parse_bool(v) < 0 ? "takes yes or no" : NULL;
+	case K_LISTEN:
+		return config_parse_listen(v, &ss) ? "takes ADDR:PORT, e.g. 127.0.0.1:9630 or [::1]:9630" :
+						     NULL;
+	}
+	return NULL;
+}
+
+struct parse {
+	const char *file;
+	FILE *f;
+	unsigned int line;  /* of the text inih has read last */
+	bool at_start;      /* the next text read starts a line */
+	char *dir;          /* relative paths are read from the file's directory */
+	struct config *cfg;
+	struct cs_diag *diag;
+	char section[64];   /* the last one refused */
+};
+
+/* Neither key = value, a comment, a section nor blank. */
+static bool not_a_setting(const char *s)
+{
+	s += strspn(s, " \t\r\n");
+	return *s && !strchr("#;[", *s) && !strpbrk(s, "=:");
+}
+
+/* fgets that counts lines, since inih does not tell its handler the line. */
+static char *read_line(char *str, int num, void *stream)
+{
+	struct parse *p = stream;
+	char *s = fgets(str, num, p->f);
+	size_t n;
+
+	if (!s)
+		return NULL;
+	n = strlen(s);
+	if (p->at_start) {
+		p->line++;
+		/* inih refuses these too, but names only the first */
+		if (not_a_setting(p->line == 1 && !strncmp(s, "\xef\xbb\xbf", 3) ? s + 3 : s))
+			diag_add(p->diag, "%s:%u: expected key = value, a comment (#) or an empty line",
+				 p->file, p->line);
+	}
+	p->at_start = n && s[n - 1] == '\n';
+	return s;
+}
+
+__attribute__((format(printf, 2, 3)))
+static void error(struct parse *p, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	diag_add(p->diag, "%s:%u: %s", p->file, p->line, msg);
+}
+
+static char *resolve(const struct parse *p, const char *v)
+{
+	char *out;
+
+	if (v[0] == '/' || !p->dir)
+		return strdup(v);
+	if (asprintf(&out, "%s/%s", p->dir, v) < 0)
+		return NULL;
+	return out;
+}
+
+static int handler(void *user, const char *section, const char *name, const char *value)
+{
+	struct parse *p = user;
+	struct config *cfg = p->cfg;
+	const struct key *k = NULL;
+	struct config_entry *e;
+	char buf[96];
+	const char *why;
+
+	if (section[0] && strcmp(section, p->section)) {
+		snprintf(p->section, sizeof(p->section), "%s", section);
+		error(p, "%s is under a section [%s]: the file has keys only, no sections", name, section);
+	}
+	for (size_t i = 0; i < N_KEYS && !k; i++)
+		if (!strcmp(keys[i].name, name))
+			k = &keys[i];
+	if (!k) {
+		char alt[64];
+
+		snprintf(alt, sizeof(alt), "%s", name);
+		for (char *c = alt; *c; c++)
+			*c = *c == '_' ? '-' : *c;
+		for (size_t i = 0; i < N_KEYS; i++)
+			if (!strcmp(keys[i].name, alt)) {
+				error(p, "unknown key \"%s\" (did you mean %s?)", name, alt);
+				return 0;
+			}
+		error(p, "unknown key \"%s\"", name);
+		return 0;
+	}
+	for (size_t i = 0; i < cfg->n; i++)
+		if (cfg->e[i].key == k->name) {
+			error(p, "%s given again (first on line %u)", name, cfg->e[i].line);
+			return 0;
+		}
+	if (!value[0]) {
+		error(p, "%s has no value", name);
+		return 0;
+	}
+	if ((why = check_value(k, value, buf, sizeof(buf)))) {
+		error(p, "%s \"%.100s\" %s", name, value, why);
+		return 0;
+	}
+	e = realloc(cfg->e, (cfg->n + 1) * sizeof(*e));
+	if (!e)
+		return 0;
+	cfg->e = e;
+	e = &cfg->e[cfg->n];
+	e->key = k->name;
+	e->line = p->line;
+	if ((k->kind == K_PATH || (k->kind == K_NETWORK && strcmp(value, "none"))))
+		e->value = resolve(p, value);
+	else
+		e->value = strdup(value);
+	if (!e->value)
+		return 0;
+	cfg->n++;
+	return 1;
+}
+
+void config_free(struct config *cfg)
+{
+	for (size_t i = 0; i < cfg->n; i++)
+		free(cfg->e[i].value);
+	free(cfg->e);
+	free(cfg->file);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+int config_read(const char *path, bool required, struct config *cfg, struct cs_diag *d)
+{
+	struct parse p = { .file = path, .at_start = true, .cfg = cfg, .diag = d };
+	const char *slash = strrchr(path, '/');
+	int ret, err = 0;
+
+	memset(cfg, 0, sizeof(*cfg));
+	p.f = fopen(path, "r");
+	if (!p.f) {
+		err = -errno;
+		if (err == -ENOENT && !required)
+			return 0;
+		diag_add(d, "%s: cannot read the configuration: %s", path, strerror(-err));
+		return err;
+	}
+	if (slash)
+		p.dir = slash == path ? strdup("/") : strndup(path, (size_t)(slash - path));
+	/* whole lines of any length, no continuation lines (an indented key is a key) */
+	ini_use_stack = false;
+	ini_allow_realloc = true;
+	ini_max_line = 4096;
+	ini_allow_multiline = false;
+	ret = ini_parse_stream(read_line, &p, handler, &p);
+	if (ferror(p.f)) {
+		diag_add(d, "%s: cannot read the configuration", path);
+		err = -EIO;
+	} else if (ret < 0 || (ret > 0 && !diag_count(p.diag))) {
+		/* inih's allocation failed, or ours in the handler */
+		diag_add(d, "%s: out of memory", path);
+		err = -ENOMEM;
+	} else if (diag_count(p.diag)) {
+		err = -EINVAL;
+	}
+	fclose(p.f);
+	free(p.dir);
+	if (!err && !(cfg->file = strdup(path)))
+		err = -ENOMEM;
+	if (err)
+		config_free(cfg);
+	return err;
+}
+
+const char *config_get(const struct config *cfg, const char *key, unsigned int *line)
+{
+	for (size_t i = 0; i < cfg->n; i++)
+		if (!strcmp(cfg->e[i].key, key)) {
+			if (line)
+				*line = cfg->e[i].line;
+			return cfg->e[i].value;
+		}
+	return NULL;
+}
+
+void config_args_free(struct config_args *a)
+{
+	for (size_t i = 0; i < a->n_owned; i++)
+		free(a->owned[i]);
+	free(a->owned);
+	free(a->argv);
+	memset(a, 0, sizeof(*a));
+}
+
+int config_argv(const struct config *cfg, const char *cmd, int argc, char **argv,
+		struct config_args *a)
+{
+	unsigned int bit = 0;
+	int n = 0;
+
+	memset(a, 0, sizeof(*a));
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(commands[i].name, cmd))
+			bit = commands[i].bit;
+	a->argv = calloc((size_t)argc + cfg->n + 1, sizeof(*a->argv));
+	a->owned = calloc(cfg->n + 1, sizeof(*a->owned));
+	if (!a->argv || !a->owned)
+		goto nomem;
+	a->argv[n++] = argv[0];
+	for (size_t i = 0; i < cfg->n; i++) {
+		const struct config_entry *e = &cfg->e[i];
+		const struct key *k = NULL;
+		char *s;
+		int r;
+
+		for (size_t j = 0; j < N_KEYS && !k; j++)
+			if (keys[j].name == e->key)
+				k = &keys[j];
+		if (!k || !(k->cmds & bit))
+			continue;
+		if (k->kind == K_BOOL)
+			r = asprintf(&s, "--%s%s", parse_bool(e->value) ? "" : "no-", k->name);
+		else
+			r = asprintf(&s, "--%s=%s", k->name, e->value);
+		if (r < 0)
+			goto nomem;
+		a->owned[a->n_owned++] = s;
+		a->argv[n++] = s;
+	}
+	for (int i = 1; i < argc; i++)
+		a->argv[n++] = argv[i];
+	a->argc = n;
+	return 0;
+nomem:
+	config_args_free(a);
+	return -ENOMEM;
+}
