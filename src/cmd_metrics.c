@@ -33,9 +33,10 @@ static const char help[] =
 	"direction) and per network node (labels node, cpu, direction) bytes, packets,\n"
 	"drops and backlog from the HTBs, plan rates and node bandwidths, and the\n"
 	"data path's per-CPU counters, and what to alert on: circuit classes missing in\n"
-	"the kernel and hooks without our program (run load to repair). A scrape shows the kernel as it was at most a\n"
-	"second before, so it follows loads and unloads; cpushaper_up is 0 while nothing\n"
-	"is loaded.\n"
+	"the kernel, hooks without our program, a shaped device that does not exist\n"
+	"(run load to repair). A scrape shows the kernel as it was at most a second\n"
+	"before, so it follows loads and unloads; cpushaper_up is 0 while nothing is\n"
+	"loaded.\n"
 	"Runs until SIGINT or SIGTERM; the cpushaper-metrics unit runs it under systemd.\n"
 	"\n"
 	"Scrapes within a second share one page: the kernel is read at most once a\n"
@@ -164,6 +165,11 @@ static void write_damage(FILE *f, const struct cs_state *s, const struct cs_stat
 	for (int at = 0; at < CS_AT_N; at++)
 		fprintf(f, "cpushaper_program_missing{device=\"%s\",hook=\"%s\"} %d\n",
 			at & 1 ? "wan" : "lan", at >= CS_AT_LAN_XDP ? "xdp" : "tc", !state_at_ok(s, at));
+	family(f, "device_missing", "gauge",
+	       "1 when the shaped device does not exist (deleted, or not created yet): load once it is back.");
+	for (int d = 0; d < 2; d++)
+		fprintf(f, "cpushaper_device_missing{device=\"%s\"} %d\n", d ? "wan" : "lan",
+			(d ? s->wan_ix : s->lan_ix) < 0);
 }
 
 /* Per node of the network (none without one): its classes' counters and bandwidth. */

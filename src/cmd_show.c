@@ -36,8 +36,13 @@ static const char help[] =
 	"{\"tree\":[{\"name\":...,\"cpu\":0,\"circuits\":2,\"down\":{\"max_mbps\":30,\"plan_mbps\":50,\n"
 	"\"bytes\":...,\"drops\":...},\"up\":{...},\"children\":[...]}],\"circuits_under_no_node\":1}.\n"
 	"\n"
+	"With --list circuits (or nodes), only the Circuit IDs (node names), one a line\n"
+	"(-j: an array), read from the shaper's maps without its counters: for scripts\n"
+	"and bash completion.\n"
+	"\n"
 	"Options:\n" COMMON_OPTS_HELP
-	"  --tree          the network's nodes as a tree, with plans against bandwidth\n";
+	"  --tree          the network's nodes as a tree, with plans against bandwidth\n"
+	"  --list WHAT     circuits or nodes: their names only\n";
 
 static void print_dir(const char *key, const char *label, uint32_t classid, uint64_t min,
 		      uint64_t max, const struct dir_stats *st)
@@ -226,11 +231,36 @@ out:
 	return err;
 }
 
+/* --list: names only, from the maps (no class dumps: fast at any size). */
+static int show_list(struct cs_state *s, const char *what)
+{
+	struct circuit_set have = { 0 };
+	int err = 0;
+
+	if (s->loaded && !strcmp(what, "circuits") && (err = maps_read_circuits(&s->maps, &have))) {
+		fprintf(stderr, "cpushaper: cannot read the running circuits: %s\n", strerror(-err));
+		return err;
+	}
+	out_open_arr(NULL);
+	if (!strcmp(what, "circuits"))
+		for (size_t i = 0; i < have.n; i++)
+			print_str(PRINT_ANY, NULL, "%s\n", have.v[i].id);
+	else
+		for (size_t i = 0; i < s->n_nodes; i++)
+			print_str(PRINT_ANY, NULL, "%s\n", s->nodes[i].name);
+	out_close_arr();
+	out_finish();
+	circuit_set_free(&have);
+	return 0;
+}
+
 int cmd_show(int argc, char **argv)
 {
 	static const struct option longopts[] = { COMMON_LONGOPTS, { "tree", no_argument, NULL, 'T' },
+						  { "list", required_argument, NULL, 'l' },
 						  { NULL, 0, NULL, 0 } };
 	bool tree = false;
+	const char *list = NULL;
 	struct cli_common c = { 0 };
 	struct circuit_set have = { 0 };
 	struct cs_stats st = { 0 };
@@ -253,13 +283,19 @@ int cmd_show(int argc, char **argv)
 			tree = true;
 			continue;
 		}
+		if (opt == 'l' && (!strcmp(optarg, "circuits") || !strcmp(optarg, "nodes"))) {
+			list = optarg;
+			continue;
+		}
+		if (opt == 'l')
+			fprintf(stderr, "cpushaper show: --list \"%s\": expected circuits or nodes\n", optarg);
 		fprintf(stderr, "Try 'cpushaper show --help'.\n");
 		return EXIT_USAGE;
 	}
 	if (optind < argc)
 		only = argv[optind++];
-	if (optind < argc || (tree && only)) {
-		fprintf(stderr, "cpushaper show: at most one CIRCUIT (not with --tree)\n");
+	if (optind < argc || (tree && only) || (list && (tree || only))) {
+		fprintf(stderr, "cpushaper show: at most one CIRCUIT (not with --tree or --list)\n");
 		return EXIT_USAGE;
 	}
 	if (cli_need_devices(&c, "show"))
@@ -269,6 +305,10 @@ int cmd_show(int argc, char **argv)
 		goto out;
 	if (s.loaded && (err = state_read_nodes(&s))) {
 		fprintf(stderr, "cpushaper: cannot read the running nodes: %s\n", strerror(-err));
+		goto out;
+	}
+	if (list) {
+		err = show_list(&s, list);
 		goto out;
 	}
 	if (s.loaded && (err = maps_read_state(&s.maps, &have, &lpm, &n_lpm))) {

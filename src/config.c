@@ -184,25 +184,37 @@ static const char *check_value(const struct key *k, const char *v, char *buf, si
 	return NULL;
 }
 
+/* Longest line read whole: Debian's libinih lets us size its buffer; upstream's is fixed. */
+#ifdef CS_INIH_RUNTIME
+#define LINE_MAX_BYTES 4096
+#else
+#define LINE_MAX_BYTES INI_MAX_LINE
+#endif
+
 struct parse {
 	const char *file;
 	FILE *f;
 	unsigned int line;  /* of the text inih has read last */
+	size_t line_len;    /* of it, so far */
 	bool at_start;      /* the next text read starts a line */
+	bool nomem;
 	char *dir;          /* relative paths are read from the file's directory */
 	struct config *cfg;
 	struct cs_diag *diag;
-	char section[64];   /* the last one refused */
 };
 
-/* Neither key = value, a comment, a section nor blank. */
+/* Neither key = value, a comment nor blank (a [section] line is refused by itself). */
 static bool not_a_setting(const char *s)
 {
 	s += strspn(s, " \t\r\n");
 	return *s && !strchr("#;[", *s) && !strpbrk(s, "=:");
 }
 
-/* fgets that counts lines, since inih does not tell its handler the line. */
+/*
+ * fgets that counts lines, since inih does not tell its handler the line; it
+ * also refuses what inih would misread: a line too long for its buffer (inih
+ * would parse the rest as a line of its own) and sections.
+ */
 static char *read_line(char *str, int num, void *stream)
 {
 	struct parse *p = stream;
@@ -213,13 +225,30 @@ static char *read_line(char *str, int num, void *stream)
 		return NULL;
 	n = strlen(s);
 	if (p->at_start) {
+		const char *t = p->line == 0 && !strncmp(s, "\xef\xbb\xbf", 3) ? s + 3 : s;
+
 		p->line++;
+		p->line_len = 0;
+		t += strspn(t, " \t");
 		/* inih refuses these too, but names only the first */
-		if (not_a_setting(p->line == 1 && !strncmp(s, "\xef\xbb\xbf", 3) ? s + 3 : s))
+		if (not_a_setting(t))
 			diag_add(p->diag, "%s:%u: expected key = value, a comment (#) or an empty line",
 				 p->file, p->line);
+		else if (*t == '[')
+			diag_add(p->diag, "%s:%u: the file has no sections: key = value lines only",
+				 p->file, p->line);
 	}
+	p->line_len += n;
 	p->at_start = n && s[n - 1] == '\n';
+	if (!p->at_start && p->line_len >= LINE_MAX_BYTES - 1 && !feof(p->f)) {
+		int c;
+
+		diag_add(p->diag, "%s:%u: line longer than %d bytes", p->file, p->line,
+			 LINE_MAX_BYTES - 2);
+		while ((c = fgetc(p->f)) != EOF && c != '\n')
+			;
+		p->at_start = true;
+	}
 	return s;
 }
 
@@ -252,13 +281,10 @@ static int handler(void *user, const char *section, const char *name, const char
 	struct config *cfg = p->cfg;
 	const struct key *k = NULL;
 	struct config_entry *e;
-	char buf[96];
+	char buf[96], unq[LINE_MAX_BYTES];
 	const char *why;
 
-	if (section[0] && strcmp(section, p->section)) {
-		snprintf(p->section, sizeof(p->section), "%s", section);
-		error(p, "%s is under a section [%s]: the file has keys only, no sections", name, section);
-	}
+	(void)section; /* refused by read_line */
 	for (size_t i = 0; i < N_KEYS && !k; i++)
 		if (!strcmp(keys[i].name, name))
 			k = &keys[i];
@@ -281,6 +307,15 @@ static int handler(void *user, const char *section, const char *name, const char
 			error(p, "%s given again (first on line %u)", name, cfg->e[i].line);
 			return 0;
 		}
+	/* a value quoted as in a shell: the quotes are not part of it */
+	{
+		size_t vl = strlen(value);
+
+		if (vl >= 2 && (value[0] == '"' || value[0] == '\'') && value[vl - 1] == value[0]) {
+			snprintf(unq, sizeof(unq), "%.*s", (int)(vl - 2), value + 1);
+			value = unq;
+		}
+	}
 	if (!value[0]) {
 		error(p, "%s has no value", name);
 		return 0;
@@ -290,8 +325,10 @@ static int handler(void *user, const char *section, const char *name, const char
 		return 0;
 	}
 	e = realloc(cfg->e, (cfg->n + 1) * sizeof(*e));
-	if (!e)
+	if (!e) {
+		p->nomem = true;
 		return 0;
+	}
 	cfg->e = e;
 	e = &cfg->e[cfg->n];
 	e->key = k->name;
@@ -300,8 +337,10 @@ static int handler(void *user, const char *section, const char *name, const char
 		e->value = resolve(p, value);
 	else
 		e->value = strdup(value);
-	if (!e->value)
+	if (!e->value) {
+		p->nomem = true;
 		return 0;
+	}
 	cfg->n++;
 	return 1;
 }
@@ -315,38 +354,45 @@ void config_free(struct config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 }
 
-int config_read(const char *path, bool required, struct config *cfg, struct cs_diag *d)
+int config_read(const char *path, unsigned int flags, struct config *cfg, struct cs_diag *d)
 {
 	struct parse p = { .file = path, .at_start = true, .cfg = cfg, .diag = d };
 	const char *slash = strrchr(path, '/');
+	size_t before = diag_count(d);
 	int ret, err = 0;
 
 	memset(cfg, 0, sizeof(*cfg));
 	p.f = fopen(path, "r");
 	if (!p.f) {
 		err = -errno;
-		if (err == -ENOENT && !required)
+		if (err == -ENOENT && !(flags & CONFIG_REQUIRED))
 			return 0;
 		diag_add(d, "%s: cannot read the configuration: %s", path, strerror(-err));
 		return err;
 	}
 	if (slash)
 		p.dir = slash == path ? strdup("/") : strndup(path, (size_t)(slash - path));
-	/* whole lines of any length, no continuation lines (an indented key is a key) */
+#ifdef CS_INIH_RUNTIME
+	/* whole lines, no continuation lines (an indented key is a key), '#' comments inline too */
 	ini_use_stack = false;
 	ini_allow_realloc = true;
-	ini_max_line = 4096;
+	ini_max_line = LINE_MAX_BYTES;
 	ini_allow_multiline = false;
+	ini_inline_comment_prefixes = ";#";
+#endif
 	ret = ini_parse_stream(read_line, &p, handler, &p);
 	if (ferror(p.f)) {
 		diag_add(d, "%s: cannot read the configuration", path);
 		err = -EIO;
-	} else if (ret < 0 || (ret > 0 && !diag_count(p.diag))) {
-		/* inih's allocation failed, or ours in the handler */
+	} else if (ret < 0 || p.nomem) {
 		diag_add(d, "%s: out of memory", path);
 		err = -ENOMEM;
-	} else if (diag_count(p.diag)) {
+	} else if (ret > 0 && diag_count(d) == before) {
+		/* a refusal of inih's that read_line did not foresee */
+		diag_add(d, "%s:%d: cannot parse this line", path, ret);
 		err = -EINVAL;
+	} else if (diag_count(d) != before) {
+		err = flags & CONFIG_LENIENT ? 0 : -EINVAL;
 	}
 	fclose(p.f);
 	free(p.dir);

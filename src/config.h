@@ -29,11 +29,14 @@ struct config {
 };
 
 /*
- * Read @path into @cfg. A file that does not exist is fine unless @required
- * (then -ENOENT). Every problem goes to @d as FILE:LINE: reason; then -EINVAL
- * and @cfg is empty.
+ * Read @path into @cfg. A file that does not exist is fine unless
+ * CONFIG_REQUIRED (then -ENOENT). Every problem goes to @d as FILE:LINE:
+ * reason; then -EINVAL and @cfg is empty, or with CONFIG_LENIENT 0 and @cfg
+ * holds the lines that were right.
  */
-int config_read(const char *path, bool required, struct config *cfg, struct cs_diag *d);
+#define CONFIG_REQUIRED 1u
+#define CONFIG_LENIENT 2u
+int config_read(const char *path, unsigned int flags, struct config *cfg, struct cs_diag *d);
 void config_free(struct config *cfg);
 /* The value of @key, or NULL; *line (if given) its line. */
 const char *config_get(const struct config *cfg, const char *key, unsigned int *line);

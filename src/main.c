@@ -62,22 +62,32 @@ int cli_need_devices(const struct cli_common *c, const char *cmd)
 	return -1;
 }
 
+/* Is @arg --config, or an abbreviation getopt takes for it (--co, --conf...)? */
+static bool is_config_opt(const char *arg, const char **value)
+{
+	size_t n = strcspn(arg, "=");
+
+	if (n < 4 || n > 8 || strncmp(arg, "--config", n))
+		return false;
+	*value = arg[n] ? arg + n + 1 : NULL;
+	return true;
+}
+
 /*
- * --config FILE or --config=FILE among a command's arguments (as getopt would
- * see it: not after "--", not as another option's value we know of). NULL: the
- * default file, which may be missing.
+ * The file of --config FILE (or --config=FILE, or an abbreviation) among a
+ * command's arguments, before any "--"; NULL: the default file, which may be
+ * missing. A "--config" that is another option's value (--root --config) is
+ * taken as the option here; getopt then fails on the command line anyway.
  */
 static const char *config_arg(int argc, char **argv)
 {
-	const char *path = NULL;
+	const char *path = NULL, *v;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--"))
 			break;
-		if (!strncmp(argv[i], "--config=", 9))
-			path = argv[i] + 9;
-		else if (!strcmp(argv[i], "--config") && i + 1 < argc)
-			path = argv[++i];
+		if (is_config_opt(argv[i], &v))
+			path = v ? v : i + 1 < argc ? argv[++i] : NULL;
 	}
 	return path;
 }
@@ -150,10 +160,18 @@ int main(int argc, char **argv)
 	struct cs_diag d = { 0 };
 	int lead = 1, ret;
 
-	/* `cpushaper -j -v show ...` as with ip: leading options go after the command. */
-	while (lead < argc && (!strcmp(argv[lead], "-j") || !strcmp(argv[lead], "-v") ||
-			       !strcmp(argv[lead], "--json") || !strcmp(argv[lead], "--verbose")))
-		lead++;
+	/* `cpushaper -j -v --config F show ...` as with ip: leading options go after the command. */
+	while (lead < argc) {
+		const char *v;
+
+		if (!strcmp(argv[lead], "-j") || !strcmp(argv[lead], "-v") ||
+		    !strcmp(argv[lead], "--json") || !strcmp(argv[lead], "--verbose"))
+			lead++;
+		else if (is_config_opt(argv[lead], &v) && (v || lead + 1 < argc))
+			lead += v ? 1 : 2;
+		else
+			break;
+	}
 	if (lead > 1 && lead < argc) {
 		char *c = argv[lead];
 
@@ -179,18 +197,27 @@ int main(int argc, char **argv)
 			continue;
 		if (asks_help(argc, argv))
 			return cmds[i].fn(argc - 1, argv + 1);
-		cfg_path = config_arg(argc - 1, argv + 1);
-		ret = config_read(cfg_path ? cfg_path : CS_CONFIG_DEFAULT, cfg_path != NULL, &cli_config, &d);
-		diag_print(&d, stderr);
-		diag_free(&d);
-		if (ret)
-			return ret == -EINVAL ? EXIT_USAGE : 1;
 		if (!privileged()) {
 			fprintf(stderr, "cpushaper: %s needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN) to manage BPF programs and qdiscs\n",
 				cmd);
-			config_free(&cli_config);
 			return 1;
 		}
+		/*
+		 * unload must always be able to take the shaper down: a mistake in
+		 * the file is a warning there, and the lines that are right count.
+		 */
+		cfg_path = config_arg(argc - 1, argv + 1);
+		ret = config_read(cfg_path ? cfg_path : CS_CONFIG_DEFAULT,
+				  (cfg_path ? CONFIG_REQUIRED : 0) |
+				  (!strcmp(cmd, "unload") ? CONFIG_LENIENT : 0), &cli_config, &d);
+		for (size_t k = 0; k < d.n; k++)
+			fprintf(stderr, "%s%s\n", ret ? "" : "warning: ", d.msg[k]);
+		if (!ret && d.n)
+			fprintf(stderr, "warning: unload goes on with the lines of %s that are right\n",
+				cfg_path ? cfg_path : CS_CONFIG_DEFAULT);
+		diag_free(&d);
+		if (ret)
+			return ret == -EINVAL ? EXIT_USAGE : 1;
 		if (config_argv(&cli_config, cmd, argc - 1, argv + 1, &args)) {
 			fprintf(stderr, "cpushaper: out of memory\n");
 			config_free(&cli_config);

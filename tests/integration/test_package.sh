@@ -33,7 +33,6 @@ lint=$(lintian --tag-display-limit 0 "$DEB" 2>&1 | grep -v 'running with root pr
 expect_eq "$(grep -c '^E:' <<<"$lint")" 0 "lintian: no errors ($lint)"
 expect_eq "$(grep -c '^W:' <<<"$lint")" 0 "lintian: no warnings"
 
-trap 'dpkg --purge cpushaper >/dev/null 2>&1; tb_teardown' EXIT
 tb_start || fail "test bed setup"
 trap 'dpkg --purge cpushaper >/dev/null 2>&1; tb_teardown' EXIT
 out=$(dpkg -i "$DEB" 2>&1); st=$?
@@ -63,10 +62,16 @@ expect_eq "$(tb_rtr /usr/sbin/cpushaper show -j | jq '.circuits | length')" "$n"
 expect_eq "$(tb_rtr /usr/sbin/cpushaper show -j | jq -c .damage.programs)" "[]" "all programs attached"
 
 # bash completion: commands, options, and the running shaper's circuit IDs
+# comp WORD...: what TAB offers after the line WORD... (the last word is the one completed);
+# words are split at "=" as readline splits them (COMP_WORDBREAKS)
 comp() {
 	tb_rtr bash -c 'source /usr/share/bash-completion/bash_completion
 		source /usr/share/bash-completion/completions/cpushaper
-		COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
+		COMP_WORDS=()
+		for a in "$@"; do
+			if [[ $a == --*=* ]]; then COMP_WORDS+=("${a%%=*}" "=" "${a#*=}"); else COMP_WORDS+=("$a"); fi
+		done
+		COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
 		_cpushaper cpushaper "${COMP_WORDS[-1]}" "${COMP_WORDS[-2]}"
 		printf "%s\n" "${COMPREPLY[@]}" | sort | tr "\n" " "' _ "$@"
 }
@@ -74,6 +79,17 @@ expect_eq "$(comp cpushaper lo)" "load " "completion: a command"
 expect_contains "$(comp cpushaper load --lea)" "--leaf" "completion: an option of the command"
 expect_eq "$(comp cpushaper load --leaf "")" "cake fq_codel pfifo " "completion: an option's values"
 expect_eq "$(comp cpushaper show c-10)" "c-101 c-102 c-103 c-104 c-105 c-106 " "completion: the running circuit IDs"
+expect_eq "$(comp cpushaper set-rate --lan-dev=lan0 --wan-dev=wan0 c-103)" "c-103 " \
+	"completion: the circuit IDs of the devices given as --opt=value"
+expect_eq "$(comp cpushaper top --config=/etc/cpushaper/cpushaper.conf --inter)" "--interval= " \
+	"completion: after --config=FILE, the command's options"
+expect_eq "$(comp cpushaper load --leaf=fq)" "fq_codel " "completion: a value given as --opt=value"
+
+# enabling the units, then a purge: nothing of them is left
+systemctl enable cpushaper.service cpushaper-reload.path >/dev/null 2>&1
+[ -L /etc/systemd/system/multi-user.target.wants/cpushaper.service ]
+verdict $? "systemctl enable links the unit"
+expect_eq "$(dpkg-deb -I "$DEB" | grep -cE ' (postinst|prerm|postrm) ')" 3 "maintainer scripts for the units"
 
 out=$(tb_rtr /usr/sbin/cpushaper unload 2>&1); st=$?
 expect_eq "$st" 0 "unload with no options ($out)"
@@ -81,4 +97,7 @@ out=$(dpkg --purge cpushaper 2>&1); st=$?
 expect_eq "$st" 0 "dpkg --purge"
 [ ! -e /etc/cpushaper ] && [ ! -e /usr/sbin/cpushaper ] && [ ! -e /lib/systemd/system/cpushaper.service ]
 verdict $? "purge removed the binary, the units and the configuration"
+[ ! -L /etc/systemd/system/multi-user.target.wants/cpushaper.service ] &&
+	[ ! -L /etc/systemd/system/multi-user.target.wants/cpushaper-reload.path ]
+verdict $? "and the links enabling the units"
 done_tests

@@ -62,7 +62,7 @@ out=$(csc show --config "$WORK/etc/other.conf" 2>&1); st=$?
 expect_contains "$out" "nosuch0 does not exist" "the file's device is used without the option"
 
 printf 'lan-dev = lan0\nwan-dev = wan0\nlink-mbps = 1O0\nleaf = fq\n' >"$WORK/bad.conf"
-for cmd in load show top unload set-rate metrics; do
+for cmd in load show top set-rate metrics; do
 	out=$(csc $cmd --config "$WORK/bad.conf" 2>&1); st=$?
 	expect_eq "$st" 2 "$cmd with a bad configuration file: exit 2"
 	expect_contains "$out" "$WORK/bad.conf:3: link-mbps \"1O0\"" "$cmd names FILE:LINE of the bad value"
@@ -78,7 +78,11 @@ expect_eq "$st" 2 "load without FILE and without customers ="
 expect_contains "$out" "expected a customer FILE (or customers = FILE in /dev/null)" "says where to put it"
 out=$(csc show --config /dev/null 2>&1); st=$?
 expect_contains "$out" "--lan-dev and --wan-dev are required (or lan-dev and wan-dev in /dev/null)" "devices: neither option nor key"
-csc unload --config "$CONF" >/dev/null 2>&1 || flunk "unload with only --config"
+out=$(csc --conf "$WORK/bad.conf" unload 2>&1); st=$?
+expect_eq "$st" 0 "unload with a bad configuration file still unloads ($out)"
+expect_contains "$out" "warning: $WORK/bad.conf:3: link-mbps" "warning with FILE:LINE"
+expect_contains "$out" "unload goes on with the lines of $WORK/bad.conf that are right" "and saying it goes on"
+expect_eq "$(tb_rtr tc qdisc show dev lan0 | grep -c 'mq 7fff')" 0 "using the file's devices"
 
 # 2. The units: systemd-analyze verify, and a control that the check can fail.
 out=$(systemd-analyze verify --man=no "$UNITS"/cpushaper.service "$UNITS"/cpushaper-reload.path \
@@ -88,7 +92,7 @@ sed 's/^ExecStop=/ExecStopp=/' "$UNITS/cpushaper.service" >"$WORK/broken.service
 out=$(systemd-analyze verify --man=no "$WORK/broken.service" 2>&1)
 expect_contains "$out" "Unknown key" "the same check sees a broken unit"
 expect_eq "$(sed -n 's/^PathChanged=//p' "$UNITS/cpushaper-reload.path")" /etc/cpushaper "the path unit watches /etc/cpushaper"
-expect_eq "$(sed -n 's/^ExecStart=//p' "$UNITS/cpushaper-reload.service")" "/bin/systemctl try-reload-or-restart cpushaper.service" \
+expect_eq "$(sed -n 's/^ExecStart=//p' "$UNITS/cpushaper-reload.service")" "/bin/systemctl --no-block try-reload-or-restart cpushaper.service" \
 	"and reloads cpushaper.service only if it runs"
 
 # unit_run UNIT KEY: UNIT's KEY command line, in the rtr namespace, as systemd would run it
@@ -128,8 +132,9 @@ expect_contains "$(cat "$WORK/start.out")" "waiting up to 120 s for device wan0"
 expect_eq "$(ids)" "c-a,c-b" "the configured customers are shaped"
 expect_eq "$(tb_rtr "$BIN" show -j --config "$CONF" | jq -c .damage.programs)" "[]" "all four programs attached"
 
-# a writer that writes a new file and renames it over the old one
+# a writer (of another owner, a file only it may read) that writes a new file and renames it
 { cat "$WORK/etc/ShapedDevices.csv"; echo "c-c,C,d3,,,,198.18.1.12,,5,5,50,30,"; } >"$WORK/etc/.new.csv"
+chown nobody "$WORK/etc/.new.csv" && chmod 600 "$WORK/etc/.new.csv"
 mv "$WORK/etc/.new.csv" "$WORK/etc/ShapedDevices.csv"
 out=$(unit_run cpushaper.service ExecReload 2>&1); st=$?
 expect_eq "$st" 0 "ExecReload after a rename ($out)"
@@ -169,6 +174,17 @@ expect_contains "$out" "lan0 does not exist (deleted, or not created yet): nothi
 expect_eq "$(tb_rtr "$BIN" show -j --config "$CONF" 2>/dev/null | jq -c '.damage | [.devices_missing, .lan_classes_missing, .programs]')" \
 	'[["lan0"],3,["lan TC","lan XDP"]]' "show -j: the device, its classes and programs"
 expect_eq "$(tb_rtr "$BIN" top --once -j --config "$CONF" 2>/dev/null | jq '[.cpus[].circuits] | add')" 3 "top still reads the other device"
+unit_run cpushaper-metrics.service ExecStart >/dev/null 2>"$WORK/metrics.err" &
+MPID=$!
+TB_PIDS+=("$MPID")
+page=""
+for _ in $(seq 50); do
+	page=$(tb_rtr curl -sf "http://127.0.0.1:$PORT/metrics") && break
+	sleep 0.1
+done
+expect_contains "$page" 'cpushaper_device_missing{device="lan"} 1' "the exporter: lan0 missing, a series to alert on"
+expect_contains "$page" 'cpushaper_device_missing{device="wan"} 0' "and wan0 there"
+kill "$MPID"; wait "$MPID" 2>/dev/null
 out=$(unit_run cpushaper.service ExecReload 2>&1); st=$?
 expect_eq "$st" 1 "a reload while lan0 is gone fails"
 expect_contains "$out" "device lan0 does not exist" "naming the device"

@@ -27,7 +27,7 @@ static void refused(const char *label, const char *text, unsigned int line, cons
 	const char *path = write_file("bad.conf", text);
 	char where[160];
 	bool found = false;
-	int err = config_read(path, true, &cfg, &d);
+	int err = config_read(path, CONFIG_REQUIRED, &cfg, &d);
 
 	snprintf(where, sizeof(where), "%s:%u: ", path, line);
 	for (size_t i = 0; i < d.n; i++)
@@ -65,7 +65,7 @@ static void test_accepts(void)
 		"root = Site A\n"
 		"listen = [::1]:9630\n"
 		"; the end");
-	int err = config_read(path, true, &cfg, &d);
+	int err = config_read(path, CONFIG_REQUIRED, &cfg, &d);
 
 	ASSERT_EQ(err, 0, "a file with every key");
 	diag_print(&d, stderr);
@@ -86,12 +86,12 @@ static void test_accepts(void)
 	config_free(&cfg);
 
 	path = write_file("none.conf", "network = none\nlan-dev = a\n");
-	ASSERT_EQ(config_read(path, true, &cfg, &d), 0, "network = none");
+	ASSERT_EQ(config_read(path, CONFIG_REQUIRED, &cfg, &d), 0, "network = none");
 	ASSERT_STR(config_get(&cfg, "network", NULL) ?: "", "none", "'none' is not a path");
 	config_free(&cfg);
 
 	path = write_file("empty.conf", "");
-	ASSERT_EQ(config_read(path, true, &cfg, &d), 0, "an empty file");
+	ASSERT_EQ(config_read(path, CONFIG_REQUIRED, &cfg, &d), 0, "an empty file");
 	ASSERT_EQ(cfg.n, 0, "an empty file has no keys");
 	config_free(&cfg);
 	diag_free(&d);
@@ -104,14 +104,14 @@ static void test_missing(void)
 	char path[128];
 
 	snprintf(path, sizeof(path), "%s/no-such.conf", dir);
-	ASSERT_EQ(config_read(path, false, &cfg, &d), 0, "the default file may be missing");
+	ASSERT_EQ(config_read(path, 0, &cfg, &d), 0, "the default file may be missing");
 	ASSERT_TRUE(cfg.file == NULL && cfg.n == 0 && d.n == 0, "nothing read, nothing said");
-	ASSERT_EQ(config_read(path, true, &cfg, &d), -ENOENT, "a --config file may not");
+	ASSERT_EQ(config_read(path, CONFIG_REQUIRED, &cfg, &d), -ENOENT, "a --config file may not");
 	ASSERT_TRUE(d.n == 1 && strstr(d.msg[0], path) && strstr(d.msg[0], "No such file"),
 		    "and says which file");
 	diag_free(&d);
 	snprintf(path, sizeof(path), "%s", dir);
-	ASSERT_TRUE(config_read(path, true, &cfg, &d) < 0 && d.n == 1, "a directory is refused");
+	ASSERT_TRUE(config_read(path, CONFIG_REQUIRED, &cfg, &d) < 0 && d.n == 1, "a directory is refused");
 	diag_free(&d);
 }
 
@@ -119,7 +119,9 @@ static void test_refusals(void)
 {
 	refused("unknown key", "lan-dev = a\nlan-device = b\n", 2, "unknown key \"lan-device\"");
 	refused("underscore", "lan_dev = a\n", 1, "(did you mean lan-dev?)");
-	refused("section", "lan-dev = a\n[shaper]\nwan-dev = b\n", 3, "under a section [shaper]");
+	refused("section", "lan-dev = a\n[shaper]\nwan-dev = b\n", 2, "the file has no sections");
+	refused("section alone", "lan-dev = a\n  [shaper]\n", 2, "the file has no sections");
+	refused("unterminated section", "lan-dev = a\n[shaper\n", 2, "the file has no sections");
 	refused("twice", "lan-dev = a\nwan-dev = b\nlan-dev = c\n", 3, "lan-dev given again (first on line 1)");
 	refused("no value", "lan-dev =\n", 1, "lan-dev has no value");
 	refused("not a setting", "lan-dev = a\neth1\n", 2, "expected key = value");
@@ -140,19 +142,60 @@ static void test_refusals(void)
 	refused("listen", "listen = 9630\n", 1, "listen \"9630\" takes ADDR:PORT");
 	refused("listen name", "listen = localhost:9630\n", 1, "listen \"localhost:9630\"");
 
+	/* a line longer than the parser's buffer: refused, and its tail is not read as a line */
+	{
+		char *text = malloc(10000);
+		size_t n = 0;
+
+		n += (size_t)sprintf(text + n, "lan-dev = a\n# ");
+		memset(text + n, 'x', 5000);
+		n += 5000;
+		n += (size_t)sprintf(text + n, "wan-dev = evil0\nleaf = pfifo\n");
+		text[n] = '\0';
+		refused("long line", text, 2, "line longer than");
+		free(text);
+	}
+
 	/* every mistake of a file, each with its own line */
 	{
 		struct config cfg;
 		struct cs_diag d = { 0 };
 		const char *path = write_file("many.conf", "leaf = x\n\nlink-mbps = y\nz\nlan-dev = a\n");
 
-		ASSERT_EQ(config_read(path, true, &cfg, &d), -EINVAL, "three mistakes");
+		ASSERT_EQ(config_read(path, CONFIG_REQUIRED, &cfg, &d), -EINVAL, "three mistakes");
 		ASSERT_EQ(d.n, 3, "all three are reported");
 		ASSERT_TRUE(d.n == 3 && strstr(d.msg[0], ":1: ") && strstr(d.msg[1], ":3: ") &&
 				    strstr(d.msg[2], ":4: "),
 			    "in the order of their lines");
 		diag_free(&d);
 	}
+}
+
+/* Comments after a value, quotes around it; unload's lenient reading. */
+static void test_values(void)
+{
+	struct config cfg;
+	struct cs_diag d = { 0 };
+	const char *path = write_file("values.conf",
+		"root = Site A   # the main site\ncustomers = \"/srv/my files/x.csv\"\n"
+		"lan-dev = 'eth1'\nwan-dev = eth0 ; uplink\n");
+
+	ASSERT_EQ(config_read(path, CONFIG_REQUIRED, &cfg, &d), 0, "values with comments and quotes");
+	ASSERT_STR(config_get(&cfg, "root", NULL) ?: "", "Site A", "a # comment after a value");
+	ASSERT_STR(config_get(&cfg, "customers", NULL) ?: "", "/srv/my files/x.csv", "double quotes");
+	ASSERT_STR(config_get(&cfg, "lan-dev", NULL) ?: "", "eth1", "single quotes");
+	ASSERT_STR(config_get(&cfg, "wan-dev", NULL) ?: "", "eth0", "a ; comment after a value");
+	config_free(&cfg);
+	diag_free(&d);
+
+	path = write_file("lenient.conf", "lan-dev = lan0\nleaf = sfq\nbogus = 1\nwan-dev = wan0\n");
+	ASSERT_EQ(config_read(path, CONFIG_REQUIRED | CONFIG_LENIENT, &cfg, &d), 0,
+		  "lenient: mistakes do not fail the read");
+	ASSERT_EQ(d.n, 2, "lenient: both mistakes are still reported");
+	ASSERT_STR(config_get(&cfg, "wan-dev", NULL) ?: "", "wan0", "lenient: the lines that are right count");
+	ASSERT_TRUE(config_get(&cfg, "leaf", NULL) == NULL, "lenient: a bad value is left out");
+	config_free(&cfg);
+	diag_free(&d);
 }
 
 /* The options a command gets: the keys it takes, first, so its own arguments win. */
@@ -167,7 +210,7 @@ static void test_argv(void)
 		"lan-dev = eth1\nwan-dev = eth0\nlink-mbps = 100\nskip-local = off\nxdp-meta = true\n"
 		"customers = /c.csv\nlisten = 127.0.0.1:9\n");
 
-	ASSERT_EQ(config_read(path, true, &cfg, &d), 0, "read");
+	ASSERT_EQ(config_read(path, CONFIG_REQUIRED, &cfg, &d), 0, "read");
 	ASSERT_EQ(config_argv(&cfg, "load", 4, argv, &a), 0, "load's arguments");
 	ASSERT_EQ(a.argc, 9, "load: 5 configured options and its own 3");
 	if (a.argc == 9) {
@@ -201,6 +244,7 @@ int main(void)
 	test_accepts();
 	test_missing();
 	test_refusals();
+	test_values();
 	test_argv();
 	{
 		char cmd[128];
