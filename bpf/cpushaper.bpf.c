@@ -83,6 +83,23 @@ struct {
 	__type(value, struct cs_misc_counters);
 } cs_misc_stats SEC(".maps");
 
+/* per-CPU LRU lists: no lock shared between CPUs, whatever the unknown traffic */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
+	__uint(max_entries, CS_UNKNOWN_MAX);
+	__type(key, struct cs_unknown_key);
+	__type(value, struct cs_unknown_val);
+} cs_unknown SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, CS_XPS_MAX);
+	__type(key, struct cs_xps_key);
+	__type(value, struct cs_xps_val);
+} cs_xps SEC(".maps");
+
 static __always_inline struct cs_config *cs_cfg(void)
 {
 	__u32 zero = 0;
@@ -109,6 +126,24 @@ static __always_inline void cs_count_parse(int res)
 		m->non_ip++;
 	else
 		m->unknown++;
+}
+
+/* An address of no circuit: count it, and sample it into the table of unknown addresses. */
+static __always_inline void cs_unknown_seen(const struct cs_lpm_key *key, __u32 len, int down)
+{
+	struct cs_unknown_val *v = bpf_map_lookup_elem(&cs_unknown, key->addr);
+
+	if (v) {
+		__sync_fetch_and_add(&v->packets, 1);
+		__sync_fetch_and_add(&v->bytes, len);
+		v->down = down;
+		return;
+	}
+	if (bpf_get_prandom_u32() % CS_UNKNOWN_SAMPLE == 0) {
+		struct cs_unknown_val nv = { .packets = 1, .bytes = len, .down = down };
+
+		bpf_map_update_elem(&cs_unknown, key->addr, &nv, BPF_NOEXIST);
+	}
 }
 
 /*
@@ -331,6 +366,8 @@ int cs_tc_classify(struct __sk_buff *skb)
 		classid = use_dst ? t->classid_down : t->classid_up;
 	} else {
 		cs_count_parse(res);
+		if (res == CS_PARSE_OK)
+			cs_unknown_seen(&key, skb->len, use_dst);
 		cpu = cs_fallback_cpu(cfg);
 		classid = ((cpu + 1) << 16) | CS_DEFAULT_MINOR;
 	}

@@ -12,7 +12,7 @@
 #endif
 
 /* Bumped whenever a struct below changes: a manager refuses state built by another ABI. */
-#define CS_ABI_VERSION 4
+#define CS_ABI_VERSION 5
 
 /*
  * CPUs that can shape: 0 .. CS_MAX_CPUS-1 (the per-CPU maps are sized to the
@@ -109,8 +109,13 @@ struct cs_circuit {
 	__u64 down_max_bps;
 	__u64 up_min_bps;
 	__u64 up_max_bps;
+	__u32 flags; /* CS_REC_* */
+	__u32 pad;
 };
-CS_STATIC_ASSERT(sizeof(struct cs_circuit) == 176, "cs_circuit layout");
+CS_STATIC_ASSERT(sizeof(struct cs_circuit) == 184, "cs_circuit layout");
+
+/* The rates are set-rate's, not the file's: the next load says it puts the file's back. */
+#define CS_REC_SET_RATE 1u
 
 /*
  * A node of the network above the circuits (a site, an access point) with a
@@ -128,8 +133,10 @@ struct cs_node {
 	__u64 down_max_bps;
 	__u64 up_min_bps;
 	__u64 up_max_bps;
+	__u32 flags; /* CS_REC_* */
+	__u32 pad;
 };
-CS_STATIC_ASSERT(sizeof(struct cs_node) == 112, "cs_node layout");
+CS_STATIC_ASSERT(sizeof(struct cs_node) == 120, "cs_node layout");
 
 struct cs_node_key {
 	char name[CS_NODE_NAME_LEN];
@@ -149,12 +156,54 @@ struct cs_config {
 	__u64 link_bps;
 	__u64 default_bps;
 	__u64 cpu_mask[CS_MAX_CPUS / 64]; /* shaping CPUs: bit c of word c / 64; see cs_cpu_on() */
+	/* the last load of this shaper (for the exporter): wall-clock seconds, and how it ended */
+	__u64 load_time;
+	__u64 load_ok_time; /* of the last that succeeded */
+	__u32 load_result;  /* CS_LOAD_*: ok, refused, or applied in part */
+	__u32 pad;
 };
 /*
  * Smaller than ABI 2's 312 bytes: an older cpushaper that reads this map
  * before checking its ABI must not have more bytes written into its stack.
  */
-CS_STATIC_ASSERT(sizeof(struct cs_config) == 56 + CS_MAX_CPUS / 8, "cs_config layout");
+CS_STATIC_ASSERT(sizeof(struct cs_config) == 80 + CS_MAX_CPUS / 8, "cs_config layout");
+#define CS_LOAD_OK 0
+#define CS_LOAD_REFUSED 1
+#define CS_LOAD_PARTIAL 3
+
+/*
+ * Addresses of no circuit, sampled by TC where it meets them (the subscriber
+ * side's address: the destination going down, the source going up): an LRU
+ * table of at most CS_UNKNOWN_MAX; a new address enters with 1 of every
+ * CS_UNKNOWN_SAMPLE of its packets, then every packet counts.
+ */
+#define CS_UNKNOWN_MAX 4096
+#define CS_UNKNOWN_SAMPLE 16
+struct cs_unknown_key {
+	__u8 addr[16]; /* IPv4 as ::ffff:a.b.c.d */
+};
+struct cs_unknown_val {
+	__u64 packets;
+	__u64 bytes;
+	__u32 down; /* seen going down (1) or up (0) last */
+	__u32 pad;
+};
+CS_STATIC_ASSERT(sizeof(struct cs_unknown_val) == 24, "cs_unknown_val layout");
+
+/*
+ * XPS as it was before the first load turned it off, per device and TX queue
+ * (the sysfs text), so that unload puts it back. Only the manager uses it.
+ */
+#define CS_XPS_MAX 2048
+#define CS_XPS_LEN 320
+struct cs_xps_key {
+	__u32 lan;   /* 1: lan-dev, 0: wan-dev */
+	__u32 queue;
+	__u32 rxqs;  /* 1: xps_rxqs, 0: xps_cpus */
+};
+struct cs_xps_val {
+	char cpus[CS_XPS_LEN]; /* xps_cpus as read, e.g. "00000000,00000003" */
+};
 
 static inline int cs_cpu_on(const struct cs_config *cfg, __u32 cpu)
 {

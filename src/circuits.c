@@ -248,6 +248,33 @@ static void utf8_truncate(char *dst, const char *src, size_t size)
 	dst[n] = '\0';
 }
 
+/* Columns of the header that cpushaper does not read, as "A, B" into @set->ignored. */
+static int note_ignored(struct csv_record *h, const int idx[COL_N], struct circuit_set *set)
+{
+	size_t len = 0;
+
+	for (size_t i = 0; i < h->n; i++) {
+		bool used = false;
+
+		for (int c = 0; c < COL_N; c++)
+			used |= idx[c] == (int)i;
+		if (used || !*h->field[i])
+			continue;
+		len += strlen(h->field[i]) + 4;
+		char *g = realloc(set->ignored, len);
+
+		if (!g)
+			return -ENOMEM;
+		if (!set->ignored)
+			g[0] = '\0';
+		set->ignored = g;
+		if (*g)
+			strcat(g, ", ");
+		strcat(g, h->field[i]);
+	}
+	return 0;
+}
+
 static int header_map(struct csv_record *h, int idx[COL_N], const char *file,
 		      struct cs_diag *d)
 {
@@ -267,6 +294,13 @@ static int header_map(struct csv_record *h, int idx[COL_N], const char *file,
 			idx[c] = (int)i;
 		}
 	}
+	if (idx[COL_CIRCUIT_ID] < 0 && h->n == 1 && strpbrk(h->field[0], ";\t")) {
+		/* one column only: a spreadsheet saved it with another separator */
+		diag_add(d, "%s:%d: the header is one column holding '%s': the file was saved with %s between columns, not commas (save it as \"CSV (comma delimited)\", or set the list separator to ',')",
+			 file, h->line, strchr(h->field[0], ';') ? ";" : "\\t",
+			 strchr(h->field[0], ';') ? "semicolons" : "tabs");
+		return -EINVAL;
+	}
 	for (int c = 0; c < COL_N; c++)
 		if (columns[c].required && idx[c] < 0)
 			diag_add(d, "%s:%d: missing required column \"%s\"", file, h->line,
@@ -279,6 +313,15 @@ static int header_map(struct csv_record *h, int idx[COL_N], const char *file,
 
 static const int rate_col[4] = { COL_DOWN_MIN, COL_UP_MIN, COL_DOWN_MAX, COL_UP_MAX };
 
+/* Field @i of @rec; a row may lack the last column (a spreadsheet drops it when empty). */
+static char *field(struct csv_record *rec, int i)
+{
+	static char none[1];
+
+	none[0] = '\0';
+	return (size_t)i < rec->n ? rec->field[i] : none;
+}
+
 /* Parse one data record into @row. Problems go to @d; returns -ENOMEM only. */
 static int parse_row(struct csv_record *rec, const int idx[COL_N], struct row *row,
 		     const char *file, struct cs_diag *d)
@@ -290,7 +333,7 @@ static int parse_row(struct csv_record *rec, const int idx[COL_N], struct row *r
 	memset(row, 0, sizeof(*row));
 	row->line = rec->line;
 
-	id = trim(rec->field[idx[COL_CIRCUIT_ID]]);
+	id = trim(field(rec, idx[COL_CIRCUIT_ID]));
 	if (!*id)
 		diag_add(d, "%s:%d: Circuit ID is empty", file, row->line);
 	else if (strlen(id) >= CS_ID_LEN)
@@ -308,7 +351,7 @@ static int parse_row(struct csv_record *rec, const int idx[COL_N], struct row *r
 			diag_add(d, "%s:%d: Circuit ID is not valid UTF-8 (byte 0x%02x at offset %ld): save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)",
 				 file, row->line, (unsigned char)id[at], at);
 		if (idx[COL_CIRCUIT_NAME] >= 0) {
-			unsigned char *v = (unsigned char *)rec->field[idx[COL_CIRCUIT_NAME]];
+			unsigned char *v = (unsigned char *)field(rec, idx[COL_CIRCUIT_NAME]);
 			bool fixed = false;
 
 			while (*v) {
@@ -326,7 +369,7 @@ static int parse_row(struct csv_record *rec, const int idx[COL_N], struct row *r
 	}
 
 	for (int r = 0; r < 4; r++) {
-		const char *text = rec->field[idx[rate_col[r]]];
+		const char *text = field(rec, idx[rate_col[r]]);
 		const char *why;
 
 		if (rate_parse_mbps(text, &row->rate[r], &why))
@@ -345,15 +388,15 @@ static int parse_row(struct csv_record *rec, const int idx[COL_N], struct row *r
 	}
 
 	if (idx[COL_IPV4] >= 0 &&
-	    (err = parse_addr_list(rec->field[idx[COL_IPV4]], true, row, file, d)))
+	    (err = parse_addr_list(field(rec, idx[COL_IPV4]), true, row, file, d)))
 		return err;
 	if (idx[COL_IPV6] >= 0 &&
-	    (err = parse_addr_list(rec->field[idx[COL_IPV6]], false, row, file, d)))
+	    (err = parse_addr_list(field(rec, idx[COL_IPV6]), false, row, file, d)))
 		return err;
 
 	/* Keep only what the circuit needs once the record buffer is reused. */
 	{
-		const char *name = idx[COL_CIRCUIT_NAME] >= 0 ? trim(rec->field[idx[COL_CIRCUIT_NAME]]) : "";
+		const char *name = idx[COL_CIRCUIT_NAME] >= 0 ? trim(field(rec, idx[COL_CIRCUIT_NAME])) : "";
 		const char *parent = "";
 		size_t il, nl, pl;
 
@@ -361,7 +404,7 @@ static int parse_row(struct csv_record *rec, const int idx[COL_N], struct row *r
 		for (int k = 0; k < 3 && !*parent; k++) {
 			if (idx[parent_col[k]] < 0)
 				continue;
-			parent = trim(rec->field[idx[parent_col[k]]]);
+			parent = trim(field(rec, idx[parent_col[k]]));
 			row->parent_col = *parent ? (enum circuit_parent_col)(k + 1) : CS_PARENT_NONE;
 		}
 		il = strlen(id), nl = strlen(name), pl = strlen(parent);
@@ -520,8 +563,22 @@ static void dedup_prefixes(struct circuit *c)
 	c->n_pfx = out;
 }
 
-int circuits_parse_csv(const char *file, const char *data, size_t len,
-		       struct circuit_set *set, struct cs_diag *d)
+/* Rows starting on a line of @skip (sorted) are left out: --skip-invalid. */
+struct skip {
+	int *line;
+	size_t n;
+};
+
+static bool skipped(const struct skip *s, int line)
+{
+	for (size_t i = 0; s && i < s->n; i++)
+		if (s->line[i] == line)
+			return true;
+	return false;
+}
+
+static int parse_csv(const char *file, const char *data, size_t len, struct circuit_set *set,
+		     struct cs_diag *d, const struct skip *skip)
 {
 	struct csv_record rec = { 0 };
 	struct csv_reader r;
@@ -551,10 +608,18 @@ int circuits_parse_csv(const char *file, const char *data, size_t len,
 
 	size_t n_cols = rec.n;
 
+	if ((err = note_ignored(&rec, idx, set)))
+		goto out;
 	while ((err = csv_read(&r, &rec, &line, &why)) > 0) {
-		if (rec.n == 1 && !*trim(rec.field[0]))
-			continue; /* blank line */
-		if (rec.n != n_cols) {
+		size_t empty = 0;
+
+		/* blank lines, and a spreadsheet's empty rows (",,,,") */
+		for (size_t i = 0; i < rec.n; i++)
+			empty += !*trim(rec.field[i]);
+		if (empty == rec.n || skipped(skip, rec.line))
+			continue;
+		/* a spreadsheet drops the last column of a row when it is empty: field() gives "" */
+		if (rec.n != n_cols && !(rec.n + 1 == n_cols && n_cols > 1)) {
 			diag_add(d, "%s:%d: row has %zu fields, the header has %zu", file, rec.line,
 				 rec.n, n_cols);
 			continue;
@@ -613,14 +678,84 @@ out:
 	return err;
 }
 
-int circuits_load_csv(const char *path, struct circuit_set *set, struct cs_diag *d)
+int circuits_parse_csv(const char *file, const char *data, size_t len,
+		       struct circuit_set *set, struct cs_diag *d)
+{
+	return parse_csv(file, data, len, set, d, NULL);
+}
+
+/* The line of a "FILE:LINE: ..." message of @file, or 0. */
+static int message_line(const char *msg, const char *file)
+{
+	size_t fl = strlen(file);
+	char *end;
+	long line;
+
+	if (strncmp(msg, file, fl) || msg[fl] != ':')
+		return 0;
+	line = strtol(msg + fl + 1, &end, 10);
+	return *end == ':' && line > 0 && line < INT32_MAX ? (int)line : 0;
+}
+
+/*
+ * --skip-invalid: the rows that errors name are left out, and the file read
+ * again (a conflict between two rows names the later one: the first stays),
+ * until nothing is wrong. An error that names no row (the header, the file)
+ * refuses the file as ever.
+ */
+static int parse_skipping(const char *file, const char *data, size_t len, struct circuit_set *set,
+			  struct cs_diag *d, struct cs_diag *skipped_rows)
+{
+	struct skip skip = { 0 };
+	int err = 0, header_line = 1;
+
+	for (int pass = 0; pass < 8; pass++) {
+		struct cs_diag e = { 0 };
+		size_t grew = 0;
+
+		err = parse_csv(file, data, len, set, &e, &skip);
+		if (err != -EINVAL || e.dropped) {
+			/* done, out of memory, or more errors than are kept: say them all */
+			for (size_t i = 0; i < e.n; i++)
+				diag_add(d, "%s", e.msg[i]);
+			diag_free(&e);
+			break;
+		}
+		for (size_t i = 0; i < e.n; i++) {
+			int line = message_line(e.msg[i], file);
+			int *g;
+
+			if (line <= header_line || skipped(&skip, line) || strstr(e.msg[i], "no customer rows"))
+				continue; /* names no row */
+			g = realloc(skip.line, (skip.n + 1) * sizeof(*g));
+			if (!g) {
+				err = -ENOMEM;
+				break;
+			}
+			skip.line = g;
+			skip.line[skip.n++] = line;
+			diag_add(skipped_rows, "%s", e.msg[i]);
+			grew++;
+		}
+		if (!grew || err == -ENOMEM) {
+			for (size_t i = 0; i < e.n && err != -ENOMEM; i++)
+				diag_add(d, "%s", e.msg[i]);
+			diag_free(&e);
+			break;
+		}
+		diag_free(&e);
+	}
+	free(skip.line);
+	return err;
+}
+
+static int read_file(const char *path, char **data, size_t *len, struct cs_diag *d)
 {
 	struct stat st;
-	char *data = NULL;
 	size_t got = 0;
 	int fd, err = 0;
 
-	memset(set, 0, sizeof(*set));
+	*data = NULL;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st)) {
 		err = -errno;
@@ -632,13 +767,13 @@ int circuits_load_csv(const char *path, struct circuit_set *set, struct cs_diag 
 		diag_add(d, "%s: not a regular file of at most 1 GiB", path);
 		goto out;
 	}
-	data = malloc((size_t)st.st_size + 1);
-	if (!data) {
+	*data = malloc((size_t)st.st_size + 1);
+	if (!*data) {
 		err = -ENOMEM;
 		goto out;
 	}
 	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, data + got, (size_t)st.st_size - got);
+		ssize_t n = read(fd, *data + got, (size_t)st.st_size - got);
 
 		if (n <= 0) {
 			err = n ? -errno : -EIO;
@@ -647,10 +782,34 @@ int circuits_load_csv(const char *path, struct circuit_set *set, struct cs_diag 
 		}
 		got += (size_t)n;
 	}
-	err = circuits_parse_csv(path, data, got, set, d);
+	*len = got;
 out:
 	if (fd >= 0)
 		close(fd);
+	if (err) {
+		free(*data);
+		*data = NULL;
+	}
+	return err;
+}
+
+int circuits_load_csv(const char *path, struct circuit_set *set, struct cs_diag *d)
+{
+	return circuits_load_csv_skipping(path, set, d, NULL);
+}
+
+int circuits_load_csv_skipping(const char *path, struct circuit_set *set, struct cs_diag *d,
+			       struct cs_diag *skipped_rows)
+{
+	char *data;
+	size_t len = 0;
+	int err;
+
+	memset(set, 0, sizeof(*set));
+	if ((err = read_file(path, &data, &len, d)))
+		return err;
+	err = skipped_rows ? parse_skipping(path, data, len, set, d, skipped_rows)
+			   : parse_csv(path, data, len, set, d, NULL);
 	free(data);
 	return err;
 }
@@ -683,6 +842,8 @@ void circuit_set_free(struct circuit_set *s)
 		free(s->v[i].parent);
 	}
 	free(s->v);
+	free(s->ignored);
 	s->v = NULL;
+	s->ignored = NULL;
 	s->n = 0;
 }

@@ -42,12 +42,14 @@ struct circuit {
 	uint32_t major; /* of the circuit's HTB on its CPU */
 	uint32_t parent_minor; /* its node's class in that HTB; 0: the root class :1 */
 	uint32_t index;
+	uint32_t flags; /* CS_REC_*: as the kernel's record has them; 0 from a file */
 };
 
 struct circuit_set {
 	struct circuit *v;
 	size_t n;
 	size_t names_fixed; /* circuits whose name had bytes that are not UTF-8 (now '?') */
+	char *ignored;      /* the file's columns cpushaper does not read ("A, B"), or NULL */
 };
 
 /* Parse prefix text; @v4 says which column it came from. -EINVAL with *why. */
@@ -63,6 +65,13 @@ bool prefix_contains(const struct cs_prefix *outer, const struct cs_prefix *inne
  * sorted by circuit id.
  */
 int circuits_load_csv(const char *path, struct circuit_set *set, struct cs_diag *d);
+/*
+ * The same, but rows with a problem are left out and their messages go to
+ * @skipped_rows (LibreQoS's way; --skip-invalid): a problem that names no row
+ * (the file, its header) still refuses it. NULL @skipped_rows: as above.
+ */
+int circuits_load_csv_skipping(const char *path, struct circuit_set *set, struct cs_diag *d,
+			       struct cs_diag *skipped_rows);
 int circuits_parse_csv(const char *name, const char *data, size_t len,
 		       struct circuit_set *set, struct cs_diag *d);
 

@@ -58,5 +58,6 @@ int cmd_unload(int argc, char **argv);
 int cmd_setrate(int argc, char **argv);
 int cmd_top(int argc, char **argv);
 int cmd_metrics(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 
 #endif

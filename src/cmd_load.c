@@ -87,6 +87,15 @@ static const char help[] =
 	"                     its part of the network\n"
 	"  --wait-devices S   wait up to S seconds for a device that does not exist\n"
 	"                     yet (at boot: cpushaper.service waits 120 s)\n"
+	"  --skip-invalid     apply the rows that are right and leave out each row with a\n"
+	"                     problem, naming it (LibreQoS's way; off by default: one\n"
+	"                     problem refuses the whole file)\n"
+	"  --max-remove PCT   refuse a load that would remove more than PCT percent of\n"
+	"                     the running circuits (default 10; 100: no limit): an\n"
+	"                     export cut short must not unshape the customers missing\n"
+	"                     from it (a removed circuit's addresses fall to the\n"
+	"                     default class :2, at up to --default-mbps)\n"
+	"  --force            apply such a load anyway\n"
 	"  -n, --dry-run      validate and print what would change, change nothing\n"
 	"\n"
 	"Devices, --cpus and the rates of :1/:2 given on a later load change the running\n"
@@ -119,6 +128,10 @@ static int parse_args(int argc, char **argv, struct load_opts *o)
 		{ "rebalance", no_argument, NULL, 'R' },
 		{ "root", required_argument, NULL, 'r' },
 		{ "wait-devices", required_argument, NULL, 'w' },
+		{ "skip-invalid", no_argument, NULL, 'I' },
+		{ "force", no_argument, NULL, 'F' },
+		{ "max-remove", required_argument, NULL, 'X' },
+		{ "no-skip-invalid", no_argument, NULL, 'i' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *why;
@@ -129,6 +142,7 @@ static int parse_args(int argc, char **argv, struct load_opts *o)
 	o->xdp_meta = -1;
 	o->default_bps = DEFAULT_CLASS_BPS;
 	o->leaf = CS_LEAF_FQ_CODEL;
+	o->max_remove = DEFAULT_MAX_REMOVE;
 	while ((opt = getopt_long(argc, argv, COMMON_SHORTOPTS "n", longopts, NULL)) != -1) {
 		if (cli_common_opt(opt, optarg, &o->c))
 			continue;
@@ -230,6 +244,17 @@ static int parse_args(int argc, char **argv, struct load_opts *o)
 			if (cli_uint("--wait-devices", optarg, 0, 3600, &o->wait_s))
 				return -1;
 			break;
+		case 'I':
+		case 'i':
+			o->skip_invalid = opt == 'I';
+			break;
+		case 'F':
+			o->force = true;
+			break;
+		case 'X':
+			if (cli_uint("--max-remove", optarg, 0, 100, &o->max_remove))
+				return -1;
+			break;
 		default:
 			fprintf(stderr, "Try 'cpushaper load --help'.\n");
 			return -1;
@@ -248,6 +273,69 @@ static int parse_args(int argc, char **argv, struct load_opts *o)
 	if (cli_need_devices(&o->c, "load"))
 		return -1;
 	return 0;
+}
+
+#define CHANGES_SHOWN 20 /* lines of text without -v */
+
+/* One side of a change in JSON: where the circuit or node was (or goes) and its plan. */
+static void print_side(const char *key, const struct change *c, bool to)
+{
+	const uint64_t *r = to ? c->to : c->from;
+	uint32_t cls = to ? c->class_to : c->class_from;
+	const char *parent = to ? c->parent_to : c->parent_from;
+	char buf[32];
+
+	out_open_obj(key);
+	print_u64(PRINT_JSON, "cpu", NULL, to ? c->cpu_to : c->cpu_from);
+	snprintf(buf, sizeof(buf), "%x:%x", cls >> 16, cls & 0xffff);
+	print_str(PRINT_JSON, "classid", NULL, buf);
+	if (parent && parent[0])
+		print_str(PRINT_JSON, "parent", NULL, parent);
+	else
+		print_null(PRINT_JSON, "parent");
+	for (int k = 0; k < 4; k++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "%s_mbps", change_rate_names[k]);
+		rate_format_mbps(r[k], buf, sizeof(buf));
+		print_num(PRINT_JSON, name, NULL, buf);
+	}
+	out_close_obj();
+}
+
+/* Each change: a line of text (the first CHANGES_SHOWN without -v), an object in JSON. */
+static void print_changes(const struct change_list *ch)
+{
+	static const char *const ops[] = { ['+'] = "added", ['~'] = "changed", ['>'] = "moved",
+					   ['-'] = "removed" };
+	size_t shown = cs_log_level >= CS_LOG_INFO ? ch->n : CHANGES_SHOWN;
+	char line[512];
+
+	out_open_arr("changes");
+	for (size_t i = 0; i < ch->n; i++) {
+		const struct change *c = &ch->v[i];
+
+		out_open_obj(NULL);
+		print_str(PRINT_JSON, "op", NULL, ops[c->op]);
+		print_str(PRINT_JSON, c->node ? "node" : "circuit", NULL, c->id);
+		if (c->op != CHANGE_ADD)
+			print_side("from", c, false);
+		if (c->op != CHANGE_REMOVE)
+			print_side("to", c, true);
+		if (c->name_from) {
+			print_str(PRINT_JSON, "name_from", NULL, c->name_from);
+			print_str(PRINT_JSON, "name_to", NULL, c->name_to);
+		}
+		print_bool(PRINT_JSON, "undoes_set_rate", NULL, c->set_rate);
+		out_close_obj();
+		if (i < shown) {
+			change_format(c, line, sizeof(line));
+			print_fp("  %s\n", line);
+		}
+	}
+	out_close_arr();
+	if (ch->n > shown)
+		print_fp("  ... and %zu more changes (-v lists them all)\n", ch->n - shown);
 }
 
 static void print_summary(const struct load_opts *o, const struct load_summary *sum)
@@ -286,6 +374,7 @@ static void print_summary(const struct load_opts *o, const struct load_summary *
 		print_u64(PRINT_ANY, "removed", ", %llu removed\n", p->n_node_gone);
 		out_close_obj();
 	}
+	print_changes(sum->changes);
 	print_bool(PRINT_JSON, "dry_run", NULL, o->dry_run);
 	out_open_obj("repaired");
 	print_u64(PRINT_JSON, "programs", NULL, r->programs);

@@ -99,6 +99,7 @@ static int set_node(struct cs_state *s, struct nl_sock **sk, const char *name, c
 		return -ENOENT;
 	}
 	want = *have;
+	want.flags |= CS_REC_SET_RATE;
 	/* a node's Min is what load guarantees below it: a lower Max alone takes it along */
 	if (given[2] && !given[1] && want.down_min > rate[2])
 		want.down_min = rate[2];
@@ -192,6 +193,7 @@ int cmd_setrate(int argc, char **argv)
 		goto out;
 	}
 	want = have;
+	want.flags |= CS_REC_SET_RATE; /* the next load names what it puts back */
 	if ((err = apply_rates((uint64_t *const[4]){ &want.down_min, &want.down_max, &want.up_min,
 						     &want.up_max }, rate, given)))
 		goto out;

@@ -339,10 +339,27 @@ int cmd_show(int argc, char **argv)
 		}
 		print_str(PRINT_JSON, "cpus", NULL, buf);
 		print_str(PRINT_JSON, "leaf", NULL, tc_leaf_name((enum cs_leaf)s.cfg.leaf));
-		snprintf(buf, sizeof(buf), "cpu:%u", s.cfg.default_cpu);
-		print_str(PRINT_JSON, "unknown", NULL,
-			  s.cfg.unknown_policy == CS_UNKNOWN_CPU ? buf : "pass");
+		{
+			char pol[32];
+
+			snprintf(pol, sizeof(pol), "cpu:%u", s.cfg.default_cpu);
+			print_str(PRINT_JSON, "unknown", NULL,
+				  s.cfg.unknown_policy == CS_UNKNOWN_CPU ? pol : "pass");
+		}
 		print_u64(PRINT_JSON, "cpumap_qsize", NULL, s.cfg.cpumap_qsize);
+		{
+			char link[32], def[32];
+
+			rate_format_mbps(s.cfg.link_bps, link, sizeof(link));
+			rate_format_mbps(s.cfg.default_bps, def, sizeof(def));
+			print_num(PRINT_JSON, "link_mbps", NULL, link);
+			print_num(PRINT_JSON, "default_mbps", NULL, def);
+			if (!only && !tree && !list)
+				print_fp("%s/%s: cpus %s, %u HTB%s per cpu, link class %s Mbit/s each, default class %s Mbit/s, leaf %s\n",
+					 c.lan, c.wan, buf, s.cfg.htbs_per_cpu,
+					 s.cfg.htbs_per_cpu == 1 ? "" : "s", link, def,
+					 tc_leaf_name((enum cs_leaf)s.cfg.leaf));
+		}
 		print_u64(PRINT_JSON, "htbs_per_cpu", NULL, s.cfg.htbs_per_cpu);
 		print_bool(PRINT_JSON, "skip_local", NULL, s.cfg.flags & CS_F_SKIP_LOCAL);
 		print_bool(PRINT_JSON, "xdp_meta", NULL, s.cfg.flags & CS_F_META);

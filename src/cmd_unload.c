@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "datapath.h"
 #include "lock.h"
+#include "log.h"
 #include "maps.h"
 #include "netdev.h"
 #include "output.h"
@@ -24,9 +25,30 @@ static const char help[] =
 	"the lock file goes. Also empties any cpumap an older cpushaper left behind. A\n"
 	"device that belongs to another running device pair is left as it is.\n"
 	"Safe to run when nothing or only part of it is there, and when one device is\n"
-	"gone (deleting a device removes what was attached to it). XPS stays off.\n"
+	"gone (deleting a device removes what was attached to it). XPS goes back to what\n"
+	"the first load found (-v says on how many queues).\n"
 	"\n"
 	"Options:\n" COMMON_OPTS_HELP;
+
+struct xps_restore {
+	const char **dev;
+	const int *ix;
+	unsigned int restored, failed;
+};
+
+static int xps_restore(bool lan, unsigned int queue, bool rxqs, const char *text, void *arg)
+{
+	struct xps_restore *x = arg;
+	int d = lan ? 0 : 1;
+
+	if (x->ix[d] < 0)
+		return 0;
+	if (netdev_xps_set(x->dev[d], queue, rxqs, text))
+		x->failed++;
+	else
+		x->restored++;
+	return 0;
+}
 
 int cmd_unload(int argc, char **argv)
 {
@@ -35,6 +57,7 @@ int cmd_unload(int argc, char **argv)
 	struct nl_sock *sk = NULL;
 	const char *dev[2];
 	int ix[2], opt, err = 0, removed = 0, lock, cpumap[CS_AT_N], n_cpumap = 0, foreign = 0, missing;
+	int xps_fd = -1;
 	struct cs_attach at[CS_AT_N];
 
 	while ((opt = getopt_long(argc, argv, COMMON_SHORTOPTS, longopts, NULL)) != -1) {
@@ -114,6 +137,10 @@ int cmd_unload(int argc, char **argv)
 		if (fd >= 0)
 			cpumap[n_cpumap++] = fd;
 	}
+	/* XPS as the first load found it: read before the maps go with the programs */
+	for (int i = 0; i < CS_AT_N && xps_fd < 0; i++)
+		if (ix[i & 1] >= 0 && at[i].prog_id)
+			xps_fd = maps_fd_from_prog_id(at[i].prog_id, "cs_xps");
 	/* XDP first: no packet is steered to a CPU whose tree is gone. */
 	for (int step = 0; step < 3; step++) {
 		if (step == 1) {
@@ -153,6 +180,18 @@ int cmd_unload(int argc, char **argv)
 		}
 	}
 	tc_close(sk);
+	if (xps_fd >= 0) {
+		struct xps_restore xr = { .dev = dev, .ix = ix };
+
+		maps_xps_each(xps_fd, xps_restore, &xr);
+		close(xps_fd);
+		if (xr.failed)
+			fprintf(stderr, "cpushaper: XPS could not be put back on %u queue%s\n", xr.failed,
+				xr.failed == 1 ? "" : "s");
+		else if (xr.restored)
+			pr_info("cpushaper: XPS put back on %u queue setting%s\n", xr.restored,
+				xr.restored == 1 ? "" : "s");
+	}
 	{
 		int n = maps_cpumap_sweep_orphans();
 

@@ -23,7 +23,8 @@ enum {
 	C_TOP = 1 << 3,
 	C_METRICS = 1 << 4,
 	C_UNLOAD = 1 << 5,
-	C_ALL = (1 << 6) - 1,
+	C_CHECK = 1 << 6,
+	C_ALL = (1 << 7) - 1,
 };
 
 static const struct {
@@ -31,7 +32,7 @@ static const struct {
 	unsigned int bit;
 } commands[] = {
 	{ "load", C_LOAD }, { "show", C_SHOW },	      { "set-rate", C_SETRATE },
-	{ "top", C_TOP },   { "metrics", C_METRICS }, { "unload", C_UNLOAD },
+	{ "top", C_TOP },   { "metrics", C_METRICS }, { "unload", C_UNLOAD }, { "check", C_CHECK },
 };
 
 enum kind { K_DEV, K_PATH, K_NETWORK, K_NAME, K_RATE, K_UINT, K_WORD, K_UNKNOWN, K_CPUS, K_BOOL, K_LISTEN };
@@ -44,11 +45,11 @@ static const struct key {
 	unsigned long lo, hi;
 	const char *words;
 } keys[] = {
-	{ .name = "lan-dev", .kind = K_DEV, .cmds = C_ALL },
-	{ .name = "wan-dev", .kind = K_DEV, .cmds = C_ALL },
+	{ .name = "lan-dev", .kind = K_DEV, .cmds = C_ALL & ~C_CHECK },
+	{ .name = "wan-dev", .kind = K_DEV, .cmds = C_ALL & ~C_CHECK },
 	{ .name = "customers", .kind = K_PATH, .cmds = 0 },
-	{ .name = "network", .kind = K_NETWORK, .cmds = C_LOAD },
-	{ .name = "root", .kind = K_NAME, .cmds = C_LOAD },
+	{ .name = "network", .kind = K_NETWORK, .cmds = C_LOAD | C_CHECK },
+	{ .name = "root", .kind = K_NAME, .cmds = C_LOAD | C_CHECK },
 	{ .name = "cpus", .kind = K_CPUS, .cmds = C_LOAD },
 	{ .name = "htbs-per-cpu", .kind = K_UINT, .cmds = C_LOAD, .lo = 1, .hi = 256 },
 	{ .name = "link-mbps", .kind = K_RATE, .cmds = C_LOAD },
@@ -59,6 +60,8 @@ static const struct key {
 	{ .name = "cpumap-qsize", .kind = K_UINT, .cmds = C_LOAD, .lo = 8, .hi = 16384 },
 	{ .name = "skip-local", .kind = K_BOOL, .cmds = C_LOAD },
 	{ .name = "xdp-meta", .kind = K_BOOL, .cmds = C_LOAD },
+	{ .name = "skip-invalid", .kind = K_BOOL, .cmds = C_LOAD | C_CHECK },
+	{ .name = "max-remove", .kind = K_UINT, .cmds = C_LOAD, .lo = 0, .hi = 100 },
 	{ .name = "listen", .kind = K_LISTEN, .cmds = C_METRICS },
 };
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))

@@ -3,10 +3,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include "assign.h"
 #include "circuits.h"
 #include "cpulist.h"
+#include "input.h"
 #include "load.h"
 #include "lock.h"
 #include "log.h"
@@ -162,6 +164,9 @@ static void fill_config(const struct load_opts *o, const struct cs_state *s,
 				break;
 			}
 	}
+	/* written with the apply: a load that fails after it records its result again */
+	cfg->load_time = cfg->load_ok_time = (__u64)time(NULL);
+	cfg->load_result = CS_LOAD_OK;
 }
 
 /*
@@ -190,6 +195,20 @@ static bool link_classes_ok(const struct cs_config *cfg, const struct cs_config 
  * before (a loaded shaper), to send :1 and :2 again where they are missing or
  * were changed; NULL on a first load.
  */
+struct xps_save {
+	const struct cs_maps *m;
+	bool lan;
+};
+
+static int xps_save(unsigned int queue, bool rxqs, const char *text, void *arg)
+{
+	const struct xps_save *x = arg;
+
+	/* the first load's: a later one finds XPS off, and never overwrites it */
+	maps_xps_save(x->m, x->lan, queue, rxqs, text);
+	return 0;
+}
+
 static int ensure_trees(struct nl_sock *sk, struct cs_state *s, struct cs_config *cfg,
 			const bool cpus[CS_MAX_CPUS], struct tc_stat *const *cls, const size_t *ncls,
 			struct cs_repairs *r)
@@ -234,6 +253,10 @@ static int ensure_trees(struct nl_sock *sk, struct cs_state *s, struct cs_config
 				strerror(-err));
 			return err;
 		}
+		/* what XPS was before the first load, for unload to put back */
+		struct xps_save xs = { &s->maps, i == 0 };
+
+		netdev_xps_each(dev, xps_save, &xs);
 		err = netdev_xps_off(dev);
 		if (err) {
 			fprintf(stderr, "cpushaper: cannot turn XPS off on %s: %s\n", dev, strerror(-err));
@@ -406,42 +429,118 @@ static void undo_create(struct nl_sock *sk, struct cs_state *s)
  * the customer file. Without one, say how many circuits name a parent (a
  * mistyped path must not pass silently). Problems go to @d.
  */
-static int read_network(const struct load_opts *o, struct circuit_set *want, struct network *net,
-			char path[4096], struct cs_diag *d)
+/*
+ * Plans the link cannot carry: per HTB, Min that adds up past its link class
+ * (not guaranteed then), and any Max above the link (never reached). Warnings:
+ * the operator may know better (oversubscription is normal for Max).
+ */
+static void capacity_warn(const struct circuit_set *want, const struct cs_config *cfg)
 {
-	const char *slash = strrchr(o->file, '/');
-	size_t named;
-	int err;
+	enum { SHOWN = 5 };
+	size_t n_maj = (size_t)cfg->htb_stride * (cfg->htbs_per_cpu ? cfg->htbs_per_cpu : 1) + 1;
+	uint64_t (*min)[2] = calloc(n_maj, sizeof(*min));
+	size_t over = 0, said = 0;
+	char a[32], b[32];
 
-	memset(net, 0, sizeof(*net));
-	if (o->network && strcmp(o->network, "none")) {
-		snprintf(path, 4096, "%s", o->network);
-	} else {
-		snprintf(path, 4096, "%.*snetwork.json", slash ? (int)(slash - o->file + 1) : 0,
-			 o->file);
-		if (o->network || access(path, F_OK)) {
-			if (o->root) {
-				diag_add(d, "%s: --root needs a network file (%s, or --network FILE)",
-					 o->file, path);
-				return -EINVAL;
+	for (size_t i = 0; i < want->n; i++) {
+		const struct circuit *c = &want->v[i];
+
+		if (min && c->major < n_maj) {
+			min[c->major][0] += c->down_min;
+			min[c->major][1] += c->up_min;
+		}
+		for (int d = 0; d < 2; d++) {
+			uint64_t max = d ? c->up_max : c->down_max;
+
+			if (max <= cfg->link_bps)
+				continue;
+			if (over++ < SHOWN) {
+				rate_format_mbps(max, a, sizeof(a));
+				rate_format_mbps(cfg->link_bps, b, sizeof(b));
+				fprintf(stderr, "cpushaper: warning: %s: %s Max %s Mbit/s is above the link class (--link-mbps %s): it never gets more than that\n",
+					c->id, d ? "Upload" : "Download", a, b);
 			}
-			named = network_parents_named(want);
-			for (size_t i = 0; i < want->n; i++)
-				want->v[i].node = 0;
-			if (named)
-				fprintf(stderr, "cpushaper: %zu circuit%s name%s a parent node, but %s (%s; or --network FILE): shaped under their CPU's root class\n",
-					named, named == 1 ? "" : "s", named == 1 ? "s" : "",
-					o->network ? "--network none was given" : "there is no network file",
-					path);
-			path[0] = '\0';
-			return 0;
 		}
 	}
-	if ((err = network_load(path, net, d)))
-		return err;
-	if (o->root && (err = network_root(net, o->root, want, o->file, d)))
-		return err;
-	return network_resolve(net, want, o->file, d);
+	if (over > SHOWN)
+		fprintf(stderr, "cpushaper: warning: and %zu more plans above the link class\n", over - SHOWN);
+	for (size_t m = 1; min && m < n_maj; m++)
+		for (int d = 0; d < 2; d++) {
+			if (min[m][d] <= cfg->link_bps || said++ >= SHOWN)
+				continue;
+			rate_format_mbps(min[m][d], a, sizeof(a));
+			rate_format_mbps(cfg->link_bps, b, sizeof(b));
+			fprintf(stderr, "cpushaper: warning: cpu %zu (HTB %zx:): its circuits' %s Min add up to %s Mbit/s, above its link class (--link-mbps %s): Min is not guaranteed\n",
+				(m - 1) % cfg->htb_stride, m, d ? "Upload" : "Download", a, b);
+		}
+	if (said > SHOWN)
+		fprintf(stderr, "cpushaper: warning: and %zu more HTBs whose Min add up past the link\n", said - SHOWN);
+	free(min);
+}
+
+/* How a load ended, in the running shaper's configuration (the exporter shows it). */
+static void record_result(const struct cs_state *s, uint32_t result)
+{
+	struct cs_config c;
+
+	if (!s->loaded || maps_config_read(&s->maps, &c))
+		return;
+	c.load_time = (__u64)time(NULL);
+	c.load_result = result;
+	if (result == CS_LOAD_OK)
+		c.load_ok_time = c.load_time;
+	maps_config_write(&s->maps, &c);
+}
+
+/*
+ * A file refused before the running state was read: still say so in it, for
+ * the alert on a reload that keeps failing. Best effort, and not behind a
+ * long load (a writer's lock for a few seconds at most).
+ */
+static void record_refusal(const struct load_opts *o)
+{
+	struct cs_state s;
+	int lock;
+
+	if (o->dry_run || (lock = cs_lock_writer("load", 5)) < 0)
+		return;
+	if (!state_open(&s, o->c.lan, o->c.wan))
+		record_result(&s, CS_LOAD_REFUSED);
+	state_close(&s);
+	close(lock);
+}
+
+/* The guard against a truncated export: refuse to remove many circuits at once. */
+static bool too_many_removed(const struct load_opts *o, const struct change_list *ch, size_t running)
+{
+	if (o->force || ch->removed <= 1 || ch->removed * 100 <= (size_t)o->max_remove * running)
+		return false;
+	fprintf(stderr, "cpushaper: %s would remove %zu of the %zu running circuits (%zu%%, more than --max-remove %u%%): a truncated or partial export? Nothing was changed. Check the file (%zu circuits in it); 'load --force' removes them\n",
+		o->file, ch->removed, running, ch->removed * 100 / running, o->max_remove,
+		running - ch->removed + ch->added);
+	return true;
+}
+
+/* Every applied change to the system log, with the counts, the file and who ran it. */
+static void log_changes(const struct load_opts *o, const struct circuit_set *want,
+			const struct network *net, const struct change_list *ch)
+{
+	char who[128], line[512];
+	size_t logged = 0;
+
+	cs_syslog_who(who, sizeof(who));
+	cs_syslog("load %s by %s: %zu circuits, %zu added, %zu changed, %zu moved, %zu removed; %zu nodes, %zu added, %zu changed, %zu moved, %zu removed",
+		  o->file, who, want->n, ch->added, ch->changed, ch->moved, ch->removed,
+		  net ? net->n : 0, ch->nodes_added, ch->nodes_changed, ch->nodes_moved,
+		  ch->nodes_removed);
+	for (size_t i = 0; i < ch->n; i++) {
+		if (logged++ == CS_SYSLOG_MAX_CHANGES) {
+			cs_syslog("load %s: %zu more changes not logged", o->file, ch->n - CS_SYSLOG_MAX_CHANGES);
+			break;
+		}
+		change_format(&ch->v[i], line, sizeof(line));
+		cs_syslog("load %s: %s", o->file, line);
+	}
 }
 
 /*
@@ -481,16 +580,16 @@ int load_run(const struct load_opts *o, void (*summary)(const struct load_opts *
 	size_t n_present = 0;
 	struct cs_diag notes = { 0 };
 	struct assign_net an = { 0 };
+	struct change_list changes = { 0 };
 
 	/* 1. Everything that can refuse, before anything changes. */
-	err = circuits_load_csv(o->file, &want, &diag);
-	if (err)
-		goto refuse;
-	if (want.names_fixed)
-		fprintf(stderr, "cpushaper: warning: %s: %zu circuit name%s not UTF-8: the bytes that are not show as '?' (save the file as UTF-8)\n",
-			o->file, want.names_fixed, want.names_fixed == 1 ? " is" : "s are");
-	if ((err = read_network(o, &want, &net, net_path, &diag)))
-		goto refuse;
+	{
+		struct input_opts in = { .file = o->file, .network = o->network, .root = o->root,
+					 .skip_invalid = o->skip_invalid };
+
+		if ((err = input_read(&in, &want, &net, net_path, &diag, NULL)))
+			goto refuse;
+	}
 	if (o->wait_s)
 		netdev_wait(o->c.lan, o->c.wan, o->wait_s); /* state_open says which is missing */
 	if (!o->dry_run && (lock = cs_lock_writer("load", LOCK_TIMEOUT_S)) < 0) {
@@ -560,8 +659,16 @@ int load_run(const struct load_opts *o, void (*summary)(const struct load_opts *
 		fprintf(stderr, "cpushaper: note: %s\n", notes.msg[i]);
 	network_rates(&net, &want);
 	if ((err = plan_build(&want, &have, have_lpm, n_have_lpm, &plan)) ||
-	    (err = plan_nodes(&net, s.nodes, s.n_nodes, &plan)))
+	    (err = plan_nodes(&net, s.nodes, s.n_nodes, &plan)) ||
+	    (err = diff_build(&want, &have, &net, s.nodes, s.n_nodes, &changes)))
 		goto out_state;
+	if (too_many_removed(o, &changes, have.n)) {
+		if (o->dry_run)
+			summary(o, &(struct load_summary){ &want, &net, &plan, cpus, &rep, &changes });
+		err = -ECANCELED;
+		record_result(&s, CS_LOAD_REFUSED);
+		goto out_state;
+	}
 	if (o->unknown_given && o->unknown_policy == CS_UNKNOWN_CPU && !cpus[o->default_cpu]) {
 		fprintf(stderr, "cpushaper: --unknown cpu:%u names a CPU that does not shape\n",
 			o->default_cpu);
@@ -569,8 +676,9 @@ int load_run(const struct load_opts *o, void (*summary)(const struct load_opts *
 		goto out_state;
 	}
 	fill_config(o, &s, cpus, &layout, &cfg);
+	capacity_warn(&want, &cfg);
 	if (o->dry_run) {
-		summary(o, &(struct load_summary){ &want, &net, &plan, cpus, &rep });
+		summary(o, &(struct load_summary){ &want, &net, &plan, cpus, &rep, &changes });
 		goto out_state;
 	}
 
@@ -658,7 +766,8 @@ int load_run(const struct load_opts *o, void (*summary)(const struct load_opts *
 	}
 	if ((err = ensure_attached(&s, skel, cfg.flags & CS_F_XDP_SKB ? CS_XDP_SKB : CS_XDP_NATIVE, &rep)))
 		goto fail;
-	summary(o, &(struct load_summary){ &want, &net, &plan, cpus, &rep });
+	summary(o, &(struct load_summary){ &want, &net, &plan, cpus, &rep, &changes });
+	log_changes(o, &want, &net, &changes);
 	goto out_state;
 
 fail:
@@ -681,12 +790,17 @@ fail:
 			 rep.nodes))
 		/* the kernel changed and was not put back: say so, and with its own exit status */
 		partial = true;
+	record_result(&s, partial ? CS_LOAD_PARTIAL : CS_LOAD_REFUSED);
 	goto out_state;
 refuse_state:
+	if (!o->dry_run)
+		record_result(&s, CS_LOAD_REFUSED);
 	state_close(&s);
 refuse:
 	diag_print(&diag, stderr);
 	fprintf(stderr, "cpushaper: %s refused; nothing was changed\n", o->file);
+	if (lock < 0)
+		record_refusal(o);
 	goto out;
 out_state:
 	state_close(&s);
@@ -706,6 +820,7 @@ out:
 	free(have_lpm);
 	diag_free(&diag);
 	diag_free(&notes);
+	diff_free(&changes);
 	network_free(&net);
 	free(present);
 	*partial_out = err && partial;

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include "cli.h"
 #include "datapath.h"
+#include "diff.h"
 #include "network.h"
 #include "plan.h"
 #include "state.h"
@@ -19,6 +20,7 @@
 #define DEFAULT_LINK_BPS 10000000000ULL  /* 10 Gbit/s */
 #define DEFAULT_CLASS_BPS 1000000000ULL  /* 1 Gbit/s */
 #define MAX_AUTO_HTBS 16
+#define DEFAULT_MAX_REMOVE 10 /* percent */
 
 struct load_opts {
 	struct cli_common c;
@@ -33,6 +35,9 @@ struct load_opts {
 	const char *network;
 	const char *root;
 	bool rebalance;
+	bool skip_invalid;
+	bool force;          /* past the guard against removing many circuits */
+	uint32_t max_remove; /* percent of the running circuits a load may remove */
 	bool dry_run;
 	uint32_t qsize;
 	uint32_t wait_s; /* for the devices to appear */
@@ -48,6 +53,7 @@ struct load_summary {
 	const struct plan *plan;
 	const bool *cpus; /* [CS_MAX_CPUS] */
 	const struct cs_repairs *rep;
+	const struct change_list *changes;
 };
 
 /*

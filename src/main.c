@@ -29,6 +29,7 @@ static const char usage[] =
 	"  top           live per-CPU load and the busiest circuits (--once -j: a snapshot)\n"
 	"  metrics       serve per-CPU and per-circuit counters to Prometheus\n"
 	"  unload        remove every program, map and qdisc cpushaper made\n"
+	"  check [FILE]  check a customer file as load would, without root or devices\n"
 	"  help          this text\n"
 	"\n"
 	"Every command takes --lan-dev DEV --wan-dev DEV, --config FILE, -j (JSON) and\n"
@@ -147,13 +148,15 @@ int main(int argc, char **argv)
 	static const struct {
 		const char *name;
 		int (*fn)(int, char **);
+		bool root; /* BPF objects and rtnetlink */
 	} cmds[] = {
-		{ "load", cmd_load },
-		{ "show", cmd_show },
-		{ "unload", cmd_unload },
-		{ "set-rate", cmd_setrate },
-		{ "top", cmd_top },
-		{ "metrics", cmd_metrics },
+		{ "load", cmd_load, true },
+		{ "show", cmd_show, true },
+		{ "unload", cmd_unload, true },
+		{ "set-rate", cmd_setrate, true },
+		{ "top", cmd_top, true },
+		{ "metrics", cmd_metrics, true },
+		{ "check", cmd_check, false },
 	};
 	const char *cmd, *cfg_path;
 	struct config_args args;
@@ -197,7 +200,7 @@ int main(int argc, char **argv)
 			continue;
 		if (asks_help(argc, argv))
 			return cmds[i].fn(argc - 1, argv + 1);
-		if (!privileged()) {
+		if (cmds[i].root && !privileged()) {
 			fprintf(stderr, "cpushaper: %s needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN) to manage BPF programs and qdiscs\n",
 				cmd);
 			return 1;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -10,9 +11,40 @@
 #define SLOT(n) { "cs_" #n, offsetof(struct cs_maps, n) }
 const struct cs_map_slot cs_map_slots[] = {
 	SLOT(lpm), SLOT(hosts), SLOT(circuits), SLOT(nodes), SLOT(config), SLOT(cpumap),
-	SLOT(cpu_stats), SLOT(misc_stats),
+	SLOT(cpu_stats), SLOT(misc_stats), SLOT(unknown), SLOT(xps),
 };
 const size_t cs_n_map_slots = sizeof(cs_map_slots) / sizeof(cs_map_slots[0]);
+
+int maps_xps_save(const struct cs_maps *m, bool lan, unsigned int queue, bool rxqs, const char *text)
+{
+	struct cs_xps_key k = { .lan = lan, .queue = queue, .rxqs = rxqs };
+	struct cs_xps_val v = { 0 };
+
+	snprintf(v.cpus, sizeof(v.cpus), "%s", text);
+	if (bpf_map_update_elem(m->xps, &k, &v, BPF_NOEXIST) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+int maps_xps_each(int fd, int (*fn)(bool lan, unsigned int queue, bool rxqs, const char *text, void *arg),
+		  void *arg)
+{
+	struct cs_xps_key k, next;
+	struct cs_xps_val v;
+	void *prev = NULL;
+	int err;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		k = next;
+		prev = &k;
+		if (bpf_map_lookup_elem(fd, &k, &v))
+			continue;
+		v.cpus[sizeof(v.cpus) - 1] = '\0';
+		if ((err = fn(k.lan, k.queue, k.rxqs, v.cpus, arg)))
+			return err;
+	}
+	return 0;
+}
 
 void maps_init(struct cs_maps *m)
 {
@@ -308,6 +340,7 @@ static void from_kernel(struct circuit *c, const struct cs_circuit *kc, __u32 in
 	c->down_max = kc->down_max_bps;
 	c->up_min = kc->up_min_bps;
 	c->up_max = kc->up_max_bps;
+	c->flags = kc->flags;
 }
 
 /*
@@ -535,6 +568,7 @@ int maps_circuit_put(const struct cs_maps *m, const struct circuit *c)
 		.down_max_bps = c->down_max,
 		.up_min_bps = c->up_min,
 		.up_max_bps = c->up_max,
+		.flags = c->flags,
 	};
 
 	memcpy(kc.id, c->id, sizeof(kc.id));
@@ -561,6 +595,7 @@ static int add_node(const void *k, const void *v, void *arg)
 	r->down_max = kn->down_max_bps;
 	r->up_min = kn->up_min_bps;
 	r->up_max = kn->up_max_bps;
+	r->flags = kn->flags;
 	return 0;
 }
 
@@ -599,6 +634,7 @@ int maps_node_put(const struct cs_maps *m, const struct node_rec *r)
 		.down_max_bps = r->down_max,
 		.up_min_bps = r->up_min,
 		.up_max_bps = r->up_max,
+		.flags = r->flags,
 	};
 
 	snprintf(key.name, sizeof(key.name), "%s", r->name);

@@ -10,7 +10,7 @@
 #include "plan.h"
 
 struct cs_maps {
-	int lpm, hosts, circuits, nodes, config, cpumap, cpu_stats, misc_stats;
+	int lpm, hosts, circuits, nodes, config, cpumap, cpu_stats, misc_stats, unknown, xps;
 };
 
 /* Each map of struct cs_maps by its name in the BPF object, for loops over all of them. */
@@ -23,6 +23,11 @@ extern const size_t cs_n_map_slots;
 #define CS_MAP_FD(m, slot) (*(int *)((char *)(m) + (slot)->off))
 
 void maps_init(struct cs_maps *m);
+/* XPS of a TX queue before the first load, kept once (see cs_xps_key). */
+int maps_xps_save(const struct cs_maps *m, bool lan, unsigned int queue, bool rxqs, const char *text);
+/* Each saved XPS setting of the map @fd to @fn. */
+int maps_xps_each(int fd, int (*fn)(bool lan, unsigned int queue, bool rxqs, const char *text, void *arg),
+		  void *arg);
 void maps_close(struct cs_maps *m);
 /*
  * Open the maps used by a loaded program, by name: how a later invocation finds

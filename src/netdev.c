@@ -105,6 +105,66 @@ static int xps_off_one(const char *dir, void *arg)
 	return err;
 }
 
+struct xps_each {
+	int (*fn)(unsigned int queue, bool rxqs, const char *text, void *arg);
+	void *arg;
+};
+
+static int xps_read_one(const char *dir, void *arg)
+{
+	struct xps_each *x = arg;
+	const char *q = strrchr(dir, '-');
+	unsigned int queue = q ? (unsigned int)strtoul(q + 1, NULL, 10) : 0;
+
+	for (int rxqs = 0; rxqs < 2; rxqs++) {
+		char path[PATH_MAX + 300], text[512];
+		ssize_t n;
+		int fd, err;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, rxqs ? "xps_rxqs" : "xps_cpus");
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue; /* kernel or device without it */
+		n = read(fd, text, sizeof(text) - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		text[n] = '\0';
+		text[strcspn(text, "\n")] = '\0';
+		if (!text[strspn(text, "0,")])
+			continue; /* empty: nothing to put back */
+		if ((err = x->fn(queue, rxqs, text, x->arg)))
+			return err;
+	}
+	return 0;
+}
+
+int netdev_xps_each(const char *name,
+		    int (*fn)(unsigned int queue, bool rxqs, const char *text, void *arg), void *arg)
+{
+	struct xps_each x = { fn, arg };
+	int n = for_each_txq(name, xps_read_one, &x);
+
+	return n < 0 ? n : 0;
+}
+
+int netdev_xps_set(const char *name, unsigned int queue, bool rxqs, const char *text)
+{
+	char path[PATH_MAX];
+	int fd, err = 0;
+	size_t len = strlen(text);
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/queues/tx-%u/%s", name, queue,
+		 rxqs ? "xps_rxqs" : "xps_cpus");
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, len) != (ssize_t)len)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
 int netdev_xps_off(const char *name)
 {
 	int err = for_each_txq(name, xps_off_one, NULL);

@@ -2,6 +2,8 @@
 #ifndef CS_NETDEV_H
 #define CS_NETDEV_H
 
+#include <stdbool.h>
+
 /* ifindex of @name, or -ENODEV. */
 int netdev_ifindex(const char *name);
 /*
@@ -13,6 +15,13 @@ int netdev_wait(const char *a, const char *b, unsigned int seconds);
 int netdev_tx_queues(const char *name);
 /* XPS overrides the TX queue our classifier picks: clear it on every queue. */
 int netdev_xps_off(const char *name);
+/*
+ * Each TX queue's XPS setting that is not empty (xps_cpus, xps_rxqs: the
+ * sysfs text) to @fn, so that it can be put back; and putting one back.
+ */
+int netdev_xps_each(const char *name,
+		    int (*fn)(unsigned int queue, bool rxqs, const char *text, void *arg), void *arg);
+int netdev_xps_set(const char *name, unsigned int queue, bool rxqs, const char *text);
 /*
  * Which VLAN tags @name takes out of received frames (RX VLAN offload:
  * ethtool's rx-vlan-hw-parse, rx-vlan-stag-hw-parse): CS_VLAN_OFFLOAD_* bits, or -errno.

@@ -43,6 +43,7 @@ struct node_rec {
 	char parent[CS_NODE_NAME_LEN]; /* the node whose class is its parent; "" for :1 */
 	uint32_t cpu, major, minor, parent_minor;
 	uint64_t down_min, down_max, up_min, up_max; /* bit/s: its classes' rate and ceil */
+	uint32_t flags; /* CS_REC_* */
 };
 
 struct network {

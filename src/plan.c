@@ -74,7 +74,7 @@ static int diff_circuits(const struct circuit_set *want, const struct circuit_se
 			err = PUSH(p->class_change, p->n_class_change, w);
 		}
 		if (!err && (!placed || !rates_equal(w, h) || h->index != w->index ||
-			     strcmp(h->name, w->name)))
+			     h->flags != w->flags || strcmp(h->name, w->name)))
 			err = PUSH(p->meta_put, p->n_meta_put, w);
 	}
 	for (size_t i = 0; i < have->n && !err; i++) {
@@ -170,7 +170,7 @@ int plan_nodes(const struct network *net, const struct node_rec *have, size_t n_
 		} else if (!rates) {
 			err = PUSH(p->node_change, p->n_node_change, w);
 		}
-		if (!err && (!placed || !rates || strcmp(h->parent, w.parent)))
+		if (!err && (!placed || !rates || h->flags != w.flags || strcmp(h->parent, w.parent)))
 			err = PUSH(p->node_put, p->n_node_put, w);
 	}
 	for (size_t i = 0; i < n_have && !err; i++) {

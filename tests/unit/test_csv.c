@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* The customer file: what is accepted, and every refusal with its line. */
 #include <stdlib.h>
+#include <unistd.h>
 #include "circuits.h"
 #include "test.h"
 
@@ -121,9 +122,94 @@ static void test_reports_all(void)
 	diag_free(&d);
 }
 
+/* What spreadsheets write: empty rows, a dropped empty last column, other separators. */
+static void test_spreadsheets(void)
+{
+	struct circuit_set set;
+	struct cs_diag d = { 0 };
+
+	ASSERT_EQ(parse(HDR "a,,,,,,198.18.0.1,,1,1,2,2,\n,,,,,,,,,,,,\n\"\",,,\n"
+			    "b,,,,,,198.18.0.2,,1,1,2,2\n",
+			&set, &d),
+		  0, "empty rows and a row without its empty last column");
+	diag_print(&d, stderr);
+	ASSERT_EQ(set.n, 2, "both circuits");
+	ASSERT_STR(set.ignored ? set.ignored : "", "Device ID, Device Name, MAC, Comment",
+		   "the columns not used, named once");
+	circuit_set_free(&set);
+	diag_free(&d);
+
+	refused("a row without its last column, which is needed",
+		"Circuit ID,IPv4,Download Min Mbps,Upload Min Mbps,Download Max Mbps,Upload Max Mbps\n"
+		"c,198.18.0.1,1,1,10\n",
+		"t.csv:2:", "Upload Max Mbps \"\"");
+	ASSERT_EQ(parse("Circuit ID;IPv4;IPv6;Download Min Mbps;Upload Min Mbps;Download Max Mbps;Upload Max Mbps\n"
+			"c;198.18.0.1;;1;1;2;2\n",
+			&set, &d),
+		  -EINVAL, "a file saved with semicolons");
+	ASSERT_TRUE(d.n == 1 && strstr(d.msg[0], "t.csv:1:") && strstr(d.msg[0], "semicolons between columns"),
+		    "one message that says so, not six missing columns");
+	diag_free(&d);
+	ASSERT_EQ(parse("Circuit ID\tIPv4\tDownload Min Mbps\n", &set, &d), -EINVAL, "tabs");
+	ASSERT_TRUE(d.n == 1 && strstr(d.msg[0], "tabs between columns"), "named as tabs");
+	diag_free(&d);
+}
+
+/* --skip-invalid: rows with a problem are left out and named; the file's own problems still refuse it. */
+static void test_skip_invalid(void)
+{
+	char path[] = "/tmp/cs-skip-XXXXXX";
+	int fd = mkstemp(path);
+	struct circuit_set set;
+	struct cs_diag d = { 0 }, skipped = { 0 };
+	FILE *f;
+
+	if (fd < 0)
+		return;
+	f = fdopen(fd, "w");
+	fputs(HDR "a,,,,,,198.18.0.1,,1,1,2,2,\n"
+		  "b,,,,,,198.18.0.300,,1,1,2,2,\n"   /* line 3: bad address */
+		  "c,,,,,,198.18.0.3,,1,1,2,x,\n"     /* line 4: bad rate */
+		  "d,,,,,,198.18.0.1,,1,1,2,2,\n"     /* line 5: a's address */
+		  "e,,,,,,198.18.0.5,,1,1,2,2,\n",
+	      f);
+	fclose(f);
+	ASSERT_EQ(circuits_load_csv_skipping(path, &set, &d, &skipped), 0, "the valid rows load");
+	ASSERT_EQ(set.n, 2, "a and e");
+	ASSERT_TRUE(set.n == 2 && !strcmp(set.v[0].id, "a") && !strcmp(set.v[1].id, "e"), "a and e, by id");
+	ASSERT_EQ(skipped.n, 3, "three rows left out");
+	ASSERT_TRUE(skipped.n == 3 && strstr(skipped.msg[0], ":3: ") && strstr(skipped.msg[1], ":4: ") &&
+			    strstr(skipped.msg[2], ":5: "),
+		    "each named by its line, the overlap by the later row");
+	ASSERT_EQ(d.n, 0, "no error");
+	circuit_set_free(&set);
+	diag_free(&skipped);
+	ASSERT_EQ(circuits_load_csv(path, &set, &d), -EINVAL, "without it the same file is refused");
+	diag_free(&d);
+
+	f = fopen(path, "w");
+	fputs("Circuit ID,IPv4\nb,198.18.0.1\n", f);
+	fclose(f);
+	ASSERT_EQ(circuits_load_csv_skipping(path, &set, &d, &skipped), -EINVAL,
+		  "a header problem refuses the file");
+	ASSERT_EQ(skipped.n, 0, "and skips nothing");
+	diag_free(&d);
+	f = fopen(path, "w");
+	fputs(HDR "b,,,,,,198.18.0.300,,1,1,2,2,\n", f);
+	fclose(f);
+	ASSERT_EQ(circuits_load_csv_skipping(path, &set, &d, &skipped), -EINVAL,
+		  "no valid row at all: refused");
+	ASSERT_TRUE(diag_has(&d, "no customer rows"), "saying there is none left");
+	diag_free(&d);
+	diag_free(&skipped);
+	unlink(path);
+}
+
 int main(void)
 {
 	test_accepts();
+	test_spreadsheets();
+	test_skip_invalid();
 	test_same_prefix_twice_in_one_circuit();
 	test_reports_all();
 
