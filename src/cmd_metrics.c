@@ -11,6 +11,7 @@
 #include <time.h>
 #include <string.h>
 #include <microhttpd.h>
+#include <zlib.h>
 #include "circuits.h"
 #include "cli.h"
 #include "maps.h"
@@ -26,17 +27,20 @@
 #define EXPORTER_CONN_MEM 16384   /* request line + headers of one connection */
 
 static const char help[] =
-	"Usage: cpushaper metrics --lan-dev DEV --wan-dev DEV [--listen ADDR:PORT]\n"
+	"Usage: cpushaper metrics --lan-dev DEV --wan-dev DEV [--listen ADDR:PORT] [--no-circuit-series]\n"
 	"\n"
 	"Serve the shaper's counters to Prometheus at http://ADDR:PORT/metrics, in the\n"
-	"text exposition format: per CPU (label cpu), per circuit (labels circuit, cpu,\n"
-	"direction) and per network node (labels node, cpu, direction) bytes, packets,\n"
-	"drops and backlog from the HTBs, plan rates and node bandwidths, and the\n"
-	"data path's per-CPU counters, and what to alert on: circuit classes missing in\n"
-	"the kernel, hooks without our program, a shaped device that does not exist\n"
-	"(run load to repair). A scrape shows the kernel as it was at most a second\n"
-	"before, so it follows loads and unloads; cpushaper_up is 0 while nothing is\n"
-	"loaded.\n"
+	"text exposition format (gzip when the client asks): per CPU (label cpu), per\n"
+	"circuit (labels circuit, direction) and per network node (labels node,\n"
+	"direction) bytes, packets, drops and backlog from the HTBs, plan rates and node\n"
+	"bandwidths; cpushaper_circuit_info{circuit,name,cpu,parent} and\n"
+	"cpushaper_node_info{node,cpu,parent} (1) say where each is, so a circuit that\n"
+	"moves keeps its series; the data path's per-CPU counters; cpushaper_build_info;\n"
+	"the time and success of the last load (cpushaper_last_load_*); and what to\n"
+	"alert on: circuit classes missing in the kernel, hooks without our program, a\n"
+	"shaped device that does not exist (run load to repair). A scrape shows the\n"
+	"kernel as it was at most a second before, so it follows loads and unloads;\n"
+	"cpushaper_up is 0 while nothing is loaded.\n"
 	"Runs until SIGINT or SIGTERM; the cpushaper-metrics unit runs it under systemd.\n"
 	"\n"
 	"Scrapes within a second share one page: the kernel is read at most once a\n"
@@ -46,10 +50,13 @@ static const char help[] =
 	"GET and HEAD of /metrics are served. It reads, never changes, the shaper.\n"
 	"\n"
 	"Options:\n" COMMON_OPTS_HELP
-	"  --listen ADDR:PORT   where to listen (default " DEFAULT_LISTEN "; IPv6 as [::1]:9630)\n";
+	"  --listen ADDR:PORT   where to listen (default " DEFAULT_LISTEN "; IPv6 as [::1]:9630)\n"
+	"  --no-circuit-series  leave out the per-circuit series (a shaper of tens of\n"
+	"                       thousands of circuits; per-CPU and per-node ones stay)\n";
 
 struct exporter {
 	const char *lan, *wan;
+	bool circuit_series;
 	struct nl_sock *sk;
 	/*
 	 * The last page, shared by every scrape within CACHE_NS: scrapes cost one
@@ -58,6 +65,7 @@ struct exporter {
 	 * Only the server's one thread touches it.
 	 */
 	struct MHD_Response *page;
+	struct MHD_Response *page_gz; /* the same, gzip-compressed (NULL for an error page) */
 	unsigned int page_code;
 	uint64_t page_at;
 	uint64_t log_at, log_quiet; /* rate limit of libmicrohttpd's messages */
@@ -106,13 +114,31 @@ static void family(FILE *f, const char *name, const char *type, const char *help
 	fprintf(f, "# HELP cpushaper_%s %s\n# TYPE cpushaper_%s %s\n", name, help_text, name, type);
 }
 
-/* One sample of a circuit's or node's series: cpushaper_NAME{KEY="VALUE",cpu=..,direction=..} V */
-static void sample(FILE *f, const char *name, const char *key, const char *value, uint32_t cpu,
-		   int up, unsigned long long v)
+/*
+ * One sample of a circuit's or node's series: cpushaper_NAME{KEY="VALUE",direction=..} V.
+ * No cpu label: a circuit that moves keeps its series (its _info series says where it is).
+ */
+static void sample(FILE *f, const char *name, const char *key, const char *value, int up,
+		   unsigned long long v)
 {
 	fprintf(f, "cpushaper_%s{%s=\"", name, key);
 	label(f, value);
-	fprintf(f, "\",cpu=\"%u\",direction=\"%s\"} %llu\n", cpu, up ? "up" : "down", v);
+	fprintf(f, "\",direction=\"%s\"} %llu\n", up ? "up" : "down", v);
+}
+
+/* cpushaper_KIND_info{KIND="ID",name=..,cpu=..,parent=..} 1: what a dashboard joins on. */
+static void info(FILE *f, const char *kind, const char *id, const char *name, uint32_t cpu,
+		 const char *parent)
+{
+	fprintf(f, "cpushaper_%s_info{%s=\"", kind, kind);
+	label(f, id);
+	if (name) {
+		fputs("\",name=\"", f);
+		label(f, name);
+	}
+	fprintf(f, "\",cpu=\"%u\",parent=\"", cpu);
+	label(f, parent);
+	fputs("\"} 1\n", f);
 }
 
 /* A counter family with one series per shaping CPU: the uint64_t at @off in struct cpu_stats. */
@@ -185,17 +211,48 @@ static void write_nodes(FILE *f, const struct cs_state *s, const struct cs_stats
 		family(f, dir_metrics[m].node_name, dir_metrics[m].type, name);
 		for (size_t i = 0; i < s->n_nodes; i++)
 			for (int d = 0; d < 2; d++)
-				sample(f, dir_metrics[m].node_name, "node", s->nodes[i].name, s->nodes[i].cpu, d,
+				sample(f, dir_metrics[m].node_name, "node", s->nodes[i].name, d,
 				       dir_field(d ? &st->node_up[i] : &st->node_down[i], dir_metrics[m].field));
 	}
 	family(f, "node_max_bits_per_second", "gauge", "The network node's bandwidth (HTB ceil).");
 	for (size_t i = 0; i < s->n_nodes; i++)
 		for (int d = 0; d < 2; d++)
-			sample(f, "node_max_bits_per_second", "node", s->nodes[i].name, s->nodes[i].cpu, d,
+			sample(f, "node_max_bits_per_second", "node", s->nodes[i].name, d,
 			       d ? s->nodes[i].up_max : s->nodes[i].down_max);
+	family(f, "node_info", "gauge", "1 per network node: its CPU and parent node (\"\": none).");
+	for (size_t i = 0; i < s->n_nodes; i++)
+		info(f, "node", s->nodes[i].name, NULL, s->nodes[i].cpu, s->nodes[i].parent);
 }
 
-static void write_metrics(FILE *f, const struct circuit_set *have, const struct cs_stats *st)
+/* The parent node of a running circuit ("" for its CPU's root class). */
+static const char *parent_of(const struct cs_state *s, const struct circuit *c)
+{
+	for (size_t i = 0; c->parent_minor && i < s->n_nodes; i++)
+		if (s->nodes[i].major == c->major && s->nodes[i].minor == c->parent_minor)
+			return s->nodes[i].name;
+	return "";
+}
+
+/* What the process and the last load were: to alert on a reload that failed. */
+static void write_meta(FILE *f, const struct cs_state *s)
+{
+	family(f, "build_info", "gauge", "1, labelled with the exporter's version.");
+	fprintf(f, "cpushaper_build_info{version=\"%s\"} 1\n", CS_VERSION);
+	if (!s->loaded)
+		return;
+	family(f, "last_load_timestamp_seconds", "gauge", "When the last load of this shaper ended (Unix time).");
+	fprintf(f, "cpushaper_last_load_timestamp_seconds %llu\n", (unsigned long long)s->cfg.load_time);
+	family(f, "last_load_success", "gauge",
+	       "1 when the last load applied its files, 0 when it refused them or applied them in part.");
+	fprintf(f, "cpushaper_last_load_success %d\n", s->cfg.load_result == CS_LOAD_OK);
+	family(f, "last_successful_load_timestamp_seconds", "gauge",
+	       "When the last load that succeeded ended (Unix time).");
+	fprintf(f, "cpushaper_last_successful_load_timestamp_seconds %llu\n",
+		(unsigned long long)s->cfg.load_ok_time);
+}
+
+static void write_metrics(FILE *f, const struct cs_state *s, const struct circuit_set *have,
+			  const struct cs_stats *st, bool circuits)
 {
 	char name[96];
 
@@ -248,18 +305,23 @@ static void write_metrics(FILE *f, const struct circuit_set *have, const struct 
 			(unsigned long long)m->truncated);
 	}
 
+	if (!circuits)
+		return; /* --no-circuit-series: a big shaper's scrape stays small */
+	family(f, "circuit_info", "gauge", "1 per circuit: its name, CPU and parent node (\"\": none).");
+	for (size_t i = 0; i < have->n; i++)
+		info(f, "circuit", have->v[i].id, have->v[i].name, have->v[i].cpu, parent_of(s, &have->v[i]));
 	for (size_t m = 0; m < sizeof(dir_metrics) / sizeof(dir_metrics[0]); m++) {
 		snprintf(name, sizeof(name), "%s class of the circuit.", dir_metrics[m].help);
 		family(f, dir_metrics[m].circuit_name, dir_metrics[m].type, name);
 		for (size_t i = 0; i < have->n; i++)
 			for (int d = 0; d < 2; d++)
-				sample(f, dir_metrics[m].circuit_name, "circuit", have->v[i].id, have->v[i].cpu, d,
+				sample(f, dir_metrics[m].circuit_name, "circuit", have->v[i].id, d,
 				       dir_field(d ? &st->up[i] : &st->down[i], dir_metrics[m].field));
 	}
 	family(f, "circuit_max_bits_per_second", "gauge", "The circuit's plan: Max (HTB ceil).");
 	for (size_t i = 0; i < have->n; i++)
 		for (int d = 0; d < 2; d++)
-			sample(f, "circuit_max_bits_per_second", "circuit", have->v[i].id, have->v[i].cpu, d,
+			sample(f, "circuit_max_bits_per_second", "circuit", have->v[i].id, d,
 			       d ? have->v[i].up_max : have->v[i].down_max);
 }
 
@@ -284,12 +346,13 @@ static char *scrape(struct exporter *e, size_t *len, int *err)
 		goto out;
 	}
 	if (s.loaded) {
-		write_metrics(f, &have, &st);
+		write_metrics(f, &s, &have, &st, e->circuit_series);
 		write_nodes(f, &s, &st);
 		write_damage(f, &s, &st);
 	} else
 		fprintf(f, "# HELP cpushaper_up 1 when cpushaper is loaded on the device pair.\n"
 			   "# TYPE cpushaper_up gauge\ncpushaper_up 0\n");
+	write_meta(f, &s);
 	if (fclose(f)) {
 		free(buf);
 		buf = NULL;
@@ -314,6 +377,38 @@ static enum MHD_Result reply(struct MHD_Connection *conn, unsigned int code, con
 	ret = MHD_queue_response(conn, code, r);
 	MHD_destroy_response(r);
 	return ret;
+}
+
+/* @body compressed as gzip (a scrape of thousands of circuits shrinks ~10x), or NULL. */
+static char *gzip_body(const char *body, size_t len, size_t *out_len)
+{
+	z_stream z = { 0 };
+	uLong cap = compressBound((uLong)len) + 32;
+	char *out = malloc(cap);
+
+	if (!out || deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+		free(out);
+		return NULL;
+	}
+	z.next_in = (Bytef *)body;
+	z.avail_in = (uInt)len;
+	z.next_out = (Bytef *)out;
+	z.avail_out = (uInt)cap;
+	if (deflate(&z, Z_FINISH) != Z_STREAM_END) {
+		deflateEnd(&z);
+		free(out);
+		return NULL;
+	}
+	*out_len = z.total_out;
+	deflateEnd(&z);
+	return out;
+}
+
+static bool wants_gzip(struct MHD_Connection *conn)
+{
+	const char *a = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+
+	return a && strstr(a, "gzip");
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
@@ -350,14 +445,30 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 		struct MHD_Response *r;
 
 		body = scrape(e, &len, &err);
+		if (e->page_gz)
+			MHD_destroy_response(e->page_gz);
+		e->page_gz = NULL;
 		if (body) {
+			size_t gz_len = 0;
+			char *gz = gzip_body(body, len, &gz_len);
+
+			if (gz && !(e->page_gz = MHD_create_response_from_buffer(gz_len, gz, MHD_RESPMEM_MUST_FREE)))
+				free(gz);
+			if (e->page_gz) {
+				MHD_add_response_header(e->page_gz, MHD_HTTP_HEADER_CONTENT_TYPE,
+							"text/plain; version=0.0.4; charset=utf-8");
+				MHD_add_response_header(e->page_gz, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
+				MHD_add_response_header(e->page_gz, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
+			}
 			r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
 			e->page_code = MHD_HTTP_OK;
-			if (r)
+			if (r) {
 				MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
 							"text/plain; version=0.0.4; charset=utf-8");
-			else
+				MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
+			} else {
 				free(body);
+			}
 		} else {
 			char msg[128];
 			int n = snprintf(msg, sizeof(msg), "cannot read the kernel state: %s\n",
@@ -375,6 +486,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 		e->page = r;
 		e->page_at = mono_ns();
 	}
+	if (e->page_gz && wants_gzip(conn))
+		return MHD_queue_response(conn, e->page_code, e->page_gz);
 	return MHD_queue_response(conn, e->page_code, e->page);
 }
 
@@ -402,12 +515,14 @@ int cmd_metrics(int argc, char **argv)
 	static const struct option longopts[] = {
 		COMMON_LONGOPTS,
 		{ "listen", required_argument, NULL, 'l' },
+		{ "circuit-series", no_argument, NULL, 'S' },
+		{ "no-circuit-series", no_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cli_common c = { 0 };
 	const char *listen = DEFAULT_LISTEN;
 	struct sockaddr_storage ss = { 0 };
-	struct exporter e = { 0 };
+	struct exporter e = { .circuit_series = true };
 	struct MHD_Daemon *d;
 	sigset_t sigs;
 	int opt, sig, err;
@@ -422,6 +537,10 @@ int cmd_metrics(int argc, char **argv)
 		}
 		if (opt == 'l') {
 			listen = optarg;
+			continue;
+		}
+		if (opt == 'S' || opt == 's') {
+			e.circuit_series = opt == 'S';
 			continue;
 		}
 		fprintf(stderr, "Try 'cpushaper metrics --help'.\n");
@@ -476,6 +595,8 @@ int cmd_metrics(int argc, char **argv)
 	MHD_stop_daemon(d);
 	if (e.page)
 		MHD_destroy_response(e.page);
+	if (e.page_gz)
+		MHD_destroy_response(e.page_gz);
 	tc_close(e.sk);
 	return 0;
 }

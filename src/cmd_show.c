@@ -17,10 +17,12 @@
 #include "stats.h"
 
 static const char help[] =
-	"Usage: cpushaper show --lan-dev DEV --wan-dev DEV [-j] [--tree | CIRCUIT]\n"
+	"Usage: cpushaper show --lan-dev DEV --wan-dev DEV [-j] [CIRCUIT | ADDRESS | --name TEXT |\n"
+	"                      --tree | --list circuits|nodes]\n"
 	"\n"
 	"Print the circuits the kernel shapes on this device pair (all, or the one whose\n"
-	"Circuit ID is CIRCUIT): CPU, addresses, and per direction the HTB class with\n"
+	"Circuit ID is CIRCUIT, or whose prefix holds ADDRESS, or those whose name has\n"
+	"TEXT): CPU, addresses, and per direction the HTB class with\n"
 	"its Min (rate) and Max (ceil) and its counters (bytes and packets sent, drops,\n"
 	"backlog in bytes and packets). Everything is read from the kernel, not from a\n"
 	"file. With -j: {\"lan_dev\":...,\"circuits\":[{\"id\":...,\"name\":...,\"cpu\":0,\n"
@@ -42,7 +44,8 @@ static const char help[] =
 	"\n"
 	"Options:\n" COMMON_OPTS_HELP
 	"  --tree          the network's nodes as a tree, with plans against bandwidth\n"
-	"  --list WHAT     circuits or nodes: their names only\n";
+	"  --list WHAT     circuits or nodes: their names only\n"
+	"  --name TEXT     the circuits whose name (or ID) contains TEXT, in any case\n";
 
 static void print_dir(const char *key, const char *label, uint32_t classid, uint64_t min,
 		      uint64_t max, const struct dir_stats *st)
@@ -231,6 +234,57 @@ out:
 	return err;
 }
 
+/* The circuit of @e (an entry of the address map), by its record's index. */
+static size_t match_index(const struct circuit_set *have, const struct lpm_entry *e)
+{
+	for (size_t i = 0; i < have->n; i++)
+		if (have->v[i].index == e->t.circuit)
+			return i;
+	return 0;
+}
+
+/*
+ * CIRCUIT: a Circuit ID, or an address: the circuit whose prefix holds it
+ * (the longest, as the data path finds it). *match: the prefix, for an address.
+ */
+static bool select_circuit(const struct circuit_set *have, const struct lpm_entry *lpm, size_t n_lpm,
+			   const char *arg, bool *sel, const struct lpm_entry **match)
+{
+	const struct circuit *c = circuit_set_find(have, arg);
+	struct cs_prefix a;
+	const char *why;
+
+	if (c) {
+		sel[c - have->v] = true;
+		return true;
+	}
+	if (prefix_parse(arg, !strchr(arg, ':'), &a, &why))
+		return false;
+	for (size_t i = 0; i < n_lpm; i++)
+		if (prefix_contains(&lpm[i].p, &a) && (!*match || lpm[i].p.len > (*match)->p.len))
+			*match = &lpm[i];
+	if (!*match)
+		return false;
+	for (size_t i = 0; i < have->n; i++)
+		if (have->v[i].index == (*match)->t.circuit) {
+			sel[i] = true;
+			return true;
+		}
+	*match = NULL;
+	return false;
+}
+
+/* --name TEXT: every circuit whose name or ID holds TEXT, in any case. */
+static bool select_name(const struct circuit_set *have, const char *text, bool *sel)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < have->n; i++)
+		if (strcasestr(have->v[i].name, text) || strcasestr(have->v[i].id, text))
+			any = sel[i] = true;
+	return any;
+}
+
 /* --list: names only, from the maps (no class dumps: fast at any size). */
 static int show_list(struct cs_state *s, const char *what)
 {
@@ -258,6 +312,7 @@ int cmd_show(int argc, char **argv)
 {
 	static const struct option longopts[] = { COMMON_LONGOPTS, { "tree", no_argument, NULL, 'T' },
 						  { "list", required_argument, NULL, 'l' },
+						  { "name", required_argument, NULL, 'n' },
 						  { NULL, 0, NULL, 0 } };
 	bool tree = false;
 	const char *list = NULL;
@@ -266,7 +321,9 @@ int cmd_show(int argc, char **argv)
 	struct cs_stats st = { 0 };
 	struct nl_sock *sk = NULL;
 	struct lpm_entry *lpm = NULL;
-	const char *only = NULL;
+	const char *only = NULL, *name = NULL;
+	const struct lpm_entry *match = NULL;
+	bool *sel = NULL;
 	struct cs_state s;
 	size_t n_lpm = 0;
 	char buf[1024];
@@ -283,6 +340,10 @@ int cmd_show(int argc, char **argv)
 			tree = true;
 			continue;
 		}
+		if (opt == 'n') {
+			name = optarg;
+			continue;
+		}
 		if (opt == 'l' && (!strcmp(optarg, "circuits") || !strcmp(optarg, "nodes"))) {
 			list = optarg;
 			continue;
@@ -294,8 +355,8 @@ int cmd_show(int argc, char **argv)
 	}
 	if (optind < argc)
 		only = argv[optind++];
-	if (optind < argc || (tree && only) || (list && (tree || only))) {
-		fprintf(stderr, "cpushaper show: at most one CIRCUIT (not with --tree or --list)\n");
+	if (optind < argc || ((tree || list) && (only || name)) || (tree && list) || (only && name)) {
+		fprintf(stderr, "cpushaper show: at most one of CIRCUIT, ADDRESS, --name, --tree, --list\n");
 		return EXIT_USAGE;
 	}
 	if (cli_need_devices(&c, "show"))
@@ -319,8 +380,19 @@ int cmd_show(int argc, char **argv)
 		fprintf(stderr, "cpushaper: cannot read the statistics: %s\n", strerror(-err));
 		goto out;
 	}
-	if (only && !circuit_set_find(&have, only)) {
-		fprintf(stderr, "cpushaper: no circuit \"%s\" is loaded on %s/%s\n", only, c.lan, c.wan);
+	if ((only || name) && !(sel = calloc(have.n + 1, sizeof(*sel)))) {
+		err = -ENOMEM;
+		goto out;
+	}
+	if (only && !select_circuit(&have, lpm, n_lpm, only, sel, &match)) {
+		fprintf(stderr, "cpushaper: no circuit \"%s\" is loaded on %s/%s (by Circuit ID, or an address in one of its prefixes)\n",
+			only, c.lan, c.wan);
+		err = -ENOENT;
+		goto out;
+	}
+	if (name && !select_name(&have, name, sel)) {
+		fprintf(stderr, "cpushaper: no circuit whose name or ID contains \"%s\" is loaded on %s/%s\n",
+			name, c.lan, c.wan);
 		err = -ENOENT;
 		goto out;
 	}
@@ -388,7 +460,17 @@ int cmd_show(int argc, char **argv)
 		out_finish();
 		goto out;
 	}
-	if (!only) {
+	if (match) {
+		char pfx[64];
+
+		prefix_format(&match->p, pfx, sizeof(pfx));
+		out_open_obj("match");
+		print_str(PRINT_ANY, "address", "%s", only);
+		print_str(PRINT_ANY, "prefix", " is in %s", pfx);
+		print_str(PRINT_ANY, "circuit", " of circuit %s\n", have.v[match_index(&have, match)].id);
+		out_close_obj();
+	}
+	if (!sel) {
 		out_open_arr("nodes");
 		for (size_t i = 0; i < s.n_nodes; i++)
 			print_node(&s.nodes[i], &st.node_down[i], &st.node_up[i]);
@@ -396,7 +478,7 @@ int cmd_show(int argc, char **argv)
 	}
 	out_open_arr("circuits");
 	for (size_t i = 0; i < have.n; i++) {
-		if (only && strcmp(only, have.v[i].id))
+		if (sel && !sel[i])
 			continue;
 		print_circuit(&s, &have.v[i], &st.down[i], &st.up[i]);
 	}
@@ -409,5 +491,6 @@ out:
 	state_close(&s);
 	circuit_set_free(&have);
 	free(lpm);
+	free(sel);
 	return err ? 1 : 0;
 }

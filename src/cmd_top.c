@@ -52,6 +52,9 @@ struct snap {
 	struct node_rec *nodes; /* of the network: st.node_down/up are in this order */
 	size_t n_nodes;
 	struct timespec at;
+	__u32 config_id; /* which shaper's maps: counters of two cannot be subtracted */
+	struct unknown_addr *unknown; /* busiest first */
+	size_t n_unknown;
 };
 
 static volatile sig_atomic_t stop;
@@ -87,10 +90,33 @@ static int take(struct cs_state *s, struct nl_sock *sk, struct snap *sn)
 			sn->n_nodes = s->n_nodes;
 		}
 	}
+	if (!err)
+		err = maps_read_unknown(&s->maps, &sn->unknown, &sn->n_unknown);
 	clock_gettime(CLOCK_MONOTONIC, &sn->at);
+	sn->config_id = s->config_id;
 	if (err)
 		circuit_set_free(&sn->have);
 	return err;
+}
+
+/* Nothing is loaded (any more): say so where the table was. */
+static void print_unloaded(const struct cli_common *c)
+{
+	if (c->json) {
+		printf("{\"loaded\":false}\n");
+	} else {
+		printf("\033[H\033[2J");
+		printf("nothing is loaded on %s/%s: waiting for a load (q quits)\n", c->lan, c->wan);
+	}
+	fflush(stdout);
+}
+
+/* A shaper loaded since the last refresh: its rates from the next one. */
+static void print_fresh(const struct cli_common *c)
+{
+	printf("\033[H\033[2J");
+	printf("%s/%s: a new shaper was loaded: rates from the next refresh\n", c->lan, c->wan);
+	fflush(stdout);
 }
 
 static void drop(struct snap *sn)
@@ -98,6 +124,7 @@ static void drop(struct snap *sn)
 	stats_free(&sn->st);
 	circuit_set_free(&sn->have);
 	free(sn->nodes);
+	free(sn->unknown);
 	memset(sn, 0, sizeof(*sn));
 }
 
@@ -267,6 +294,24 @@ static void print_snapshot(const struct cs_state *s, const struct snap *sn, int 
 	for (int k = 0; r && k < n_busy && (size_t)k < sn->n_nodes; k++)
 		busy_row("name", sn->nodes[r[k].i].name, NULL, sn->nodes[r[k].i].cpu, &r[k]);
 	out_close_arr();
+	if (sn->n_unknown)
+		print_fp("\n%-40s %-4s %12s %14s  (sampled: counted from a packet on)\n", "UNKNOWN ADDRESS",
+			 "DIR", "PACKETS", "BYTES");
+	out_open_arr("unknown_addresses");
+	for (int k = 0; k < n_busy && (size_t)k < sn->n_unknown; k++) {
+		const struct unknown_addr *u = &sn->unknown[k];
+		char a[64];
+
+		prefix_format(&u->p, a, sizeof(a));
+		a[strcspn(a, "/")] = '\0';
+		out_open_obj(NULL);
+		print_str(PRINT_ANY, "address", "%-40s", a);
+		print_str(PRINT_ANY, "direction", " %-4s", u->down ? "down" : "up");
+		print_u64(PRINT_ANY, "packets", " %12llu", u->packets);
+		print_u64(PRINT_ANY, "bytes", " %14llu\n", u->bytes);
+		out_close_obj();
+	}
+	out_close_arr();
 	out_close_obj();
 	out_finish();
 	free(r);
@@ -334,6 +379,17 @@ static void print_live(const struct cs_state *s, const struct snap *cur, const s
 		printf("%-41.41s %4u %10.2f %10.2f %7.1f%% %7.1f%%\n", n->name, n->cpu, d, u,
 		       100 * d * 1e6 / (double)n->down_max, 100 * u * 1e6 / (double)n->up_max);
 	}
+	/* traffic of no circuit: who is it? (sampled in the data path, at most a few thousand) */
+	if (cur->n_unknown)
+		printf("\n%-40s %-4s %12s %14s\n", "UNKNOWN ADDRESS", "DIR", "PACKETS", "BYTES");
+	for (int k = 0; k < n_busy && (size_t)k < cur->n_unknown; k++) {
+		char a[64];
+
+		prefix_format(&cur->unknown[k].p, a, sizeof(a));
+		a[strcspn(a, "/")] = '\0';
+		printf("%-40s %-4s %12llu %14llu\n", a, cur->unknown[k].down ? "down" : "up",
+		       (unsigned long long)cur->unknown[k].packets, (unsigned long long)cur->unknown[k].bytes);
+	}
 	fflush(stdout);
 	free(r);
 }
@@ -370,7 +426,7 @@ int cmd_top(int argc, char **argv)
 	struct termios saved;
 	struct nl_sock *sk = NULL;
 	struct cs_state s;
-	bool once = false, keys = false;
+	bool once = false, keys = false, fresh = false;
 	double interval = 1;
 	long iterations = -1, n_busy = 10;
 	int opt, err;
@@ -443,14 +499,39 @@ int cmd_top(int argc, char **argv)
 		drop(&prev);
 		prev = cur;
 		memset(&cur, 0, sizeof(cur));
+		/*
+		 * Follow the kernel: the shaper is found again each time, so an
+		 * unload is seen at once and no old map is held; a new load's
+		 * counters start again.
+		 */
+		state_close(&s);
+		if ((err = state_open_ex(&s, c.lan, c.wan, STATE_GONE_OK)))
+			break;
+		if (!s.loaded) {
+			print_unloaded(&c);
+			if (iterations > 0)
+				iterations--;
+			continue;
+		}
 		if ((err = take(&s, sk, &cur))) {
 			fprintf(stderr, "cpushaper: cannot read the statistics: %s\n", strerror(-err));
 			break;
 		}
+		if (prev.config_id != cur.config_id) {
+			/* another shaper since the last refresh (or none): rates from the next one */
+			drop(&prev);
+			memset(&prev, 0, sizeof(prev));
+			prev.config_id = cur.config_id;
+			prev.at = cur.at;
+			fresh = true;
+		}
 		if (c.json)
 			print_snapshot(&s, &cur, (int)n_busy);
+		else if (fresh)
+			print_fresh(&c);
 		else
 			print_live(&s, &cur, &prev, interval, (int)n_busy);
+		fresh = false;
 		if (iterations > 0)
 			iterations--;
 	}

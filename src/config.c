@@ -63,6 +63,7 @@ static const struct key {
 	{ .name = "skip-invalid", .kind = K_BOOL, .cmds = C_LOAD | C_CHECK },
 	{ .name = "max-remove", .kind = K_UINT, .cmds = C_LOAD, .lo = 0, .hi = 100 },
 	{ .name = "listen", .kind = K_LISTEN, .cmds = C_METRICS },
+	{ .name = "circuit-series", .kind = K_BOOL, .cmds = C_METRICS },
 };
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 

@@ -666,7 +666,8 @@ int load_run(const struct load_opts *o, void (*summary)(const struct load_opts *
 		if (o->dry_run)
 			summary(o, &(struct load_summary){ &want, &net, &plan, cpus, &rep, &changes });
 		err = -ECANCELED;
-		record_result(&s, CS_LOAD_REFUSED);
+		if (!o->dry_run)
+			record_result(&s, CS_LOAD_REFUSED);
 		goto out_state;
 	}
 	if (o->unknown_given && o->unknown_policy == CS_UNKNOWN_CPU && !cpus[o->default_cpu]) {

@@ -743,3 +743,46 @@ int maps_misc_counters_percpu(const struct cs_maps *m, struct cs_misc_counters *
 	free(vals);
 	return ncpu < max ? ncpu : max;
 }
+
+static int add_unknown(const void *k, const void *v, void *arg)
+{
+	const struct cs_unknown_key *key = k;
+	const struct cs_unknown_val *val = v;
+	struct unknown_addr *u = grow_one(arg);
+
+	if (!u)
+		return -ENOMEM;
+	memset(u, 0, sizeof(*u));
+	memcpy(u->p.addr, key->addr, sizeof(u->p.addr));
+	u->p.len = 128;
+	u->packets = val->packets;
+	u->bytes = val->bytes;
+	u->down = val->down;
+	return 0;
+}
+
+static int unknown_cmp(const void *a, const void *b)
+{
+	const struct unknown_addr *x = a, *y = b;
+
+	return x->bytes < y->bytes ? 1 : x->bytes > y->bytes ? -1 : 0;
+}
+
+int maps_read_unknown(const struct cs_maps *m, struct unknown_addr **out, size_t *n)
+{
+	struct grow g = { .size = sizeof(struct unknown_addr) };
+	int err = hash_each(m->unknown, sizeof(struct cs_unknown_key), sizeof(struct cs_unknown_val),
+			    add_unknown, &g);
+
+	*out = NULL;
+	*n = 0;
+	if (err) {
+		free(g.v);
+		return err;
+	}
+	if (g.n)
+		qsort(g.v, g.n, sizeof(struct unknown_addr), unknown_cmp);
+	*out = g.v;
+	*n = g.n;
+	return 0;
+}

@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <linux/types.h>
+#include <stdbool.h>
 #include "circuits.h"
 #include "network.h"
 #include "plan.h"
@@ -23,6 +24,14 @@ extern const size_t cs_n_map_slots;
 #define CS_MAP_FD(m, slot) (*(int *)((char *)(m) + (slot)->off))
 
 void maps_init(struct cs_maps *m);
+/* An address of no circuit, as TC sampled it (cs_unknown). */
+struct unknown_addr {
+	struct cs_prefix p; /* the address, /32 or /128 */
+	__u64 packets, bytes;
+	bool down;
+};
+/* The unknown addresses, busiest (bytes) first. Caller frees *out. */
+int maps_read_unknown(const struct cs_maps *m, struct unknown_addr **out, size_t *n);
 /* XPS of a TX queue before the first load, kept once (see cs_xps_key). */
 int maps_xps_save(const struct cs_maps *m, bool lan, unsigned int queue, bool rxqs, const char *text);
 /* Each saved XPS setting of the map @fd to @fn. */

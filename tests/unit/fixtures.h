@@ -30,6 +30,7 @@ static inline void fx_circuit(struct circuit *c, unsigned n, unsigned down_mbps,
 
 static inline void fx_set(struct circuit_set *s, size_t n)
 {
+	memset(s, 0, sizeof(*s));
 	s->v = calloc(n ? n : 1, sizeof(*s->v));
 	s->n = n;
 }
