@@ -195,7 +195,7 @@ CS_STATIC_ASSERT(sizeof(struct cs_unknown_val) == 24, "cs_unknown_val layout");
  * (the sysfs text), so that unload puts it back. Only the manager uses it.
  */
 #define CS_XPS_MAX 2048
-#define CS_XPS_LEN 320
+#define CS_XPS_LEN 512
 struct cs_xps_key {
 	__u32 lan;   /* 1: lan-dev, 0: wan-dev */
 	__u32 queue;

@@ -248,6 +248,8 @@ static void utf8_truncate(char *dst, const char *src, size_t size)
 	dst[n] = '\0';
 }
 
+static const char *const informational[] = { "Device ID", "Device Name", "MAC", "Comment" };
+
 /* Columns of the header that cpushaper does not read, as "A, B" into @set->ignored. */
 static int note_ignored(struct csv_record *h, const int idx[COL_N], struct circuit_set *set)
 {
@@ -258,6 +260,9 @@ static int note_ignored(struct csv_record *h, const int idx[COL_N], struct circu
 
 		for (int c = 0; c < COL_N; c++)
 			used |= idx[c] == (int)i;
+		/* LibreQoS's columns that only describe: nobody expects them shaped */
+		for (size_t k = 0; k < sizeof(informational) / sizeof(informational[0]); k++)
+			used |= !strcasecmp(h->field[i], informational[k]);
 		if (used || !*h->field[i])
 			continue;
 		len += strlen(h->field[i]) + 4;
@@ -587,6 +592,7 @@ static int parse_csv(const char *file, const char *data, size_t len, struct circ
 	size_t before = diag_count(d);
 	int idx[COL_N], err, line;
 	const char *why;
+	bool ends_in_newline;
 
 	memset(set, 0, sizeof(*set));
 	/* spreadsheets ("CSV UTF-8") start the file with a byte order mark */
@@ -610,6 +616,7 @@ static int parse_csv(const char *file, const char *data, size_t len, struct circ
 
 	if ((err = note_ignored(&rec, idx, set)))
 		goto out;
+	ends_in_newline = len && (data[len - 1] == '\n' || data[len - 1] == '\r');
 	while ((err = csv_read(&r, &rec, &line, &why)) > 0) {
 		size_t empty = 0;
 
@@ -618,8 +625,12 @@ static int parse_csv(const char *file, const char *data, size_t len, struct circ
 			empty += !*trim(rec.field[i]);
 		if (empty == rec.n || skipped(skip, rec.line))
 			continue;
-		/* a spreadsheet drops the last column of a row when it is empty: field() gives "" */
-		if (rec.n != n_cols && !(rec.n + 1 == n_cols && n_cols > 1)) {
+		/*
+		 * A spreadsheet drops the last column of a row when it is empty:
+		 * field() gives "". Not for a last row without its newline: that is
+		 * more likely a file cut short, whose last field is cut too.
+		 */
+		if (rec.n != n_cols && !(rec.n + 1 == n_cols && n_cols > 1 && (r.p < r.end || ends_in_newline))) {
 			diag_add(d, "%s:%d: row has %zu fields, the header has %zu", file, rec.line,
 				 rec.n, n_cols);
 			continue;
@@ -698,33 +709,45 @@ static int message_line(const char *msg, const char *file)
 }
 
 /*
+ * The other row a conflict names ("... on line 7", "... line 7's (...)"): the
+ * messages end with it, after any ID or name, so the last "line N" counts. 0: none.
+ */
+static int other_line(const char *msg)
+{
+	int line = 0;
+
+	for (const char *at = strstr(msg, "line "); at; at = strstr(at + 5, "line "))
+		if (at[5] >= '1' && at[5] <= '9')
+			line = atoi(at + 5);
+	return line;
+}
+
+/*
  * --skip-invalid: the rows that errors name are left out, and the file read
- * again (a conflict between two rows names the later one: the first stays),
- * until nothing is wrong. An error that names no row (the header, the file)
- * refuses the file as ever.
+ * again, until nothing is wrong. Of two rows in conflict (an overlap, rates
+ * that disagree) the later one goes: the file's first word stands. An error
+ * that names no row (the file, its header) refuses the file as ever, and so
+ * does a file that still has problems after many passes: every one is said.
  */
 static int parse_skipping(const char *file, const char *data, size_t len, struct circuit_set *set,
 			  struct cs_diag *d, struct cs_diag *skipped_rows)
 {
+	enum { PASSES = 64 };
 	struct skip skip = { 0 };
 	int err = 0, header_line = 1;
 
-	for (int pass = 0; pass < 8; pass++) {
+	for (int pass = 0; pass < PASSES; pass++) {
 		struct cs_diag e = { 0 };
 		size_t grew = 0;
+		bool give_up;
 
 		err = parse_csv(file, data, len, set, &e, &skip);
-		if (err != -EINVAL || e.dropped) {
-			/* done, out of memory, or more errors than are kept: say them all */
-			for (size_t i = 0; i < e.n; i++)
-				diag_add(d, "%s", e.msg[i]);
-			diag_free(&e);
-			break;
-		}
-		for (size_t i = 0; i < e.n; i++) {
-			int line = message_line(e.msg[i], file);
+		for (size_t i = 0; err == -EINVAL && i < e.n; i++) {
+			int line = message_line(e.msg[i], file), other = other_line(e.msg[i]);
 			int *g;
 
+			if (other > line)
+				line = other;
 			if (line <= header_line || skipped(&skip, line) || strstr(e.msg[i], "no customer rows"))
 				continue; /* names no row */
 			g = realloc(skip.line, (skip.n + 1) * sizeof(*g));
@@ -737,13 +760,19 @@ static int parse_skipping(const char *file, const char *data, size_t len, struct
 			diag_add(skipped_rows, "%s", e.msg[i]);
 			grew++;
 		}
-		if (!grew || err == -ENOMEM) {
-			for (size_t i = 0; i < e.n && err != -ENOMEM; i++)
+		give_up = err != -EINVAL || !grew || pass == PASSES - 1;
+		if (give_up && err == -EINVAL) {
+			/* what is still wrong, all of it */
+			for (size_t i = 0; i < e.n; i++)
 				diag_add(d, "%s", e.msg[i]);
-			diag_free(&e);
-			break;
+			if (e.dropped)
+				diag_add(d, "%s: ... and %zu more errors", file, e.dropped);
+			if (grew)
+				diag_add(d, "%s: --skip-invalid stopped after %d passes over the file", file, PASSES);
 		}
 		diag_free(&e);
+		if (give_up)
+			break;
 	}
 	free(skip.line);
 	return err;

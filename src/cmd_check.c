@@ -15,6 +15,8 @@ static const char help[] =
 	"Check a customer file (and the network file beside it, or --network) as\n"
 	"'cpushaper load' would, with the same messages and exit status, but without\n"
 	"root, devices or the kernel: for the box or CI job that writes the export.\n"
+	"What only the running shaper can tell (CPUs, classes, nodes already running)\n"
+	"is left to load.\n"
 	"Without FILE: the file of 'customers =' in the configuration file.\n"
 	"Exit status: 0 the files would load, 1 they would be refused (every problem\n"
 	"is printed as FILE:LINE: reason), 2 bad usage.\n"
@@ -81,7 +83,10 @@ int cmd_check(int argc, char **argv)
 			cli_config.file ? cli_config.file : CS_CONFIG_DEFAULT);
 		return EXIT_USAGE;
 	}
-	err = input_read(&in, &want, &net, net_path, &d, c.json ? &skipped : NULL);
+	err = input_read(&in, &want, &net, net_path, &d, &skipped);
+	if (!c.json && skipped.n)
+		for (size_t i = 0; i < skipped.n; i++)
+			fprintf(stderr, "cpushaper: warning: skipped %s\n", skipped.msg[i]);
 	out_init(stdout, c.json);
 	out_open_obj(NULL);
 	print_str(PRINT_JSON, "file", NULL, in.file);
@@ -109,8 +114,12 @@ int cmd_check(int argc, char **argv)
 		diag_print(&d, stderr);
 		if (err)
 			fprintf(stderr, "cpushaper: %s refused\n", in.file);
+		else if (skipped.n)
+			printf("%s: %zu circuit%s%s%s; %zu row%s left out (--skip-invalid)\n", in.file, want.n,
+			       want.n == 1 ? "" : "s", net_path[0] ? ", network " : "", net_path, skipped.n,
+			       skipped.n == 1 ? "" : "s");
 		else
-			printf("%s: %zu circuits%s%s: no problems\n", in.file, want.n,
+			printf("%s: %zu circuit%s%s%s: no problems\n", in.file, want.n, want.n == 1 ? "" : "s",
 			       net_path[0] ? ", network " : "", net_path);
 	}
 	circuit_set_free(&want);

@@ -309,7 +309,7 @@ static void print_changes(const struct change_list *ch)
 	static const char *const ops[] = { ['+'] = "added", ['~'] = "changed", ['>'] = "moved",
 					   ['-'] = "removed" };
 	size_t shown = cs_log_level >= CS_LOG_INFO ? ch->n : CHANGES_SHOWN;
-	char line[512];
+	char line[CHANGE_LINE_MAX];
 
 	out_open_arr("changes");
 	for (size_t i = 0; i < ch->n; i++) {
@@ -345,33 +345,30 @@ static void print_summary(const struct load_opts *o, const struct load_summary *
 	const struct plan *p = sum->plan;
 	const bool *cpus = sum->cpus;
 	const struct cs_repairs *r = sum->rep;
-	size_t moved = 0, renamed = 0;
+	const struct change_list *ch = sum->changes;
 	char buf[64];
 
-	for (size_t i = 0; i < p->n_class_del; i++)
-		moved += circuit_set_find(want, p->class_del[i]->id) != NULL;
-	renamed = p->n_meta_put - p->n_class_add - p->n_class_change;
+	/* the counts of the change list below: a move that changes a plan too counts as moved */
 	out_open_obj(NULL);
 	print_str(PRINT_ANY, "file", o->dry_run ? "%s: dry run, nothing changed\n" : "%s: ", o->file);
 	print_u64(PRINT_ANY, "circuits", "%llu circuits", want->n);
-	print_u64(PRINT_ANY, "added", ", %llu added", p->n_class_add - moved);
-	print_u64(PRINT_ANY, "changed", ", %llu changed", p->n_class_change + renamed);
-	print_u64(PRINT_ANY, "moved", ", %llu moved", moved);
-	print_u64(PRINT_ANY, "removed", ", %llu removed", p->n_meta_del);
+	print_u64(PRINT_ANY, "added", ", %llu added", ch->added);
+	print_u64(PRINT_ANY, "changed", ", %llu changed", ch->changed);
+	print_u64(PRINT_ANY, "moved", ", %llu moved", ch->moved);
+	print_u64(PRINT_ANY, "removed", ", %llu removed", ch->removed);
 	print_u64(PRINT_ANY, "addresses_changed", ", %llu address updates\n",
 		  p->n_lpm_put + p->n_lpm_del);
 	if (net && net->n) {
-		/* a node whose class goes and whose record stays moved (a new class) */
-		size_t real = 0, moved_nodes = p->n_node_del - p->n_node_gone;
+		size_t real = 0;
 
 		for (size_t i = 0; i < net->n; i++)
 			real += !net->v[i].is_virtual;
 		out_open_obj("nodes");
 		print_u64(PRINT_ANY, "nodes", "  network: %llu nodes", real);
-		print_u64(PRINT_ANY, "added", ", %llu added", p->n_node_add - moved_nodes);
-		print_u64(PRINT_ANY, "changed", ", %llu changed", p->n_node_change);
-		print_u64(PRINT_ANY, "moved", ", %llu moved", moved_nodes);
-		print_u64(PRINT_ANY, "removed", ", %llu removed\n", p->n_node_gone);
+		print_u64(PRINT_ANY, "added", ", %llu added", ch->nodes_added);
+		print_u64(PRINT_ANY, "changed", ", %llu changed", ch->nodes_changed);
+		print_u64(PRINT_ANY, "moved", ", %llu moved", ch->nodes_moved);
+		print_u64(PRINT_ANY, "removed", ", %llu removed\n", ch->nodes_removed);
 		out_close_obj();
 	}
 	print_changes(sum->changes);

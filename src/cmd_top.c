@@ -381,7 +381,8 @@ static void print_live(const struct cs_state *s, const struct snap *cur, const s
 	}
 	/* traffic of no circuit: who is it? (sampled in the data path, at most a few thousand) */
 	if (cur->n_unknown)
-		printf("\n%-40s %-4s %12s %14s\n", "UNKNOWN ADDRESS", "DIR", "PACKETS", "BYTES");
+		printf("\n%-40s %-4s %12s %14s  (since first sampled)\n", "UNKNOWN ADDRESS", "DIR", "PACKETS",
+		       "BYTES");
 	for (int k = 0; k < n_busy && (size_t)k < cur->n_unknown; k++) {
 		char a[64];
 

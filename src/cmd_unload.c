@@ -30,26 +30,6 @@ static const char help[] =
 	"\n"
 	"Options:\n" COMMON_OPTS_HELP;
 
-struct xps_restore {
-	const char **dev;
-	const int *ix;
-	unsigned int restored, failed;
-};
-
-static int xps_restore(bool lan, unsigned int queue, bool rxqs, const char *text, void *arg)
-{
-	struct xps_restore *x = arg;
-	int d = lan ? 0 : 1;
-
-	if (x->ix[d] < 0)
-		return 0;
-	if (netdev_xps_set(x->dev[d], queue, rxqs, text))
-		x->failed++;
-	else
-		x->restored++;
-	return 0;
-}
-
 int cmd_unload(int argc, char **argv)
 {
 	static const struct option longopts[] = { COMMON_LONGOPTS, { NULL, 0, NULL, 0 } };
@@ -181,16 +161,16 @@ int cmd_unload(int argc, char **argv)
 	}
 	tc_close(sk);
 	if (xps_fd >= 0) {
-		struct xps_restore xr = { .dev = dev, .ix = ix };
+		unsigned int restored, failed;
 
-		maps_xps_each(xps_fd, xps_restore, &xr);
+		state_xps_restore(xps_fd, dev, ix, &restored, &failed);
 		close(xps_fd);
-		if (xr.failed)
-			fprintf(stderr, "cpushaper: XPS could not be put back on %u queue%s\n", xr.failed,
-				xr.failed == 1 ? "" : "s");
-		else if (xr.restored)
-			pr_info("cpushaper: XPS put back on %u queue setting%s\n", xr.restored,
-				xr.restored == 1 ? "" : "s");
+		if (failed)
+			fprintf(stderr, "cpushaper: XPS could not be put back on %u queue%s\n", failed,
+				failed == 1 ? "" : "s");
+		else if (restored)
+			pr_info("cpushaper: XPS put back on %u queue setting%s\n", restored,
+				restored == 1 ? "" : "s");
 	}
 	{
 		int n = maps_cpumap_sweep_orphans();

@@ -238,13 +238,25 @@ static void rates_text(const uint64_t r[4], bool node, char *buf, size_t len)
 		add(buf, len, "down %s-%s, up %s-%s Mbit/s", m[0], m[1], m[2], m[3]);
 }
 
+/* @s with control characters as '?': these lines go to terminals and the system log. */
+static const char *printable(const char *s, char *buf, size_t len)
+{
+	size_t i = 0;
+
+	for (; s[i] && i + 1 < len; i++)
+		buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+	buf[i] = '\0';
+	return buf;
+}
+
 void change_format(const struct change *c, char *buf, size_t len)
 {
 	static const char *const names[4] = { "down min", "down max", "up min", "up max" };
 	const char *sep = "";
+	char p1[CS_NAME_LEN + CS_ID_LEN], p2[CS_NAME_LEN + CS_ID_LEN];
 
 	buf[0] = '\0';
-	add(buf, len, "%c %s%s", (char)c->op, c->node ? "node " : "", c->id);
+	add(buf, len, "%c %s%s", (char)c->op, c->node ? "node " : "", printable(c->id, p1, sizeof(p1)));
 	switch (c->op) {
 	case CHANGE_ADD:
 		add(buf, len, " added: cpu %u, ", c->cpu_to);
@@ -285,7 +297,8 @@ void change_format(const struct change *c, char *buf, size_t len)
 		sep = ",";
 	}
 	if (c->name_from)
-		add(buf, len, "%s name \"%s\" → \"%s\"", sep, c->name_from, c->name_to);
+		add(buf, len, "%s name \"%s\" → \"%s\"", sep, printable(c->name_from, p1, sizeof(p1)),
+		    printable(c->name_to, p2, sizeof(p2)));
 	if (c->set_rate)
 		add(buf, len, " (puts the file's plan back over a set-rate)");
 }

@@ -43,7 +43,8 @@ int diff_build(const struct circuit_set *want, const struct circuit_set *have,
 	       const struct network *net, const struct node_rec *have_nodes, size_t n_have_nodes,
 	       struct change_list *out);
 void diff_free(struct change_list *l);
-/* One line for people: "~ c-103 down max 50 → 25" (no newline). */
+/* One line for people: "~ c-103 down max 50 → 25" (no newline); CHANGE_LINE_MAX holds any. */
+#define CHANGE_LINE_MAX 1024
 void change_format(const struct change *c, char *buf, size_t len);
 /* The rate fields' names: "down_min", ... */
 extern const char *const change_rate_names[4];

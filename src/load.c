@@ -164,9 +164,10 @@ static void fill_config(const struct load_opts *o, const struct cs_state *s,
 				break;
 			}
 	}
-	/* written with the apply: a load that fails after it records its result again */
-	cfg->load_time = cfg->load_ok_time = (__u64)time(NULL);
-	cfg->load_result = CS_LOAD_OK;
+	/* written with the apply: "in part" until the load has done everything (record_result) */
+	cfg->load_time = (__u64)time(NULL);
+	cfg->load_ok_time = s->loaded ? s->cfg.load_ok_time : 0;
+	cfg->load_result = CS_LOAD_PARTIAL;
 }
 
 /*
@@ -425,11 +426,6 @@ static void undo_create(struct nl_sock *sk, struct cs_state *s)
 }
 
 /*
- * The network above the circuits of @want: --network, or network.json beside
- * the customer file. Without one, say how many circuits name a parent (a
- * mistyped path must not pass silently). Problems go to @d.
- */
-/*
  * Plans the link cannot carry: per HTB, Min that adds up past its link class
  * (not guaranteed then), and any Max above the link (never reached). Warnings:
  * the operator may know better (oversubscription is normal for Max).
@@ -513,26 +509,37 @@ static void record_refusal(const struct load_opts *o)
 /* The guard against a truncated export: refuse to remove many circuits at once. */
 static bool too_many_removed(const struct load_opts *o, const struct change_list *ch, size_t running)
 {
-	if (o->force || ch->removed <= 1 || ch->removed * 100 <= (size_t)o->max_remove * running)
+	/* one circuit may always go, unless no removal at all is allowed (--max-remove 0) */
+	if (o->force || !ch->removed || (ch->removed == 1 && o->max_remove) ||
+	    ch->removed * 100 <= (size_t)o->max_remove * running)
 		return false;
-	fprintf(stderr, "cpushaper: %s would remove %zu of the %zu running circuits (%zu%%, more than --max-remove %u%%): a truncated or partial export? Nothing was changed. Check the file (%zu circuits in it); 'load --force' removes them\n",
-		o->file, ch->removed, running, ch->removed * 100 / running, o->max_remove,
+	fprintf(stderr, "cpushaper: %s would remove %zu of the %zu running circuits (%.1f%%, more than --max-remove %u%%): a truncated or partial export? Nothing was changed. Check the file (%zu circuits in it); 'load --force' removes them\n",
+		o->file, ch->removed, running, 100.0 * (double)ch->removed / (double)running, o->max_remove,
 		running - ch->removed + ch->added);
 	return true;
 }
 
+/* A load that changed nothing, in the system log: which file, who, and the first reason. */
+static void log_refusal(const struct load_opts *o, const char *why)
+{
+	char who[128];
+
+	cs_syslog_who(who, sizeof(who));
+	cs_syslog("load %s by %s refused, nothing changed: %s", o->file, who, why);
+}
+
 /* Every applied change to the system log, with the counts, the file and who ran it. */
 static void log_changes(const struct load_opts *o, const struct circuit_set *want,
-			const struct network *net, const struct change_list *ch)
+			const struct network *net, const struct change_list *ch, const char *how)
 {
-	char who[128], line[512];
+	char who[128], line[CHANGE_LINE_MAX];
 	size_t logged = 0;
 
 	cs_syslog_who(who, sizeof(who));
-	cs_syslog("load %s by %s: %zu circuits, %zu added, %zu changed, %zu moved, %zu removed; %zu nodes, %zu added, %zu changed, %zu moved, %zu removed",
-		  o->file, who, want->n, ch->added, ch->changed, ch->moved, ch->removed,
-		  net ? net->n : 0, ch->nodes_added, ch->nodes_changed, ch->nodes_moved,
-		  ch->nodes_removed);
+	cs_syslog("load %s by %s%s%s: %zu circuits, %zu added, %zu changed, %zu moved, %zu removed; %zu nodes, %zu added, %zu changed, %zu moved, %zu removed",
+		  o->file, who, how ? ", " : "", how ? how : "", want->n, ch->added, ch->changed,
+		  ch->moved, ch->removed, net ? net->n : 0, ch->nodes_added, ch->nodes_changed,
+		  ch->nodes_moved, ch->nodes_removed);
 	for (size_t i = 0; i < ch->n; i++) {
 		if (logged++ == CS_SYSLOG_MAX_CHANGES) {
 			cs_syslog("load %s: %zu more changes not logged", o->file, ch->n - CS_SYSLOG_MAX_CHANGES);
@@ -666,8 +673,6 @@ int load_run(const struct load_opts *o, void (*summary)(const struct load_opts *
 		if (o->dry_run)
 			summary(o, &(struct load_summary){ &want, &net, &plan, cpus, &rep, &changes });
 		err = -ECANCELED;
-		if (!o->dry_run)
-			record_result(&s, CS_LOAD_REFUSED);
 		goto out_state;
 	}
 	if (o->unknown_given && o->unknown_policy == CS_UNKNOWN_CPU && !cpus[o->default_cpu]) {
@@ -768,11 +773,17 @@ int load_run(const struct load_opts *o, void (*summary)(const struct load_opts *
 	if ((err = ensure_attached(&s, skel, cfg.flags & CS_F_XDP_SKB ? CS_XDP_SKB : CS_XDP_NATIVE, &rep)))
 		goto fail;
 	summary(o, &(struct load_summary){ &want, &net, &plan, cpus, &rep, &changes });
-	log_changes(o, &want, &net, &changes);
+	log_changes(o, &want, &net, &changes, NULL);
+	record_result(&s, CS_LOAD_OK);
+	/* addresses that are circuits now leave the table of unknown ones */
+	maps_unknown_prune(&s.maps);
 	goto out_state;
 
 fail:
 	if (created) {
+		/* XPS as it was: the map that kept it goes with this load */
+		state_xps_restore(s.maps.xps, (const char *[2]){ s.lan, s.wan },
+				  (const int[2]){ s.lan_ix, s.wan_ix }, NULL, NULL);
 		undo_create(sk, &s);
 	} else if (s.loaded && !applied) {
 		/* the configuration written for the apply (options, CPUs) goes back too */
@@ -791,7 +802,8 @@ fail:
 			 rep.nodes))
 		/* the kernel changed and was not put back: say so, and with its own exit status */
 		partial = true;
-	record_result(&s, partial ? CS_LOAD_PARTIAL : CS_LOAD_REFUSED);
+	if (applied)
+		log_changes(o, &want, &net, &changes, "applied in part");
 	goto out_state;
 refuse_state:
 	if (!o->dry_run)
@@ -800,10 +812,18 @@ refuse_state:
 refuse:
 	diag_print(&diag, stderr);
 	fprintf(stderr, "cpushaper: %s refused; nothing was changed\n", o->file);
+	if (!o->dry_run)
+		log_refusal(o, diag.n ? diag.msg[0] : "see its output");
 	if (lock < 0)
 		record_refusal(o);
 	goto out;
 out_state:
+	/* every other way a load ends without doing all: for the exporter, and the log */
+	if (err && !o->dry_run && lock >= 0) {
+		record_result(&s, partial ? CS_LOAD_PARTIAL : CS_LOAD_REFUSED);
+		if (!partial)
+			log_refusal(o, strerror(-err));
+	}
 	state_close(&s);
 out:
 	if (lock >= 0)

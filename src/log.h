@@ -17,7 +17,7 @@ void cs_log(enum cs_log_level level, const char *fmt, ...)
  * another socket (tests).
  */
 void cs_syslog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Who runs this: "root", "root (sudo by alice)", "root (cpushaper.service)". */
+/* Who runs this: "root", "root (sudo by alice)", "root (a systemd unit)". */
 void cs_syslog_who(char *buf, size_t len);
 #define CS_SYSLOG_MAX_CHANGES 1000 /* lines of one load; then a count */
 

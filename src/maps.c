@@ -786,3 +786,24 @@ int maps_read_unknown(const struct cs_maps *m, struct unknown_addr **out, size_t
 	*n = g.n;
 	return 0;
 }
+
+void maps_unknown_prune(const struct cs_maps *m)
+{
+	struct cs_unknown_key k, next;
+	void *prev = NULL;
+	bool stale;
+
+	/* at most CS_UNKNOWN_MAX keys, two lookups each */
+	while (!bpf_map_get_next_key(m->unknown, prev, &next)) {
+		struct cs_lpm_key lk = { .prefixlen = 128 };
+		struct cs_target t;
+
+		memcpy(lk.addr, next.addr, sizeof(lk.addr));
+		stale = !bpf_map_lookup_elem(m->hosts, next.addr, &t) ||
+			!bpf_map_lookup_elem(m->lpm, &lk, &t);
+		if (stale && !bpf_map_delete_elem(m->unknown, &next))
+			continue; /* the key went: go on from the one before */
+		k = next;
+		prev = &k;
+	}
+}

@@ -30,6 +30,8 @@ struct unknown_addr {
 	__u64 packets, bytes;
 	bool down;
 };
+/* Forget the unknown addresses that the address map now holds (after a load). */
+void maps_unknown_prune(const struct cs_maps *m);
 /* The unknown addresses, busiest (bytes) first. Caller frees *out. */
 int maps_read_unknown(const struct cs_maps *m, struct unknown_addr **out, size_t *n);
 /* XPS of a TX queue before the first load, kept once (see cs_xps_key). */

@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include "log.h"
 #include "netdev.h"
+#include "cpushaper.h"
 
 int netdev_ifindex(const char *name)
 {
@@ -117,7 +118,7 @@ static int xps_read_one(const char *dir, void *arg)
 	unsigned int queue = q ? (unsigned int)strtoul(q + 1, NULL, 10) : 0;
 
 	for (int rxqs = 0; rxqs < 2; rxqs++) {
-		char path[PATH_MAX + 300], text[512];
+		char path[PATH_MAX + 300], text[CS_XPS_LEN];
 		ssize_t n;
 		int fd, err;
 

@@ -221,6 +221,43 @@ int state_open_loaded(struct cs_state *s, const char *lan, const char *wan, unsi
 	return err;
 }
 
+struct xps_restore {
+	const char *const *dev;
+	const int *ix;
+	unsigned int restored, failed;
+};
+
+static int xps_restore_one(bool lan, unsigned int queue, bool rxqs, const char *text, void *arg)
+{
+	struct xps_restore *x = arg;
+	int d = lan ? 0 : 1;
+	char path[96];
+
+	if (x->ix[d] < 0)
+		return 0;
+	snprintf(path, sizeof(path), "/sys/class/net/%s/queues/tx-%u", x->dev[d], queue);
+	if (access(path, F_OK))
+		return 0; /* a queue the device no longer has */
+	if (netdev_xps_set(x->dev[d], queue, rxqs, text))
+		x->failed++;
+	else
+		x->restored++;
+	return 0;
+}
+
+void state_xps_restore(int fd, const char *const dev[2], const int ix[2], unsigned int *restored,
+		       unsigned int *failed)
+{
+	struct xps_restore x = { .dev = dev, .ix = ix };
+
+	if (fd >= 0)
+		maps_xps_each(fd, xps_restore_one, &x);
+	if (restored)
+		*restored = x.restored;
+	if (failed)
+		*failed = x.failed;
+}
+
 void state_close(struct cs_state *s)
 {
 	maps_close(&s->maps);

@@ -66,6 +66,12 @@ const char *state_at_name(int at);
 /* state_open, and -ENOENT with a message when nothing is loaded on the pair. */
 int state_open_loaded(struct cs_state *s, const char *lan, const char *wan, unsigned int flags);
 void state_close(struct cs_state *s);
+/*
+ * Put back the XPS settings the map @fd kept (cs_xps) on the devices @dev
+ * whose @ix is not -1; counts in *restored, *failed (may be NULL).
+ */
+void state_xps_restore(int fd, const char *const dev[2], const int ix[2], unsigned int *restored,
+		       unsigned int *failed);
 
 /*
  * Execute @p: new classes, class changes, circuit records, address map;

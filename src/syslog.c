@@ -17,7 +17,7 @@ void cs_syslog(const char *fmt, ...)
 {
 	const char *path = getenv("CS_TEST_SYSLOG");
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	char msg[1024], stamp[32];
+	char msg[2048], stamp[32];
 	time_t now = time(NULL);
 	struct tm tm;
 	va_list ap;

@@ -134,11 +134,19 @@ static void test_spreadsheets(void)
 		  0, "empty rows and a row without its empty last column");
 	diag_print(&d, stderr);
 	ASSERT_EQ(set.n, 2, "both circuits");
-	ASSERT_STR(set.ignored ? set.ignored : "", "Device ID, Device Name, MAC, Comment",
-		   "the columns not used, named once");
+	ASSERT_TRUE(set.ignored == NULL, "LibreQoS's descriptive columns are not worth a note");
+	circuit_set_free(&set);
+	ASSERT_EQ(parse("Circuit ID,IPv4,Download Min Mbps,Upload Min Mbps,Download Max Mbps,Upload Max Mbps,sqm,Plan\n"
+			"c,198.18.0.1,1,1,2,2,cake,gold\n",
+			&set, &d),
+		  0, "columns cpushaper does not use");
+	ASSERT_STR(set.ignored ? set.ignored : "", "sqm, Plan", "are named, once");
 	circuit_set_free(&set);
 	diag_free(&d);
 
+	refused("a last row cut short, without its newline",
+		HDR "a,,,,,,198.18.0.1,,1,1,2,2,\nb,,,,,,198.18.0.2,,1,1,6.5,1", "t.csv:3:",
+		"row has 12 fields, the header has 13");
 	refused("a row without its last column, which is needed",
 		"Circuit ID,IPv4,Download Min Mbps,Upload Min Mbps,Download Max Mbps,Upload Max Mbps\n"
 		"c,198.18.0.1,1,1,10\n",
@@ -185,6 +193,30 @@ static void test_skip_invalid(void)
 	circuit_set_free(&set);
 	diag_free(&skipped);
 	ASSERT_EQ(circuits_load_csv(path, &set, &d), -EINVAL, "without it the same file is refused");
+	diag_free(&d);
+
+	/* a conflict drops the later row, whichever of the two the message names first */
+	f = fopen(path, "w");
+	fputs(HDR "a,,,,,,198.18.0.5,,1,1,2,2,\n"
+		  "typo,,,,,,198.18.0.0/24,,1,1,2,2,\n",
+	      f);
+	fclose(f);
+	ASSERT_EQ(circuits_load_csv_skipping(path, &set, &d, &skipped), 0, "an overlap");
+	ASSERT_TRUE(set.n == 1 && !strcmp(set.v[0].id, "a"), "the first row stays, the later one goes");
+	circuit_set_free(&set);
+	diag_free(&skipped);
+
+	/* more conflicts than passes are worth: refused, saying why */
+	f = fopen(path, "w");
+	fputs(HDR, f);
+	fputs("a,,,,,,198.18.0.0/16,,1,1,2,2,\n", f);
+	for (int i = 0; i < 70; i++)
+		fprintf(f, "b,,,,,,198.18.%d.0/24,,1,1,2,%d,\n", i, i + 3); /* overlaps a, and b's rates disagree */
+	fclose(f);
+	ASSERT_EQ(circuits_load_csv_skipping(path, &set, &d, &skipped), 0, "70 conflicting rows");
+	ASSERT_TRUE(set.n == 1 && !strcmp(set.v[0].id, "a"), "all left out, a stays");
+	circuit_set_free(&set);
+	diag_free(&skipped);
 	diag_free(&d);
 
 	f = fopen(path, "w");
