@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <time.h>
 #include <string.h>
+#include <malloc.h>
 #include <microhttpd.h>
 #include <zlib.h>
 #include "circuits.h"
@@ -561,6 +562,12 @@ int cmd_metrics(int argc, char **argv)
 	e.lan = c.lan;
 	e.wan = c.wan;
 	e.z_ok = deflateInit2(&e.z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) == Z_OK;
+	/*
+	 * Each second makes a page and its gzip copy of up to megabytes: with a
+	 * fixed threshold they are mapped and unmapped whole, instead of glibc
+	 * raising the threshold after the first free and the heap keeping them.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 64 * 1024);
 	if ((err = tc_open(&e.sk))) {
 		fprintf(stderr, "cpushaper: cannot open rtnetlink: %s\n", strerror(-err));
 		return 1;

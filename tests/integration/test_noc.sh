@@ -98,6 +98,10 @@ expect_eq "$st" 1 "load -n says it too"
 expect_contains "$out" "- c-new removed" "listing what it would remove"
 out=$(cs load --max-remove 90 -n "$WORK/cut.csv" 2>&1); st=$?
 expect_eq "$st" 0 "--max-remove 90 lets it through"
+out=$(cs load --force "$WORK/cut.csv" 2>&1); st=$?
+expect_eq "$st" 0 "--force applies it"
+expect_eq "$(cs show -j | jq '.circuits | length')" 3 "the 3 circuits of the cut file run"
+cs load "$WORK/b.csv" >/dev/null 2>&1 || flunk "the whole file again (only additions: no guard)"
 
 # 4. Lookups: by address, in a prefix, IPv6, by name.
 expect_eq "$(cs show -j 198.18.1.14 | jq -r '.circuits[].id')" c-4 "show ADDRESS: the circuit of a host address"
