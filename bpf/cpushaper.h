@@ -41,18 +41,12 @@
 #define CS_TC_HANDLE 0xc5
 #define CS_TC_PRIORITY 0xc5
 
-/*
- * Leaf qdisc of each circuit class; DEFAULT is what HTB attaches itself (a
- * pfifo of the device's txqueuelen packets), BFIFO one bounded to queue_ms of
- * the class's ceil: the fallback where fq_codel or cake are missing.
- */
+/* Leaf qdisc of each circuit class; DEFAULT is what HTB attaches itself (pfifo). */
 enum cs_leaf {
 	CS_LEAF_DEFAULT = 0,
 	CS_LEAF_FQ_CODEL = 1,
 	CS_LEAF_CAKE = 2,
-	CS_LEAF_BFIFO = 3,
 };
-#define CS_DEFAULT_QUEUE_MS 20
 
 /* cs_config.flags */
 #define CS_F_SKIP_LOCAL 1 /* XDP passes a packet already on its circuit's CPU instead of redirecting */
@@ -166,7 +160,7 @@ struct cs_config {
 	__u64 load_time;
 	__u64 load_ok_time; /* of the last that succeeded */
 	__u32 load_result;  /* CS_LOAD_*: ok, refused, or applied in part */
-	__u32 queue_ms;     /* a BFIFO leaf holds this long of its class's ceil; 0: the default */
+	__u32 pad;
 };
 /*
  * Smaller than ABI 2's 312 bytes: an older cpushaper that reads this map

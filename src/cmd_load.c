@@ -60,13 +60,8 @@ static const char help[] =
 	"                     arrived on (default), 'cpu:N' steers it to CPU N;\n"
 	"                     either way it is shaped by class :2, never dropped\n"
 	"  --leaf QDISC       leaf queue of each circuit class: fq_codel (default),\n"
-	"                     cake, bfifo (a FIFO of --queue-ms of the plan) or pfifo\n"
-	"                     (the device's 1000 packets: seconds of a slow plan).\n"
-	"                     Where the kernel lacks fq_codel or cake: bfifo, with a\n"
-	"                     warning. fq_codel's target grows for plans too slow for\n"
-	"                     its 5 ms\n"
-	"  --queue-ms MS      how long of its plan a bfifo leaf holds (default 20): the\n"
-	"                     most a full queue adds to the latency\n"
+	"                     cake or pfifo. Where the kernel lacks it: pfifo, with a\n"
+	"                     warning\n"
 	"  --xdp-mode MODE    native (default) or skb (generic XDP, slower: for\n"
 	"                     drivers without native XDP)\n"
 	"  --cpumap-qsize N   ring size of each CPU's cpumap queue (default 2048)\n"
@@ -135,7 +130,6 @@ static int parse_args(int argc, char **argv, struct load_opts *o)
 		{ "wait-devices", required_argument, NULL, 'w' },
 		{ "skip-invalid", no_argument, NULL, 'I' },
 		{ "force", no_argument, NULL, 'F' },
-		{ "queue-ms", required_argument, NULL, 'B' },
 		{ "max-remove", required_argument, NULL, 'X' },
 		{ "no-skip-invalid", no_argument, NULL, 'i' },
 		{ NULL, 0, NULL, 0 },
@@ -200,10 +194,8 @@ static int parse_args(int argc, char **argv, struct load_opts *o)
 				o->leaf = CS_LEAF_CAKE;
 			else if (!strcmp(optarg, "pfifo"))
 				o->leaf = CS_LEAF_DEFAULT;
-			else if (!strcmp(optarg, "bfifo"))
-				o->leaf = CS_LEAF_BFIFO;
 			else {
-				fprintf(stderr, "cpushaper: --leaf \"%s\": expected fq_codel, cake, bfifo or pfifo\n",
+				fprintf(stderr, "cpushaper: --leaf \"%s\": expected fq_codel, cake or pfifo\n",
 					optarg);
 				return -1;
 			}
@@ -258,10 +250,6 @@ static int parse_args(int argc, char **argv, struct load_opts *o)
 			break;
 		case 'F':
 			o->force = true;
-			break;
-		case 'B':
-			if (cli_uint("--queue-ms", optarg, 1, 1000, &o->queue_ms))
-				return -1;
 			break;
 		case 'X':
 			if (cli_uint("--max-remove", optarg, 0, 100, &o->max_remove))

@@ -427,12 +427,10 @@ int cmd_show(int argc, char **argv)
 			print_num(PRINT_JSON, "link_mbps", NULL, link);
 			print_num(PRINT_JSON, "default_mbps", NULL, def);
 			if (!only && !tree && !list)
-				print_fp("%s/%s: cpus %s, %u HTB%s per cpu, link class %s Mbit/s each, default class %s Mbit/s, leaf %s%s\n",
+				print_fp("%s/%s: cpus %s, %u HTB%s per cpu, link class %s Mbit/s each, default class %s Mbit/s, leaf %s\n",
 					 c.lan, c.wan, buf, s.cfg.htbs_per_cpu,
 					 s.cfg.htbs_per_cpu == 1 ? "" : "s", link, def,
-					 tc_leaf_name((enum cs_leaf)s.cfg.leaf),
-					 s.cfg.leaf == CS_LEAF_BFIFO ? " (of --queue-ms of each plan)" : "");
-			print_u64(PRINT_JSON, "queue_ms", NULL, s.cfg.queue_ms ? s.cfg.queue_ms : CS_DEFAULT_QUEUE_MS);
+					 tc_leaf_name((enum cs_leaf)s.cfg.leaf));
 		}
 		print_u64(PRINT_JSON, "htbs_per_cpu", NULL, s.cfg.htbs_per_cpu);
 		print_bool(PRINT_JSON, "skip_local", NULL, s.cfg.flags & CS_F_SKIP_LOCAL);

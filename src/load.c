@@ -126,7 +126,6 @@ static void fill_config(const struct load_opts *o, const struct cs_state *s,
 		cfg->default_bps = o->default_bps;
 		cfg->unknown_policy = o->unknown_policy;
 		cfg->leaf = o->leaf;
-		cfg->queue_ms = o->queue_ms ? o->queue_ms : CS_DEFAULT_QUEUE_MS;
 		cfg->flags = CS_F_META;
 		cfg->htbs_per_cpu = l->htbs_per_cpu;
 		cfg->htb_stride = l->stride;
@@ -141,8 +140,6 @@ static void fill_config(const struct load_opts *o, const struct cs_state *s,
 			cfg->default_bps = o->default_bps;
 		if (o->unknown_given)
 			cfg->unknown_policy = o->unknown_policy;
-		if (o->queue_ms)
-			cfg->queue_ms = o->queue_ms;
 	}
 	if (o->unknown_given || !s->loaded)
 		cfg->default_cpu = o->default_cpu;
@@ -224,7 +221,6 @@ static int ensure_trees(struct nl_sock *sk, struct cs_state *s, struct cs_config
 		.htbs_per_cpu = cfg->htbs_per_cpu,
 		.stride = cfg->htb_stride,
 		.leaf = (enum cs_leaf)cfg->leaf,
-		.queue_ms = cfg->queue_ms,
 		/* a reload with the same rates sends no class message at all */
 		.set_classes = !s->loaded || cfg->link_bps != s->cfg.link_bps ||
 			       cfg->default_bps != s->cfg.default_bps,
@@ -776,13 +772,6 @@ int load_run(const struct load_opts *o, void (*summary)(const struct load_opts *
 	}
 	if ((err = ensure_attached(&s, skel, cfg.flags & CS_F_XDP_SKB ? CS_XDP_SKB : CS_XDP_NATIVE, &rep)))
 		goto fail;
-	/* a new --queue-ms: every FIFO leaf takes its new size (in place, queues kept) */
-	if (!created && cfg.leaf == CS_LEAF_BFIFO && cfg.queue_ms != s.cfg.queue_ms)
-		for (size_t i = 0; i < want.n; i++)
-			for (int dir = 0; dir < 2; dir++)
-				tc_leaf_add(sk, dir ? s.wan_ix : s.lan_ix, circuit_classid(&want.v[i]),
-					    CS_LEAF_BFIFO, dir ? want.v[i].up_max : want.v[i].down_max,
-					    cfg.queue_ms);
 	summary(o, &(struct load_summary){ &want, &net, &plan, cpus, &rep, &changes });
 	log_changes(o, &want, &net, &changes, NULL);
 	record_result(&s, CS_LOAD_OK);

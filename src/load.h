@@ -40,7 +40,6 @@ struct load_opts {
 	uint32_t max_remove; /* percent of the running circuits a load may remove */
 	bool dry_run;
 	uint32_t qsize;
-	uint32_t queue_ms; /* 0: not given */
 	uint32_t wait_s; /* for the devices to appear */
 	uint32_t htbs;  /* 0: not given */
 	int skip_local; /* -1 not given */

@@ -99,19 +99,3 @@ uint32_t rate_quantum(uint64_t bps)
 		q = 200000;
 	return (uint32_t)q;
 }
-
-uint32_t rate_fifo_bytes(uint64_t ceil_bps, uint32_t ms)
-{
-	uint64_t b = ceil_bps / 8 * ms / 1000;
-
-	if (b < 4 * 1514)
-		b = 4 * 1514;
-	return b > (64u << 20) ? (64u << 20) : (uint32_t)b;
-}
-
-uint32_t rate_codel_target_us(uint64_t ceil_bps)
-{
-	uint64_t frame_us = ceil_bps ? 1514ull * 8 * 1000000 / ceil_bps : 1000000;
-
-	return frame_us * 3 / 2 > 5000 ? (uint32_t)(frame_us * 3 / 2) : 5000;
-}

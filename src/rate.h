@@ -24,14 +24,6 @@ uint64_t rate_bytes(uint64_t bps);
 /* HTB burst (bytes) for a rate: 1 ms worth, at least two full frames. */
 uint32_t rate_burst(uint64_t bps);
 
-/*
- * A FIFO leaf's limit in bytes: @ms of @ceil_bps, at least four full frames
- * (a slow plan still takes a burst), at most 64 MiB.
- */
-uint32_t rate_fifo_bytes(uint64_t ceil_bps, uint32_t ms);
-/* fq_codel's target for a plan: 5 ms, or 1.5 frames' time where that is longer (slow plans). */
-uint32_t rate_codel_target_us(uint64_t ceil_bps);
-
 /* HTB DRR quantum (bytes) for a rate: rate/10 clamped to [MTU, 200000]. */
 uint32_t rate_quantum(uint64_t bps);
 

@@ -317,12 +317,6 @@ static uint32_t node_classid(const struct node_rec *n)
 	return (n->major << 16) | n->minor;
 }
 
-/* Does the leaf's size follow the plan (so a rate change changes it too)? */
-static bool leaf_sized(const struct cs_state *s)
-{
-	return s->cfg.leaf == CS_LEAF_BFIFO || s->cfg.leaf == CS_LEAF_FQ_CODEL;
-}
-
 /*
  * Create (or change in place) both directions of a class under
  * @parent_minor; a circuit's class gets the configured leaf, a node's none
@@ -340,9 +334,8 @@ static int classes_set(struct cs_state *s, struct nl_sock *sk, uint32_t classid,
 
 		err = tc_class_set_under(sk, ix, classid, parent_minor, r->v[2 * dir],
 					 r->v[2 * dir + 1], create);
-		/* a leaf sized from the plan follows a changed ceil (in place) */
-		if (!err && leaf && (create || leaf_sized(s)))
-			err = tc_leaf_add(sk, ix, classid, s->cfg.leaf, r->v[2 * dir + 1], s->cfg.queue_ms);
+		if (!err && create && leaf)
+			err = tc_leaf_add(sk, ix, classid, s->cfg.leaf);
 		if (err) {
 			if (dir && create)
 				tc_class_del(sk, s->lan_ix, classid);
@@ -595,8 +588,6 @@ undo:
  * place, direction by direction, then write the record with @put; a failure
  * puts back what was changed.
  */
-static int put_circuit(struct cs_state *s, const void *rec);
-
 static int set_rates(struct cs_state *s, struct nl_sock *sk, uint32_t classid, uint32_t parent_minor,
 		     const struct rates *have, const struct rates *want,
 		     int (*put)(struct cs_state *s, const void *rec), const void *rec)
@@ -613,9 +604,6 @@ static int set_rates(struct cs_state *s, struct nl_sock *sk, uint32_t classid, u
 							      want->v[2 * dir], want->v[2 * dir + 1],
 							      false)))
 			break;
-		/* a circuit's leaf sized from its plan follows it (a node has none) */
-		if (changed[dir] && put == put_circuit && leaf_sized(s))
-			tc_leaf_add(sk, ix, classid, s->cfg.leaf, want->v[2 * dir + 1], s->cfg.queue_ms);
 	}
 	if (!err && !(err = put(s, rec)))
 		return 0;
@@ -740,7 +728,7 @@ int state_repair_classes(struct cs_state *s, struct nl_sock *sk, const struct ci
 			} else {
 				err = tc_class_set_under(sk, ix, id, c->parent_minor, min, max, true);
 				if (!err)
-					err = tc_leaf_add(sk, ix, id, s->cfg.leaf, max, s->cfg.queue_ms);
+					err = tc_leaf_add(sk, ix, id, s->cfg.leaf);
 				if (!err)
 					r->classes[dev]++;
 			}

@@ -7,8 +7,6 @@
 #include <netlink/route/classifier.h>
 #include <netlink/route/qdisc.h>
 #include <netlink/route/qdisc/htb.h>
-#include <netlink/route/qdisc/fifo.h>
-#include <netlink/route/qdisc/fq_codel.h>
 #include <netlink/route/tc.h>
 #include <netlink/msg.h>
 #include <netlink/netlink.h>
@@ -52,7 +50,6 @@ const char *tc_leaf_name(enum cs_leaf leaf)
 	switch (leaf) {
 	case CS_LEAF_FQ_CODEL: return "fq_codel";
 	case CS_LEAF_CAKE: return "cake";
-	case CS_LEAF_BFIFO: return "bfifo";
 	default: return "pfifo";
 	}
 }
@@ -173,30 +170,11 @@ static int class_send(struct nl_sock *sk, int ifindex, uint32_t classid, uint32_
 	return err;
 }
 
-int tc_leaf_add(struct nl_sock *sk, int ifindex, uint32_t classid, enum cs_leaf leaf,
-		uint64_t ceil_bps, uint32_t queue_ms)
+int tc_leaf_add(struct nl_sock *sk, int ifindex, uint32_t classid, enum cs_leaf leaf)
 {
-	struct rtnl_qdisc *q;
-	int err;
-
 	if (leaf == CS_LEAF_DEFAULT)
 		return 0;
-	if (!(q = rtnl_qdisc_alloc()))
-		return -ENOMEM;
-	rtnl_tc_set_ifindex(TC_CAST(q), ifindex);
-	rtnl_tc_set_parent(TC_CAST(q), classid);
-	err = nlerr(rtnl_tc_set_kind(TC_CAST(q), tc_leaf_name(leaf)));
-	/* sized from the plan: a FIFO holds queue_ms of it; codel waits for a slow plan's frames */
-	if (!err && leaf == CS_LEAF_BFIFO)
-		err = nlerr(rtnl_qdisc_fifo_set_limit(q, (int)rate_fifo_bytes(ceil_bps,
-									     queue_ms ? queue_ms : CS_DEFAULT_QUEUE_MS)));
-	if (!err && leaf == CS_LEAF_FQ_CODEL)
-		err = nlerr(rtnl_qdisc_fq_codel_set_target(q, rate_codel_target_us(ceil_bps)));
-	/* the same kind on the class already: changed in place, its queue kept */
-	if (!err)
-		err = nlerr(rtnl_qdisc_add(sk, q, NLM_F_CREATE | NLM_F_REPLACE));
-	rtnl_qdisc_put(q);
-	return err;
+	return qdisc_add(sk, ifindex, classid, 0, tc_leaf_name(leaf), 0);
 }
 
 /* HTB @m: of @cpu with its classes :1 and :2, created if missing. */
@@ -236,15 +214,13 @@ static int htb_ensure(struct nl_sock *sk, struct nl_cache *cache, int ifindex,
 	}
 	/* probe with class :2 whenever classes are set: also after an interrupted run */
 	if (o->leaf != CS_LEAF_DEFAULT) {
-		err = tc_leaf_add(sk, ifindex, major | CS_DEFAULT_MINOR, o->leaf, o->default_bps, o->queue_ms);
-		if ((err == -ENOENT || err == -EINVAL || err == -EOPNOTSUPP) && o->leaf != CS_LEAF_BFIFO) {
+		err = tc_leaf_add(sk, ifindex, major | CS_DEFAULT_MINOR, o->leaf);
+		if (err == -ENOENT || err == -EINVAL || err == -EOPNOTSUPP) {
 			/* The probe: this kernel lacks the leaf qdisc. */
-			pr_warn("warning: %s is not available in this kernel (%s); circuit classes use a FIFO bounded to %u ms of their plan (--queue-ms)\n",
-				tc_leaf_name(o->leaf), strerror(-err),
-				o->queue_ms ? o->queue_ms : CS_DEFAULT_QUEUE_MS);
-			o->leaf = CS_LEAF_BFIFO;
-			err = tc_leaf_add(sk, ifindex, major | CS_DEFAULT_MINOR, o->leaf, o->default_bps,
-					  o->queue_ms);
+			pr_warn("warning: %s is not available in this kernel (%s); circuit classes use pfifo\n",
+				tc_leaf_name(o->leaf), strerror(-err));
+			o->leaf = CS_LEAF_DEFAULT;
+			err = 0;
 		}
 	}
 	return err;

@@ -24,7 +24,6 @@ struct tc_tree_opts {
 	uint64_t default_bps;
 	uint32_t htbs_per_cpu, stride;
 	enum cs_leaf leaf;  /* in: wanted; out: what the kernel could do */
-	uint32_t queue_ms;  /* of a BFIFO leaf (0: the default) */
 	bool set_classes;   /* (re)send :1 and :2 of existing HTBs too (rates changed) */
 	/* out: the HTB majors that were missing and so were created empty (caller frees) */
 	uint32_t *created;
@@ -57,13 +56,7 @@ int tc_class_set(struct nl_sock *sk, int ifindex, uint32_t classid, uint64_t rat
 int tc_class_set_under(struct nl_sock *sk, int ifindex, uint32_t classid, uint32_t parent_minor,
 		       uint64_t rate_bps, uint64_t ceil_bps, bool create);
 int tc_class_del(struct nl_sock *sk, int ifindex, uint32_t classid);
-/*
- * The leaf qdisc of class @classid, sized from its @ceil_bps (BFIFO: @queue_ms
- * of it; fq_codel: its target): created, or changed in place when it is of
- * that kind already (its queue kept).
- */
-int tc_leaf_add(struct nl_sock *sk, int ifindex, uint32_t classid, enum cs_leaf leaf,
-		uint64_t ceil_bps, uint32_t queue_ms);
+int tc_leaf_add(struct nl_sock *sk, int ifindex, uint32_t classid, enum cs_leaf leaf);
 
 /* Filters attached to a clsact hook (parent ffff:fff2 or fff3): count, or -errno. */
 int tc_filter_count(struct nl_sock *sk, int ifindex, uint32_t parent);

@@ -32,21 +32,8 @@ static void formats(uint64_t bps, const char *want)
 	ASSERT_STR(buf, want, "format");
 }
 
-/* The leaves sized from a plan: a FIFO of its queue time, codel's target for slow plans. */
-static void test_leaf_sizes(void)
-{
-	ASSERT_EQ(rate_fifo_bytes(20000000, 20), 50000, "20 Mbit, 20 ms: 50 000 bytes");
-	ASSERT_EQ(rate_fifo_bytes(1000000000, 20), 2500000, "1 Gbit, 20 ms");
-	ASSERT_EQ(rate_fifo_bytes(1000000, 20), 4 * 1514, "a slow plan still takes four frames");
-	ASSERT_EQ(rate_fifo_bytes(400000000000ULL, 1000), 64u << 20, "capped at 64 MiB");
-	ASSERT_EQ(rate_codel_target_us(100000000), 5000, "100 Mbit: codel's 5 ms");
-	ASSERT_EQ(rate_codel_target_us(1000000), 18168, "1 Mbit: 1.5 frames' time (12.1 ms a frame)");
-	ASSERT_EQ(rate_codel_target_us(3634000), 5000, "the edge: 1.5 frames in 5 ms");
-}
-
 int main(void)
 {
-	test_leaf_sizes();
 	parses("12", 12000000);
 	parses("0.5", 500000);
 	parses(" 7.25 ", 7250000);
