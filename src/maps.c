@@ -26,26 +26,6 @@ int maps_xps_save(const struct cs_maps *m, bool lan, unsigned int queue, bool rx
 	return 0;
 }
 
-int maps_xps_each(int fd, int (*fn)(bool lan, unsigned int queue, bool rxqs, const char *text, void *arg),
-		  void *arg)
-{
-	struct cs_xps_key k, next;
-	struct cs_xps_val v;
-	void *prev = NULL;
-	int err;
-
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		k = next;
-		prev = &k;
-		if (bpf_map_lookup_elem(fd, &k, &v))
-			continue;
-		v.cpus[sizeof(v.cpus) - 1] = '\0';
-		if ((err = fn(k.lan, k.queue, k.rxqs, v.cpus, arg)))
-			return err;
-	}
-	return 0;
-}
-
 void maps_init(struct cs_maps *m)
 {
 	for (size_t i = 0; i < cs_n_map_slots; i++)
@@ -604,10 +584,16 @@ static int node_rec_cmp(const void *a, const void *b)
 	return strcmp(((const struct node_rec *)a)->name, ((const struct node_rec *)b)->name);
 }
 
-int maps_read_nodes(const struct cs_maps *m, struct node_rec **out, size_t *n)
+/*
+ * Every entry of the hash map @fd made into an element of @size by @add
+ * (which grows a struct grow), sorted by @cmp: *out (caller frees), *n.
+ */
+static int collect_sorted(int fd, size_t ksz, size_t vsz,
+			  int (*add)(const void *k, const void *v, void *arg), size_t size,
+			  int (*cmp)(const void *, const void *), void **out, size_t *n)
 {
-	struct grow g = { .size = sizeof(struct node_rec) };
-	int err = hash_each(m->nodes, sizeof(struct cs_node_key), sizeof(struct cs_node), add_node, &g);
+	struct grow g = { .size = size };
+	int err = hash_each(fd, ksz, vsz, add, &g);
 
 	*out = NULL;
 	*n = 0;
@@ -616,10 +602,16 @@ int maps_read_nodes(const struct cs_maps *m, struct node_rec **out, size_t *n)
 		return err;
 	}
 	if (g.n)
-		qsort(g.v, g.n, sizeof(struct node_rec), node_rec_cmp);
+		qsort(g.v, g.n, size, cmp);
 	*out = g.v;
 	*n = g.n;
 	return 0;
+}
+
+int maps_read_nodes(const struct cs_maps *m, struct node_rec **out, size_t *n)
+{
+	return collect_sorted(m->nodes, sizeof(struct cs_node_key), sizeof(struct cs_node), add_node,
+			      sizeof(struct node_rec), node_rec_cmp, (void **)out, n);
 }
 
 int maps_node_put(const struct cs_maps *m, const struct node_rec *r)
@@ -770,40 +762,48 @@ static int unknown_cmp(const void *a, const void *b)
 
 int maps_read_unknown(const struct cs_maps *m, struct unknown_addr **out, size_t *n)
 {
-	struct grow g = { .size = sizeof(struct unknown_addr) };
-	int err = hash_each(m->unknown, sizeof(struct cs_unknown_key), sizeof(struct cs_unknown_val),
-			    add_unknown, &g);
-
-	*out = NULL;
-	*n = 0;
-	if (err) {
-		free(g.v);
-		return err;
-	}
-	if (g.n)
-		qsort(g.v, g.n, sizeof(struct unknown_addr), unknown_cmp);
-	*out = g.v;
-	*n = g.n;
-	return 0;
+	return collect_sorted(m->unknown, sizeof(struct cs_unknown_key), sizeof(struct cs_unknown_val),
+			      add_unknown, sizeof(struct unknown_addr), unknown_cmp, (void **)out, n);
 }
 
 void maps_unknown_prune(const struct cs_maps *m)
 {
-	struct cs_unknown_key k, next;
-	void *prev = NULL;
-	bool stale;
+	struct unknown_addr *u;
+	size_t n;
 
-	/* at most CS_UNKNOWN_MAX keys, two lookups each */
-	while (!bpf_map_get_next_key(m->unknown, prev, &next)) {
+	/* at most CS_UNKNOWN_MAX addresses, read in batches, then two lookups each */
+	if (maps_read_unknown(m, &u, &n))
+		return;
+	for (size_t i = 0; i < n; i++) {
 		struct cs_lpm_key lk = { .prefixlen = 128 };
 		struct cs_target t;
 
-		memcpy(lk.addr, next.addr, sizeof(lk.addr));
-		stale = !bpf_map_lookup_elem(m->hosts, next.addr, &t) ||
-			!bpf_map_lookup_elem(m->lpm, &lk, &t);
-		if (stale && !bpf_map_delete_elem(m->unknown, &next))
-			continue; /* the key went: go on from the one before */
-		k = next;
-		prev = &k;
+		memcpy(lk.addr, u[i].p.addr, sizeof(lk.addr));
+		if (!bpf_map_lookup_elem(m->hosts, lk.addr, &t) || !bpf_map_lookup_elem(m->lpm, &lk, &t))
+			bpf_map_delete_elem(m->unknown, lk.addr);
 	}
+	free(u);
+}
+
+struct xps_arg {
+	int (*fn)(bool lan, unsigned int queue, bool rxqs, const char *text, void *arg);
+	void *arg;
+};
+
+static int xps_one(const void *k, const void *v, void *arg)
+{
+	const struct cs_xps_key *key = k;
+	struct cs_xps_val val = *(const struct cs_xps_val *)v;
+	struct xps_arg *x = arg;
+
+	val.cpus[sizeof(val.cpus) - 1] = '\0';
+	return x->fn(key->lan, key->queue, key->rxqs, val.cpus, x->arg);
+}
+
+int maps_xps_each(int fd, int (*fn)(bool lan, unsigned int queue, bool rxqs, const char *text, void *arg),
+		  void *arg)
+{
+	struct xps_arg x = { fn, arg };
+
+	return hash_each(fd, sizeof(struct cs_xps_key), sizeof(struct cs_xps_val), xps_one, &x);
 }

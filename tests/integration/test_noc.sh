@@ -126,6 +126,11 @@ for _ in range(300):
 ' || flunk "UDP from an address of no circuit"
 expect_eq "$(cs top --once -j | jq -r '.unknown_addresses[0] | [.address, .direction, (.packets >= 250)] | join(" ")')" \
 	"198.18.1.200 up true" "top: the unknown address that sent, its direction and packets"
+{ cat "$WORK/b.csv"; row c-200 "Now A Customer" 198.18.1.200 10; } >"$WORK/b200.csv"
+cs load "$WORK/b200.csv" >/dev/null 2>&1 || flunk "load with 198.18.1.200 as a circuit"
+expect_eq "$(cs top --once -j | jq '[.unknown_addresses[].address] | index("198.18.1.200")')" null \
+	"an address that became a circuit leaves the unknown table"
+cs load "$WORK/b.csv" >/dev/null 2>&1 || flunk "b.csv again"
 
 # 6. The exporter: series a dashboard can use, read by a Prometheus parser.
 cs load "$WORK/b.csv" >/dev/null 2>&1 || flunk "load b.csv again"
@@ -175,10 +180,14 @@ sleep 1
 maps=$(/usr/sbin/bpftool map list -j | jq '[.[] | select(.name | startswith("cs_"))] | length')
 expect_eq "$maps" 0 "top holds no map of the unloaded shaper"
 expect_contains "$(tb_rtr curl -s "http://127.0.0.1:$PORT/metrics")" "cpushaper_up 0" "the exporter sees the unload"
+out=$(cs top --once -j 2>&1); st=$?
+expect_eq "$st" 1 "top --once after the unload: exit 1"
+expect_contains "$out" "nothing is loaded on lan0/wan0" "and says why"
 cs load "$WORK/a.csv" --force >/dev/null 2>&1 || flunk "load again"
 wait "$TPID"
 expect_contains "$(cat "$WORK/top.jsonl")" '{"loaded":false}' "top saw the unload"
 expect_eq "$(tail -1 "$WORK/top.jsonl" | jq '[.cpus[].circuits] | add')" 21 "and the new load's circuits"
+expect_eq "$(cs top --once -j | jq '[.cpus[].circuits] | add')" 21 "top --once reads the new maps"
 sleep 1.1
 expect_contains "$(tb_rtr curl -s "http://127.0.0.1:$PORT/metrics")" 'cpushaper_circuit_info{circuit="c-5"' \
 	"the exporter reads the new maps"

@@ -153,18 +153,24 @@ expect_eq "$st" 1 "ExecReload of a file cut inside the header or first row fails
 expect_eq "$(ids)" "c-a,c-b,c-c" "and changes nothing"
 mv "$WORK/good.csv" "$WORK/etc/ShapedDevices.csv"
 
+# metrics_unit_page: one page of cpushaper-metrics.service, started as the unit would, then stopped
+metrics_unit_page() {
+	local pid page=""
+	unit_run cpushaper-metrics.service ExecStart >/dev/null 2>"$WORK/metrics.err" &
+	pid=$!
+	TB_PIDS+=("$pid")
+	for _ in $(seq 50); do
+		page=$(tb_rtr curl -sf "http://127.0.0.1:$PORT/metrics") && break
+		sleep 0.1
+	done
+	kill "$pid"; wait "$pid" 2>/dev/null
+	echo "$page"
+}
+
 # the exporter's unit reads the same configuration
-unit_run cpushaper-metrics.service ExecStart >/dev/null 2>"$WORK/metrics.err" &
-MPID=$!
-TB_PIDS+=("$MPID")
-page=""
-for _ in $(seq 50); do
-	page=$(tb_rtr curl -sf "http://127.0.0.1:$PORT/metrics") && break
-	sleep 0.1
-done
+page=$(metrics_unit_page)
 expect_contains "$page" "cpushaper_up 1" "cpushaper-metrics.service serves the configured pair on the configured address"
 expect_contains "$page" 'circuit="c-c"' "with its circuits"
-kill "$MPID"; wait "$MPID" 2>/dev/null
 
 # 3. A device deleted and created again: show says what is missing, a reload puts it back.
 tb_rtr ip link del lan0
@@ -174,17 +180,9 @@ expect_contains "$out" "lan0 does not exist (deleted, or not created yet): nothi
 expect_eq "$(tb_rtr "$BIN" show -j --config "$CONF" 2>/dev/null | jq -c '.damage | [.devices_missing, .lan_classes_missing, .programs]')" \
 	'[["lan0"],3,["lan TC","lan XDP"]]' "show -j: the device, its classes and programs"
 expect_eq "$(tb_rtr "$BIN" top --once -j --config "$CONF" 2>/dev/null | jq '[.cpus[].circuits] | add')" 3 "top still reads the other device"
-unit_run cpushaper-metrics.service ExecStart >/dev/null 2>"$WORK/metrics.err" &
-MPID=$!
-TB_PIDS+=("$MPID")
-page=""
-for _ in $(seq 50); do
-	page=$(tb_rtr curl -sf "http://127.0.0.1:$PORT/metrics") && break
-	sleep 0.1
-done
+page=$(metrics_unit_page)
 expect_contains "$page" 'cpushaper_device_missing{device="lan"} 1' "the exporter: lan0 missing, a series to alert on"
 expect_contains "$page" 'cpushaper_device_missing{device="wan"} 0' "and wan0 there"
-kill "$MPID"; wait "$MPID" 2>/dev/null
 out=$(unit_run cpushaper.service ExecReload 2>&1); st=$?
 expect_eq "$st" 1 "a reload while lan0 is gone fails"
 expect_contains "$out" "device lan0 does not exist" "naming the device"
