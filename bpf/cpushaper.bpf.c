@@ -18,6 +18,7 @@
 #include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
 #include "parse.h"
+#include "rtt.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -100,6 +101,49 @@ struct {
 	__type(value, struct cs_xps_val);
 } cs_xps SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, CS_MAX_CIRCUITS);
+	__type(key, __u32);
+	__type(value, struct cs_circuit_stats);
+} cs_cstats SEC(".maps");
+
+/* Per-circuit round-trip times: made on a circuit's first sample, deleted by the manager with it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 1 << 20);
+	__type(key, __u32);
+	__type(value, struct cs_circuit_rtt);
+} cs_rtt SEC(".maps");
+
+/* The TCP segments being timed, per CPU: fixed memory, no locks (bpf/rtt.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, CS_FLOW_SETS);
+	__type(key, __u32);
+	__type(value, struct cs_flow_set);
+} cs_flows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct cs_rtt_total);
+} cs_rtt_all SEC(".maps");
+
+/*
+ * What a new cs_rtt entry starts from (too big for the BPF stack): a map of
+ * ours, never written, not a global, whose .bss map a program loaded again
+ * to repair a hook would not share.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct cs_circuit_rtt);
+} cs_rtt_zero SEC(".maps");
+
 static __always_inline struct cs_config *cs_cfg(void)
 {
 	__u32 zero = 0;
@@ -172,6 +216,7 @@ static __always_inline void cs_meta_put(struct xdp_md *ctx, const struct cs_conf
 	m->ifindex = from_wan ? cfg->lan_ifindex : cfg->wan_ifindex;
 	m->classid = from_wan ? t->classid_down : t->classid_up;
 	m->cpu = cpu;
+	m->circuit = t->circuit;
 	m->pad = 0;
 }
 
@@ -319,6 +364,69 @@ int cs_xdp_steer(struct xdp_md *ctx)
 #endif
 }
 
+/* The round trips of @circuit, made if there are none yet. */
+static __always_inline struct cs_circuit_rtt *cs_rtt_of(__u32 circuit)
+{
+	struct cs_circuit_rtt *r = bpf_map_lookup_elem(&cs_rtt, &circuit);
+	__u32 zero = 0;
+	void *z;
+
+	if (r)
+		return r;
+	z = bpf_map_lookup_elem(&cs_rtt_zero, &zero);
+	if (!z)
+		return NULL;
+	bpf_map_update_elem(&cs_rtt, &circuit, z, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&cs_rtt, &circuit);
+}
+
+/*
+ * Time this TCP segment and match the echo it carries (bpf/rtt.h). A segment
+ * going down that echoes one sent up measures the internet side; one going
+ * up that echoes one sent down, the subscriber side. Both directions of a
+ * circuit pass its CPU: the flow table is per CPU.
+ */
+static __always_inline void cs_tcp_track(struct __sk_buff *skb, __u32 circuit, int dir)
+{
+	void *data = (void *)(long)skb->data, *data_end = (void *)(long)skb->data_end;
+	struct cs_tcp_seg t;
+	struct cs_flow_set *set;
+	__u64 now, key, rtt;
+	__u32 idx, payload;
+
+	if (cs_parse_tcp(data, data_end, &t))
+		return;
+	now = bpf_ktime_get_ns();
+	payload = skb->len > t.hdr_len ? skb->len - t.hdr_len : 0;
+
+	if (t.tsecr) {
+		key = cs_flow_key(t.dst, t.src, t.ports >> 16 | t.ports << 16);
+		idx = cs_flow_set_of(key);
+		set = bpf_map_lookup_elem(&cs_flows, &idx);
+		rtt = set ? cs_flow_echo(set, key, t.tsecr, now) : 0;
+		if (rtt) {
+			struct cs_circuit_rtt *r = cs_rtt_of(circuit);
+			int side = dir == CS_UP ? CS_SIDE_SUB : CS_SIDE_NET;
+			__u32 zero = 0;
+			struct cs_rtt_total *all = bpf_map_lookup_elem(&cs_rtt_all, &zero);
+
+			if (r)
+				cs_rtt_add(&r->side[side], rtt / 1000, now);
+			if (all)
+				cs_rtt_total_add(all, side, rtt / 1000);
+		}
+	}
+	key = cs_flow_key(t.src, t.dst, t.ports);
+	idx = cs_flow_set_of(key);
+	set = bpf_map_lookup_elem(&cs_flows, &idx);
+	if (set && cs_flow_sent(set, key, t.tsval, t.seq + payload, payload, now)) {
+		struct cs_circuit_rtt *r = cs_rtt_of(circuit);
+
+		if (r)
+			r->retrans[dir & 1]++;
+	}
+}
+
 SEC("tc")
 int cs_tc_classify(struct __sk_buff *skb)
 {
@@ -328,8 +436,9 @@ int cs_tc_classify(struct __sk_buff *skb)
 	struct cs_lpm_key key;
 	void *data, *data_end;
 	struct cs_meta *meta;
-	__u32 cpu, classid;
-	int use_dst, res, from_meta;
+	struct cs_circuit_stats *st;
+	__u32 cpu, classid, circuit = 0;
+	int use_dst, res, from_meta, known = 1;
 
 	cfg = cs_cfg();
 	if (!cfg)
@@ -343,6 +452,7 @@ int cs_tc_classify(struct __sk_buff *skb)
 	if (from_meta) {
 		cpu = meta->cpu;
 		classid = meta->classid;
+		circuit = meta->circuit;
 		goto out;
 	}
 
@@ -364,7 +474,9 @@ int cs_tc_classify(struct __sk_buff *skb)
 	if (t) {
 		cpu = t->cpu;
 		classid = use_dst ? t->classid_down : t->classid_up;
+		circuit = t->circuit;
 	} else {
+		known = 0;
 		cs_count_parse(res);
 		if (res == CS_PARSE_OK)
 			cs_unknown_seen(&key, skb->len, use_dst);
@@ -381,6 +493,17 @@ out:
 		c->tc_packets++;
 		c->tc_bytes += skb->len;
 		c->tc_meta_packets += from_meta;
+	}
+	if (known) {
+		int dir = skb->ifindex == cfg->lan_ifindex ? CS_DOWN : CS_UP;
+
+		st = bpf_map_lookup_elem(&cs_cstats, &circuit);
+		if (st) {
+			st->bytes[dir] += skb->len;
+			st->packets[dir] += skb->gso_segs > 1 ? skb->gso_segs : 1;
+		}
+		if (cfg->flags & CS_F_RTT)
+			cs_tcp_track(skb, circuit, dir);
 	}
 	return TC_ACT_OK;
 }

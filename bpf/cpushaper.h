@@ -12,7 +12,7 @@
 #endif
 
 /* Bumped whenever a struct below changes: a manager refuses state built by another ABI. */
-#define CS_ABI_VERSION 5
+#define CS_ABI_VERSION 6
 
 /*
  * CPUs that can shape: 0 .. CS_MAX_CPUS-1 (the per-CPU maps are sized to the
@@ -53,6 +53,7 @@ enum cs_leaf {
 #define CS_F_META 2       /* XDP hands its lookup result to TC in the packet's metadata */
 #define CS_F_DIRTY 4      /* unused: leftovers are found by the class read of every load */
 #define CS_F_XDP_SKB 8    /* XDP runs in generic (skb) mode: what re-attaching uses */
+#define CS_F_RTT 16       /* TC times TCP round trips (cs_flows, cs_rtt) and counts retransmissions */
 
 enum cs_unknown_policy {
 	CS_UNKNOWN_PASS = 0, /* stay on the current CPU, default class of its HTB */
@@ -93,9 +94,10 @@ struct cs_meta {
 	__u32 ifindex; /* the egress device the class is on */
 	__u32 classid;
 	__u32 cpu;
+	__u32 circuit; /* key into cs_circuits and cs_cstats */
 	__u32 pad;
 };
-CS_STATIC_ASSERT(sizeof(struct cs_meta) == 20, "cs_meta layout");
+CS_STATIC_ASSERT(sizeof(struct cs_meta) == 24, "cs_meta layout");
 
 /* Circuit metadata kept in the kernel so a later invocation can show and diff it. */
 struct cs_circuit {
@@ -231,6 +233,74 @@ struct cs_cpu_counters {
 	__u64 tc_meta_packets; /* of tc_packets: classified from XDP's metadata, no lookup */
 };
 CS_STATIC_ASSERT(sizeof(struct cs_cpu_counters) == 56, "cs_cpu_counters layout");
+
+/*
+ * Per-circuit counters, kept by TC in the array cs_cstats (index: the
+ * circuit's; CS_MAX_CIRCUITS x 32 bytes, an array because a hash lookup per
+ * packet cost 3x as much here): what the classifier put into the circuit's
+ * class in each direction, before its queue (so including what the queue then
+ * drops). A circuit's packets are all classified on its own CPU: plain adds,
+ * no atomics. The manager zeroes the entry of a circuit it adds or removes.
+ */
+#define CS_MAX_CIRCUITS (1u << 20)
+enum { CS_DOWN = 0, CS_UP = 1 };
+struct cs_circuit_stats {
+	__u64 bytes[2];   /* [CS_DOWN]: lan-dev egress, [CS_UP]: wan-dev egress */
+	__u64 packets[2]; /* segments: a GSO packet counts each of its segments */
+};
+CS_STATIC_ASSERT(sizeof(struct cs_circuit_stats) == 32, "cs_circuit_stats layout");
+
+/*
+ * Round-trip times of a circuit's TCP flows (bpf/rtt.h), per side: a
+ * log-scale histogram since the circuit's entry was made, and the same at
+ * double the resolution in two time slots of 2^CS_RTT_SLOT_SHIFT ns (4.3 s)
+ * for a recent window: the current slot and the one before it.
+ */
+#define CS_RTT_BUCKETS 40    /* window buckets: [0,32us), then 2 per octave, the last open */
+#define CS_RTT_TOTALS 21     /* cumulative buckets: [0,32us), then 1 per octave, the last open */
+#define CS_RTT_SLOT_SHIFT 32
+enum { CS_SIDE_SUB = 0, CS_SIDE_NET = 1 };
+struct cs_rtt {
+	__u64 total[CS_RTT_TOTALS];
+	__u64 sum_us;
+	__u32 slot[2];                 /* which time slot (ns >> CS_RTT_SLOT_SHIFT) win[i] holds */
+	__u32 win[2][CS_RTT_BUCKETS];
+};
+CS_STATIC_ASSERT(sizeof(struct cs_rtt) == 504, "cs_rtt layout");
+struct cs_circuit_rtt {
+	/* [CS_SIDE_SUB]: shaper -> subscriber -> shaper, the download queue included; [CS_SIDE_NET]: the internet side, the upload queue included */
+	struct cs_rtt side[2];
+	__u64 retrans[2]; /* [CS_DOWN], [CS_UP]: TCP segments carrying only data already sent */
+};
+
+/* Every circuit's samples together, per CPU (cs_rtt_all): what stays when circuits go. */
+struct cs_rtt_total {
+	__u64 total[2][CS_RTT_TOTALS]; /* [CS_SIDE_*] */
+	__u64 sum_us[2];
+};
+
+/*
+ * The flow table that times TCP segments, per CPU (a circuit's flows all pass
+ * its CPU): CS_FLOW_SETS sets of CS_FLOW_WAYS flows. A flow direction is keyed
+ * by a 64-bit fingerprint of its addresses and ports (0: a free way). A full
+ * set gives up the way that times nothing, else the one timing longest.
+ */
+#define CS_FLOW_SETS 8192
+#define CS_FLOW_WAYS 4
+struct cs_flow {
+	__u64 key;
+	__u64 t_ns;    /* when the segment carrying tsval passed; 0: no sample running */
+	__u32 tsval;   /* the TSval being timed, or the last one timed */
+	__u32 last;    /* the TSval of the flow's last segment: only a TSval's first segment is timed */
+	__u32 seq_end; /* end of the highest data seen: later data that ends before it is a retransmission */
+	__u32 pad;
+};
+struct cs_flow_set {
+	struct cs_flow way[CS_FLOW_WAYS];
+};
+CS_STATIC_ASSERT(sizeof(struct cs_flow_set) == 128, "cs_flow_set layout");
+/* A TSval unanswered this long is given up (its echo was lost or skipped). */
+#define CS_RTT_MAX_NS 4000000000ull
 
 /* Per-CPU counters of what TC could not classify (each packet counted once, by TC). */
 struct cs_misc_counters {

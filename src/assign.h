@@ -6,7 +6,6 @@
 #include "circuits.h"
 #include "network.h"
 
-#define CS_MAX_CIRCUITS (1u << 20)
 #define CS_MINORS_PER_CPU (CS_LAST_MINOR - CS_FIRST_MINOR + 1)
 
 /* How many HTBs each CPU has, and the major of HTB j of CPU k: j * stride + k + 1. */

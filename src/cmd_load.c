@@ -73,6 +73,9 @@ static const char help[] =
 	"                     '--xdp-meta' turns it on again). Generic XDP loses the\n"
 	"                     metadata of redirected packets: with --xdp-mode skb\n"
 	"                     it only costs time\n"
+	"  --no-rtt           TC stops timing TCP round trips (on by default: about\n"
+	"                     100 ns per TCP segment here, see bench/; '--rtt' turns\n"
+	"                     it on again). show, top and metrics then have no RTT\n"
 	"  --network FILE     the network above the circuits: LibreQoS's network.json\n"
 	"                     (default: network.json beside FILE, when there is one;\n"
 	"                     'none': no network, its nodes are removed if running).\n"
@@ -124,6 +127,8 @@ static int parse_args(int argc, char **argv, struct load_opts *o)
 		{ "htbs-per-cpu", required_argument, NULL, 'H' },
 		{ "xdp-meta", no_argument, NULL, 'M' },
 		{ "no-xdp-meta", no_argument, NULL, 'm' },
+		{ "rtt", no_argument, NULL, 'T' },
+		{ "no-rtt", no_argument, NULL, 't' },
 		{ "network", required_argument, NULL, 'N' },
 		{ "rebalance", no_argument, NULL, 'R' },
 		{ "root", required_argument, NULL, 'r' },
@@ -140,6 +145,7 @@ static int parse_args(int argc, char **argv, struct load_opts *o)
 	o->link_bps = DEFAULT_LINK_BPS;
 	o->skip_local = -1;
 	o->xdp_meta = -1;
+	o->rtt = -1;
 	o->default_bps = DEFAULT_CLASS_BPS;
 	o->leaf = CS_LEAF_FQ_CODEL;
 	o->max_remove = DEFAULT_MAX_REMOVE;
@@ -230,6 +236,10 @@ static int parse_args(int argc, char **argv, struct load_opts *o)
 		case 'M':
 		case 'm':
 			o->xdp_meta = opt == 'M';
+			break;
+		case 'T':
+		case 't':
+			o->rtt = opt == 'T';
 			break;
 		case 'N':
 			o->network = optarg;

@@ -14,6 +14,7 @@
 #include "qdisc.h"
 #include "rate.h"
 #include "state.h"
+#include "rttstat.h"
 #include "stats.h"
 
 static const char help[] =
@@ -23,11 +24,16 @@ static const char help[] =
 	"Print the circuits the kernel shapes on this device pair (all, or the one whose\n"
 	"Circuit ID is CIRCUIT, or whose prefix holds ADDRESS, or those whose name has\n"
 	"TEXT): CPU, addresses, and per direction the HTB class with\n"
-	"its Min (rate) and Max (ceil) and its counters (bytes and packets sent, drops,\n"
-	"backlog in bytes and packets). Everything is read from the kernel, not from a\n"
+	"its Min (rate) and Max (ceil) and its counters (bytes and packets that entered\n"
+	"its queue, as TC counts them; drops and backlog in bytes and packets, from the\n"
+	"class), then the TCP round trips of its subscriber side (its download queue\n"
+	"included) and internet side (its upload queue included), p50 and p95 over the\n"
+	"last 4.3 to 8.6 s, and its\n"
+	"retransmitted segments (load --rtt). Everything is read from the kernel, not from a\n"
 	"file. With -j: {\"lan_dev\":...,\"circuits\":[{\"id\":...,\"name\":...,\"cpu\":0,\n"
 	"\"addresses\":[...],\"down\":{\"classid\":\"1:3\",\"min_mbps\":5,\"max_mbps\":12},\n"
-	"\"up\":{...},\"parent\":null}],\"nodes\":[{\"name\":...,\"parent\":...,\"cpu\":0,\"down\":{...},\n"
+	"\"up\":{...},\"rtt\":{\"samples\":40,\"p50_ms\":18.5,\"p95_ms\":24.1},\"rtt_internet\":{...},\n"
+	"\"retransmits\":{\"down\":0,\"up\":0},\"parent\":null}],\"nodes\":[{\"name\":...,\"parent\":...,\"cpu\":0,\"down\":{...},\n"
 	"\"up\":{...}}]}: with a network (load --network), each circuit's parent node and\n"
 	"each node's classes, their rate (what is guaranteed below it) and ceil (its\n"
 	"bandwidth) and counters.\n"
@@ -60,7 +66,7 @@ static void print_dir(const char *key, const char *label, uint32_t classid, uint
 	print_num(PRINT_ANY, "min_mbps", " min %sMbit", buf);
 	rate_format_mbps(max, buf, sizeof(buf));
 	print_num(PRINT_ANY, "max_mbps", " max %sMbit", buf);
-	print_u64(PRINT_ANY, "bytes", "  sent %llu bytes", st->bytes);
+	print_u64(PRINT_ANY, "bytes", "  %llu bytes", st->bytes);
 	print_u64(PRINT_ANY, "packets", " %llu pkts", st->packets);
 	print_u64(PRINT_ANY, "drops", " (dropped %llu,", st->drops);
 	print_u64(PRINT_ANY, "backlog", " backlog %llub", st->backlog);
@@ -94,8 +100,34 @@ static void print_node(const struct node_rec *n, const struct dir_stats *down,
 	out_close_obj();
 }
 
+/* "rtt": {"samples": N, "p50_ms": X, "p95_ms": Y} of one side's window */
+static void print_rtt(const char *key, const char *label, const struct cs_rtt *h, uint64_t now)
+{
+	struct rtt_window w;
+
+	rtt_window(h, now, &w);
+	out_open_obj(key);
+	print_fp(" %s", label);
+	print_u64(PRINT_JSON, "samples", NULL, w.samples);
+	if (w.samples) {
+		char a[32], b[32];
+
+		snprintf(a, sizeof(a), "%.2f", rtt_quantile_ms(&w, 0.5));
+		snprintf(b, sizeof(b), "%.2f", rtt_quantile_ms(&w, 0.95));
+		print_num(PRINT_ANY, "p50_ms", " p50 %s", a);
+		print_num(PRINT_ANY, "p95_ms", " p95 %s ms", b);
+		print_fp(" (%llu samples)", (unsigned long long)w.samples);
+	} else {
+		print_null(PRINT_JSON, "p50_ms");
+		print_null(PRINT_JSON, "p95_ms");
+		print_fp(" -");
+	}
+	out_close_obj();
+}
+
 static void print_circuit(const struct cs_state *s, const struct circuit *c,
-			  const struct dir_stats *down, const struct dir_stats *up)
+			  const struct dir_stats *down, const struct dir_stats *up,
+			  const struct cs_circuit_rtt *r, uint64_t now)
 {
 	const struct node_rec *parent = node_of(s, c->major, c->parent_minor);
 	char buf[64];
@@ -114,6 +146,16 @@ static void print_circuit(const struct cs_state *s, const struct circuit *c,
 	print_fp("\n");
 	print_dir("down", "down", circuit_classid(c), c->down_min, c->down_max, down);
 	print_dir("up", "up", circuit_classid(c), c->up_min, c->up_max, up);
+	if (r) {
+		print_fp("    rtt");
+		print_rtt("rtt", "subscriber", &r->side[CS_SIDE_SUB], now);
+		print_fp(",");
+		print_rtt("rtt_internet", "internet", &r->side[CS_SIDE_NET], now);
+		out_open_obj("retransmits");
+		print_u64(PRINT_ANY, "down", "; retransmits down %llu", r->retrans[CS_DOWN]);
+		print_u64(PRINT_ANY, "up", " up %llu\n", r->retrans[CS_UP]);
+		out_close_obj();
+	}
 	if (parent)
 		print_str(PRINT_ANY, "parent", "    under node %s\n", parent->name);
 	else
@@ -317,9 +359,10 @@ int cmd_show(int argc, char **argv)
 	bool tree = false;
 	const char *list = NULL;
 	struct cli_common c = { 0 };
-	struct circuit_set have = { 0 };
+	struct circuit_set have = { 0 }, view = { 0 };
+	struct cs_circuit_rtt *rtt = NULL;
+	uint64_t now = rtt_now_ns();
 	struct cs_stats st = { 0 };
-	struct nl_sock *sk = NULL;
 	struct lpm_entry *lpm = NULL;
 	const char *only = NULL, *name = NULL;
 	const struct lpm_entry *match = NULL;
@@ -376,10 +419,6 @@ int cmd_show(int argc, char **argv)
 		fprintf(stderr, "cpushaper: cannot read the running circuits: %s\n", strerror(-err));
 		goto out;
 	}
-	if (s.loaded && ((err = tc_open(&sk)) || (err = stats_read(&s, sk, &have, &st)))) {
-		fprintf(stderr, "cpushaper: cannot read the statistics: %s\n", strerror(-err));
-		goto out;
-	}
 	if ((only || name) && !(sel = calloc(have.n + 1, sizeof(*sel)))) {
 		err = -ENOMEM;
 		goto out;
@@ -394,6 +433,25 @@ int cmd_show(int argc, char **argv)
 		fprintf(stderr, "cpushaper: no circuit whose name or ID contains \"%s\" is loaded on %s/%s\n",
 			name, c.lan, c.wan);
 		err = -ENOENT;
+		goto out;
+	}
+
+	/* counters of the circuits shown only: one class request each, no dump */
+	view = have;
+	if (sel) {
+		view.v = calloc(have.n + 1, sizeof(*view.v));
+		view.n = 0;
+		if (!view.v) {
+			err = -ENOMEM;
+			goto out;
+		}
+		for (size_t i = 0; i < have.n; i++)
+			if (sel[i])
+				view.v[view.n++] = have.v[i];
+	}
+	if (s.loaded && ((err = stats_read(&s, &view, NULL, &st)) ||
+			 (!tree && (err = stats_read_rtt(&s, &view, &rtt))))) {
+		fprintf(stderr, "cpushaper: cannot read the statistics: %s\n", strerror(-err));
 		goto out;
 	}
 
@@ -477,18 +535,17 @@ int cmd_show(int argc, char **argv)
 		out_close_arr();
 	}
 	out_open_arr("circuits");
-	for (size_t i = 0; i < have.n; i++) {
-		if (sel && !sel[i])
-			continue;
-		print_circuit(&s, &have.v[i], &st.down[i], &st.up[i]);
-	}
+	for (size_t i = 0; i < view.n; i++)
+		print_circuit(&s, &view.v[i], &st.down[i], &st.up[i], rtt ? &rtt[i] : NULL, now);
 	out_close_arr();
 	out_close_obj();
 	out_finish();
 out:
 	stats_free(&st);
-	tc_close(sk);
 	state_close(&s);
+	if (view.v != have.v)
+		free(view.v);
+	free(rtt);
 	circuit_set_free(&have);
 	free(lpm);
 	free(sel);

@@ -17,6 +17,7 @@
 #include "qdisc.h"
 #include "rate.h"
 #include "state.h"
+#include "rttstat.h"
 #include "stats.h"
 
 static const char help[] =
@@ -70,16 +71,30 @@ static double secs(const struct timespec *a, const struct timespec *b)
 	return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
 }
 
-static int take(struct cs_state *s, struct nl_sock *sk, struct snap *sn)
+/*
+ * @prev: the last refresh, whose drops and backlog idle circuits keep (no
+ * class request); every STATS_FULL_NS all classes are asked for again.
+ */
+static int take(struct cs_state *s, struct snap *sn, const struct snap *prev)
 {
+	static struct timespec full;
+	struct stats_prev p = { 0 };
+	struct timespec now;
 	int err;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (prev && prev->st.down && prev->config_id == s->config_id &&
+	    secs(&full, &now) * 1e9 < (double)STATS_FULL_NS)
+		p = (struct stats_prev){ &prev->have, &prev->st };
+	else
+		full = now;
 
 	state_refresh_attach(s); /* damage is reported as it is now, not as at start */
 	err = maps_read_circuits(&s->maps, &sn->have);
 	if (!err)
 		err = state_read_nodes(s);
 	if (!err)
-		err = stats_read(s, sk, &sn->have, &sn->st);
+		err = stats_read(s, &sn->have, p.have ? &p : NULL, &sn->st);
 	if (!err && s->n_nodes) {
 		sn->nodes = malloc(s->n_nodes * sizeof(*sn->nodes));
 		if (!sn->nodes) {
@@ -197,9 +212,39 @@ static struct rank *ranked_nodes(const struct snap *cur, const struct snap *prev
 	return r;
 }
 
-/* A row of a busiest list: a circuit (@key "id", with its @name) or a node (@key "name"). */
-static void busy_row(const char *key, const char *id, const char *name, uint32_t cpu,
-		     const struct rank *r)
+/* The median round trip of a circuit's side over the recent window (ms), -1 if none. */
+static double rtt_p50(const struct cs_state *s, uint32_t index, int side)
+{
+	struct cs_circuit_rtt r;
+	struct rtt_window w;
+
+	if (maps_rtt_get(&s->maps, index, &r) <= 0)
+		return -1;
+	rtt_window(&r.side[side], rtt_now_ns(), &w);
+	return rtt_quantile_ms(&w, 0.5);
+}
+
+static void rtt_field(const char *key, double ms)
+{
+	char buf[32];
+
+	if (ms < 0) {
+		print_null(PRINT_JSON, key);
+		print_fp(" %8s", "-");
+		return;
+	}
+	snprintf(buf, sizeof(buf), "%.2f", ms);
+	print_num(PRINT_JSON, key, NULL, buf);
+	print_fp(" %8.1f", ms);
+}
+
+/*
+ * A row of a busiest list: a circuit (@key "id", with its @name, and the
+ * median round trips of its subscriber and internet sides) or a node (@key
+ * "name", @c NULL).
+ */
+static void busy_row(const struct cs_state *s, const char *key, const char *id, const char *name,
+		     uint32_t cpu, const struct rank *r, const struct circuit *c)
 {
 	out_open_obj(NULL);
 	print_str(PRINT_ANY, key, "%-20s", id);
@@ -207,7 +252,12 @@ static void busy_row(const char *key, const char *id, const char *name, uint32_t
 		print_str(PRINT_ANY, "name", " %-20.20s", name);
 	print_u64(PRINT_ANY, "cpu", " %4llu", cpu);
 	print_u64(PRINT_ANY, "down_bytes", " %14llu", r->down);
-	print_u64(PRINT_ANY, "up_bytes", " %14llu\n", r->up);
+	print_u64(PRINT_ANY, "up_bytes", " %14llu", r->up);
+	if (c) {
+		rtt_field("rtt_p50_ms", rtt_p50(s, c->index, CS_SIDE_SUB));
+		rtt_field("rtt_internet_p50_ms", rtt_p50(s, c->index, CS_SIDE_NET));
+	}
+	print_fp("\n");
 	out_close_obj();
 }
 
@@ -278,12 +328,13 @@ static void print_snapshot(const struct cs_state *s, const struct snap *sn, int 
 	print_u64(PRINT_ANY, "truncated", ", %llu truncated", sn->st.misc.truncated);
 	print_u64(PRINT_ANY, "redirect_errors", ", %llu redirect errors\n", sn->st.misc.redirect_err);
 	out_close_obj();
-	print_fp("\n%-20s %-20s %4s %14s %14s\n", "CIRCUIT", "NAME", "CPU", "DOWN_BYTES", "UP_BYTES");
+	print_fp("\n%-20s %-20s %4s %14s %14s %8s %8s\n", "CIRCUIT", "NAME", "CPU", "DOWN_BYTES", "UP_BYTES",
+		 "RTT_ms", "INET_ms");
 	out_open_arr("busiest");
 	for (int k = 0; r && k < n_busy && (size_t)k < sn->have.n; k++) {
 		const struct circuit *c = &sn->have.v[r[k].i];
 
-		busy_row("id", c->id, c->name, c->cpu, &r[k]);
+		busy_row(s, "id", c->id, c->name, c->cpu, &r[k], c);
 	}
 	out_close_arr();
 	free(r);
@@ -292,7 +343,7 @@ static void print_snapshot(const struct cs_state *s, const struct snap *sn, int 
 		print_fp("\n%-20s %4s %14s %14s\n", "NODE", "CPU", "DOWN_BYTES", "UP_BYTES");
 	out_open_arr("busiest_nodes");
 	for (int k = 0; r && k < n_busy && (size_t)k < sn->n_nodes; k++)
-		busy_row("name", sn->nodes[r[k].i].name, NULL, sn->nodes[r[k].i].cpu, &r[k]);
+		busy_row(s, "name", sn->nodes[r[k].i].name, NULL, sn->nodes[r[k].i].cpu, &r[k], NULL);
 	out_close_arr();
 	if (sn->n_unknown)
 		print_fp("\n%-40s %-4s %12s %14s  (sampled: counted from a packet on)\n", "UNKNOWN ADDRESS",
@@ -357,14 +408,24 @@ static void print_live(const struct cs_state *s, const struct snap *cur, const s
 		       per_s(a->cpumap_drops, b->cpumap_drops, dt),
 		       (unsigned long long)(a->down.backlog + a->up.backlog));
 	}
-	printf("\n%-20s %-20s %4s %10s %10s %8s %8s\n", "CIRCUIT", "NAME", "CPU", "DOWN_Mb/s", "UP_Mb/s",
-	       "DOWN_%", "UP_%");
+	printf("\n%-20s %-20s %4s %10s %10s %8s %8s %8s %8s\n", "CIRCUIT", "NAME", "CPU", "DOWN_Mb/s", "UP_Mb/s",
+	       "DOWN_%", "UP_%", "RTT_ms", "INET_ms");
 	for (int k = 0; r && k < n_busy && (size_t)k < cur->have.n; k++) {
 		const struct circuit *c = &cur->have.v[r[k].i];
 		double d = (double)r[k].down * 8 / dt / 1e6, u = (double)r[k].up * 8 / dt / 1e6;
+		double rs = rtt_p50(s, c->index, CS_SIDE_SUB), ri = rtt_p50(s, c->index, CS_SIDE_NET);
 
-		printf("%-20s %-20.20s %4u %10.2f %10.2f %7.1f%% %7.1f%%\n", c->id, c->name, c->cpu, d, u,
+		printf("%-20s %-20.20s %4u %10.2f %10.2f %7.1f%% %7.1f%%", c->id, c->name, c->cpu, d, u,
 		       100 * d * 1e6 / (double)c->down_max, 100 * u * 1e6 / (double)c->up_max);
+		for (int side = 0; side < 2; side++) {
+			double ms = side ? ri : rs;
+
+			if (ms < 0)
+				printf(" %8s", "-");
+			else
+				printf(" %8.1f", ms);
+		}
+		printf("\n");
 	}
 	free(r);
 	/* the network's busiest nodes, against their bandwidth */
@@ -425,7 +486,6 @@ int cmd_top(int argc, char **argv)
 	struct cli_common c = { 0 };
 	struct snap cur = { 0 }, prev = { 0 };
 	struct termios saved;
-	struct nl_sock *sk = NULL;
 	struct cs_state s;
 	bool once = false, keys = false, fresh = false;
 	double interval = 1;
@@ -475,7 +535,7 @@ int cmd_top(int argc, char **argv)
 	out_init(stdout, c.json);
 	if ((err = state_open_loaded(&s, c.lan, c.wan, STATE_GONE_OK)))
 		goto out;
-	if ((err = tc_open(&sk)) || (err = take(&s, sk, &cur))) {
+	if ((err = take(&s, &cur, NULL))) {
 		fprintf(stderr, "cpushaper: cannot read the statistics: %s\n", strerror(-err));
 		goto out;
 	}
@@ -514,7 +574,7 @@ int cmd_top(int argc, char **argv)
 				iterations--;
 			continue;
 		}
-		if ((err = take(&s, sk, &cur))) {
+		if ((err = take(&s, &cur, &prev))) {
 			fprintf(stderr, "cpushaper: cannot read the statistics: %s\n", strerror(-err));
 			break;
 		}
@@ -541,7 +601,6 @@ int cmd_top(int argc, char **argv)
 out:
 	drop(&cur);
 	drop(&prev);
-	tc_close(sk);
 	state_close(&s);
 	return err ? 1 : 0;
 }

@@ -60,10 +60,12 @@ static const struct key {
 	{ .name = "cpumap-qsize", .kind = K_UINT, .cmds = C_LOAD, .lo = 8, .hi = 16384 },
 	{ .name = "skip-local", .kind = K_BOOL, .cmds = C_LOAD },
 	{ .name = "xdp-meta", .kind = K_BOOL, .cmds = C_LOAD },
+	{ .name = "rtt", .kind = K_BOOL, .cmds = C_LOAD },
 	{ .name = "skip-invalid", .kind = K_BOOL, .cmds = C_LOAD | C_CHECK },
 	{ .name = "max-remove", .kind = K_UINT, .cmds = C_LOAD, .lo = 0, .hi = 100 },
 	{ .name = "listen", .kind = K_LISTEN, .cmds = C_METRICS },
 	{ .name = "circuit-series", .kind = K_BOOL, .cmds = C_METRICS },
+	{ .name = "circuit-rtt", .kind = K_BOOL, .cmds = C_METRICS },
 };
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 

@@ -126,7 +126,7 @@ static void fill_config(const struct load_opts *o, const struct cs_state *s,
 		cfg->default_bps = o->default_bps;
 		cfg->unknown_policy = o->unknown_policy;
 		cfg->leaf = o->leaf;
-		cfg->flags = CS_F_META;
+		cfg->flags = CS_F_META | CS_F_RTT;
 		cfg->htbs_per_cpu = l->htbs_per_cpu;
 		cfg->htb_stride = l->stride;
 	} else {
@@ -151,6 +151,8 @@ static void fill_config(const struct load_opts *o, const struct cs_state *s,
 		cfg->flags = o->skip_local ? cfg->flags | CS_F_SKIP_LOCAL : cfg->flags & ~CS_F_SKIP_LOCAL;
 	if (o->xdp_meta >= 0)
 		cfg->flags = o->xdp_meta ? cfg->flags | CS_F_META : cfg->flags & ~CS_F_META;
+	if (o->rtt >= 0)
+		cfg->flags = o->rtt ? cfg->flags | CS_F_RTT : cfg->flags & ~CS_F_RTT;
 	/* the XDP mode is remembered: a program attached again later gets the same */
 	if (o->xdp_mode_given || !s->loaded)
 		cfg->flags = o->xdp_mode == CS_XDP_SKB ? cfg->flags | CS_F_XDP_SKB

@@ -44,6 +44,7 @@ struct load_opts {
 	uint32_t htbs;  /* 0: not given */
 	int skip_local; /* -1 not given */
 	int xdp_meta;   /* -1 not given */
+	int rtt;        /* -1 not given */
 };
 
 /* What a load did (or, with --dry-run, would do): for its summary. */

@@ -11,7 +11,7 @@
 #define SLOT(n) { "cs_" #n, offsetof(struct cs_maps, n) }
 const struct cs_map_slot cs_map_slots[] = {
 	SLOT(lpm), SLOT(hosts), SLOT(circuits), SLOT(nodes), SLOT(config), SLOT(cpumap),
-	SLOT(cpu_stats), SLOT(misc_stats), SLOT(unknown), SLOT(xps),
+	SLOT(cpu_stats), SLOT(misc_stats), SLOT(unknown), SLOT(xps), SLOT(cstats), SLOT(rtt), SLOT(flows), SLOT(rtt_all), SLOT(rtt_zero),
 };
 const size_t cs_n_map_slots = sizeof(cs_map_slots) / sizeof(cs_map_slots[0]);
 
@@ -40,7 +40,7 @@ void maps_close(struct cs_maps *m)
 	maps_init(m);
 }
 
-#define MAX_PROG_MAPS 16
+#define MAX_PROG_MAPS 32
 
 /* The ids of the maps program @fd uses or is bound to: how many, or -errno. */
 static int prog_map_ids(int fd, __u32 ids[MAX_PROG_MAPS])
@@ -537,6 +537,15 @@ out:
 	return 0;
 }
 
+/* A circuit's counters and round trips go with it: the next one at its index starts from 0. */
+static void stats_forget(const struct cs_maps *m, __u32 index)
+{
+	struct cs_circuit_stats zero = { 0 };
+
+	bpf_map_update_elem(m->cstats, &index, &zero, BPF_ANY);
+	bpf_map_delete_elem(m->rtt, &index);
+}
+
 int maps_circuit_put(const struct cs_maps *m, const struct circuit *c)
 {
 	struct cs_circuit kc = {
@@ -551,8 +560,13 @@ int maps_circuit_put(const struct cs_maps *m, const struct circuit *c)
 		.flags = c->flags,
 	};
 
+	struct cs_circuit old;
+
 	memcpy(kc.id, c->id, sizeof(kc.id));
 	memcpy(kc.name, c->name, sizeof(kc.name));
+	/* a new circuit at this index: what the last one there left is not its */
+	if (bpf_map_lookup_elem(m->circuits, &c->index, &old) || memcmp(old.id, kc.id, sizeof(kc.id)))
+		stats_forget(m, c->index);
 	return bpf_map_update_elem(m->circuits, &c->index, &kc, BPF_ANY) ? -errno : 0;
 }
 
@@ -648,6 +662,149 @@ int maps_circuit_del(const struct cs_maps *m, __u32 index)
 {
 	if (bpf_map_delete_elem(m->circuits, &index) && errno != ENOENT)
 		return -errno;
+	stats_forget(m, index);
+	return 0;
+}
+
+struct index_arg {
+	void *out;     /* [n] elements of size */
+	size_t size, n;
+	const __u32 *index; /* sorted: position i holds circuit index[i] */
+	__u8 *found;
+};
+
+/* Position of @key in the sorted @index[n], or n. */
+static size_t index_pos(const __u32 *index, size_t n, __u32 key)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (index[mid] < key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && index[lo] == key ? lo : n;
+}
+
+static int index_one(const void *k, const void *v, void *arg)
+{
+	struct index_arg *a = arg;
+	size_t i = index_pos(a->index, a->n, *(const __u32 *)k);
+
+	if (i < a->n) {
+		memcpy((char *)a->out + i * a->size, v, a->size);
+		if (a->found)
+			a->found[i] = 1;
+	}
+	return 0;
+}
+
+/* Entries of the per-circuit hash @fd for the sorted circuit indexes @index[n]; zero where none. */
+static int read_by_index(int fd, size_t vsz, const __u32 *index, size_t n, void *out, __u8 *found)
+{
+	struct index_arg a = { out, vsz, n, index, found };
+
+	memset(out, 0, n * vsz);
+	if (found)
+		memset(found, 0, n);
+	return hash_each(fd, sizeof(__u32), vsz, index_one, &a);
+}
+
+/*
+ * Indexes are handed out lowest first, so the array is read in batches from 0
+ * to the highest index asked for, not all CS_MAX_CIRCUITS entries.
+ */
+int maps_read_cstats(const struct cs_maps *m, const __u32 *index, size_t n, struct cs_circuit_stats *out)
+{
+	enum { CHUNK = 4096 };
+	__u32 *keys = calloc(CHUNK, sizeof(*keys)), batch = 0;
+	struct cs_circuit_stats *vals = calloc(CHUNK, sizeof(*vals));
+	size_t k = 0;
+	bool first = true;
+	int err = 0;
+
+	memset(out, 0, n * sizeof(*out));
+	if (!keys || !vals) {
+		err = -ENOMEM;
+		goto out;
+	}
+	while (k < n) {
+		__u32 got = CHUNK;
+		LIBBPF_OPTS(bpf_map_batch_opts, o);
+		bool last = false;
+
+		if (bpf_map_lookup_batch(m->cstats, first ? NULL : &batch, &batch, keys, vals, &got, &o)) {
+			if (errno != ENOENT) {
+				err = -errno;
+				break;
+			}
+			last = true;
+		}
+		first = false;
+		for (__u32 i = 0; i < got && k < n; i++) {
+			while (k < n && index[k] < keys[i])
+				k++; /* beyond the array: stays zero */
+			if (k < n && index[k] == keys[i])
+				out[k++] = vals[i];
+		}
+		if (last || !got)
+			break;
+	}
+out:
+	free(keys);
+	free(vals);
+	return err;
+}
+
+int maps_read_rtt(const struct cs_maps *m, const __u32 *index, size_t n, struct cs_circuit_rtt *out,
+		  __u8 *found)
+{
+	return read_by_index(m->rtt, sizeof(*out), index, n, out, found);
+}
+
+int maps_rtt_total(const struct cs_maps *m, struct cs_rtt_total *out)
+{
+	int n = libbpf_num_possible_cpus();
+	struct cs_rtt_total *per;
+	__u32 zero = 0;
+	int err = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (n <= 0)
+		return n ? n : -EINVAL;
+	per = calloc((size_t)n, sizeof(*per));
+	if (!per)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(m->rtt_all, &zero, per))
+		err = -errno;
+	for (int c = 0; c < n && !err; c++)
+		for (int d = 0; d < 2; d++) {
+			for (int b = 0; b < CS_RTT_TOTALS; b++)
+				out->total[d][b] += per[c].total[d][b];
+			out->sum_us[d] += per[c].sum_us[d];
+		}
+	free(per);
+	return err;
+}
+
+int maps_rtt_get(const struct cs_maps *m, __u32 index, struct cs_circuit_rtt *out)
+{
+	if (bpf_map_lookup_elem(m->rtt, &index, out)) {
+		memset(out, 0, sizeof(*out));
+		return errno == ENOENT ? 0 : -errno;
+	}
+	return 1;
+}
+
+int maps_cstats_get(const struct cs_maps *m, __u32 index, struct cs_circuit_stats *out)
+{
+	if (bpf_map_lookup_elem(m->cstats, &index, out)) {
+		memset(out, 0, sizeof(*out));
+		return -errno;
+	}
 	return 0;
 }
 

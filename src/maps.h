@@ -12,6 +12,7 @@
 
 struct cs_maps {
 	int lpm, hosts, circuits, nodes, config, cpumap, cpu_stats, misc_stats, unknown, xps;
+	int cstats, rtt, flows, rtt_all, rtt_zero;
 };
 
 /* Each map of struct cs_maps by its name in the BPF object, for loops over all of them. */
@@ -92,6 +93,22 @@ int maps_node_del(const struct cs_maps *m, const char *name);
 /* An address entry: a host (/32, /128) goes to the exact-match hash, a prefix to the trie. */
 int maps_lpm_put(const struct cs_maps *m, const struct cs_prefix *p, const struct cs_target *t);
 int maps_lpm_del(const struct cs_maps *m, const struct cs_prefix *p);
+
+/*
+ * The per-circuit counters (cs_cstats) / round trips (cs_rtt) of the circuits
+ * whose indexes are @index[0..n-1] (sorted ascending), read in batches: zero
+ * where a circuit has none yet (@found[i] says which, when not NULL).
+ */
+int maps_read_cstats(const struct cs_maps *m, const __u32 *index, size_t n, struct cs_circuit_stats *out);
+int maps_read_rtt(const struct cs_maps *m, const __u32 *index, size_t n, struct cs_circuit_rtt *out,
+		  __u8 *found);
+/* One circuit's: 0 or -errno. */
+int maps_cstats_get(const struct cs_maps *m, __u32 index, struct cs_circuit_stats *out);
+/* 1 found, 0 none yet (zeroed), or -errno. */
+int maps_rtt_get(const struct cs_maps *m, __u32 index, struct cs_circuit_rtt *out);
+
+/* Every circuit's round trips together, summed over the CPUs. */
+int maps_rtt_total(const struct cs_maps *m, struct cs_rtt_total *out);
 
 /* Per-CPU counters summed over the CPUs that ran the programs. */
 int maps_cpu_counters(const struct cs_maps *m, __u32 cpu, struct cs_cpu_counters *out);

@@ -10,8 +10,15 @@
 #include "circuits.h"
 #include "state.h"
 
+/*
+ * A circuit's bytes and packets are what TC's classifier put into its class
+ * (so including what its queue then dropped); drops, backlog and qlen are its
+ * class's. A CPU's and a node's
+ * are their HTBs' and classes' own.
+ */
 struct dir_stats {
 	uint64_t bytes, packets, drops, backlog, qlen;
+	bool gone; /* its class was asked for and the kernel has none */
 };
 
 struct cpu_stats {
@@ -31,15 +38,34 @@ struct cs_stats {
 	struct dir_stats *down, *up; /* per circuit, in the order of the set read */
 	struct dir_stats *node_down, *node_up; /* per node of s->nodes */
 	struct cs_misc_counters misc;
-	size_t classes_present[2];   /* circuits whose class the kernel has, on lan-dev / wan-dev */
+	size_t classes_checked[2];   /* circuit classes asked for, on lan-dev / wan-dev */
+	size_t classes_present[2];   /* of those, the ones the kernel has */
 	size_t circuits;
 };
 
-struct nl_sock;
+/*
+ * How long a running reader may go on from earlier reads before it asks for
+ * every class again: what finds a class deleted under an idle circuit.
+ */
+#define STATS_FULL_NS (10 * 1000000000ull)
 
-int stats_read(const struct cs_state *s, struct nl_sock *sk, const struct circuit_set *have,
+/* What an earlier read of a running reader (top, the exporter) found. */
+struct stats_prev {
+	const struct circuit_set *have;
+	const struct cs_stats *st;
+};
+
+/*
+ * Without @prev every circuit's class is asked for its drops and backlog (and
+ * the missing are counted); with it, only those of circuits that saw packets
+ * since @prev or had a backlog then. No dump: the cost grows with the
+ * circuits asked for, not with the whole tree.
+ */
+int stats_read(const struct cs_state *s, const struct circuit_set *have, const struct stats_prev *prev,
 	       struct cs_stats *st);
 void stats_free(struct cs_stats *st);
+/* The round trips of every circuit of @have, in its order (zero where none yet). Caller frees *out. */
+int stats_read_rtt(const struct cs_state *s, const struct circuit_set *have, struct cs_circuit_rtt **out);
 
 /*
  * Where the kernel and the maps disagree (classes missing, programs missing

@@ -83,6 +83,14 @@ int tc_class_stats_htbs(struct nl_sock *sk, int ifindex, const uint32_t *majors,
  */
 int tc_qdisc_stats(struct nl_sock *sk, const int *ifindex, int n_dev, struct tc_stat **out,
 		   size_t *n);
+/*
+ * The classes @classids[0..n-1] / qdiscs @handles of @ifindex, asked for one
+ * by one with many requests in flight (tc/tcget.c): no dump, so the cost does
+ * not grow with the rest of the device's tree. out[i] and found[i] answer
+ * handle i; one gone is not found, not an error.
+ */
+int tc_class_get(int ifindex, const uint32_t *classids, size_t n, struct tc_stat *out, bool *found);
+int tc_qdisc_get(int ifindex, const uint32_t *handles, size_t n, struct tc_stat *out, bool *found);
 /* Binary search in a sorted list. */
 const struct tc_stat *tc_stat_find(const struct tc_stat *v, size_t n, uint32_t handle);
 

@@ -18,7 +18,7 @@ machine=$(jq -n --arg kernel "$(uname -r)" --arg cpu "$(grep -m1 'model name' /p
 	  testbed: "3 network namespaces, veth pairs with 2 queues, iperf3 TCP"}')
 
 jq -n --argjson machine "$machine" --argjson acc "$(slurp accuracy)" --argjson cap "$(slurp capacity)" \
-	--argjson ctl "$(slurp control)" --argjson pp "$(slurp perpacket)" --argjson soak "$(slurp soak)" --argjson rec "$(slurp reconcile)" \
+	--argjson ctl "$(slurp control)" --argjson pp "$(slurp perpacket)" --argjson soak "$(slurp soak)" --argjson rec "$(slurp reconcile)" --argjson ro "$(slurp readout)" \
 	--argjson net "$(slurp network)" "$J"'
 def slope(f): # least-squares growth of f per 100 cycles over the samples
   (map(.cycle) | add / length) as $mx | (map(f) | add / length) as $my |
@@ -59,6 +59,10 @@ def slope(f): # least-squares growth of f per 100 cycles over the samples
              | map(.[0].circuits as $n | {circuits: $n, with_s: stats(.with) | map_values(r3), without_s: stats(.without) | map_values(r3),
                     show_s: stats(.show) | map_values(r3),
                     repaired: ($rec | map(select(.test == "repair" and .circuits == $n))[0].found_and_repaired)})),
+  readout: ($ro | group_by([.circuits, .way])
+             | map({circuits: .[0].circuits, way: .[0].way, show_s: stats(.show) | map_values(r3),
+                    show_one_s: stats(.show_one) | map_values(r3), top_s: stats(.top) | map_values(r3),
+                    scrape_s: stats(.scrape) | map_values(r3)})),
   network: {
     build: ($net | map(select(.test == "build")) | group_by(.mode)
              | map({mode: .[0].mode, circuits: .[0].circuits, nodes: .[0].nodes, lan_classes: .[0].lan_classes,
@@ -81,7 +85,7 @@ def slope(f): # least-squares growth of f per 100 cycles over the samples
 }' > "$OUT/results.new.json"
 # A run of some sections (SECTIONS=soak) keeps the others' figures from the last full run.
 if [ -s "$OUT/results.json" ]; then
-	keep=$(for k in accuracy capacity control perpacket soak reconcile network; do [ -s "$RAW/$k.jsonl" ] || echo "$k"; done | jq -R . | jq -sc .)
+	keep=$(for k in accuracy capacity control perpacket soak reconcile network readout; do [ -s "$RAW/$k.jsonl" ] || echo "$k"; done | jq -R . | jq -sc .)
 	jq --argjson keep "$keep" --slurpfile old "$OUT/results.json" \
 		'reduce $keep[] as $k (.; .[$k] = $old[0][$k] |
 		   .machine.kept_from[$k] = ($old[0].machine.kept_from[$k] // $old[0].machine.date))' \
@@ -149,8 +153,29 @@ mv "$OUT/results.new.json" "$OUT/results.json"
 	echo "| program | frame | 10 entries | 10k entries | 100k entries |"
 	echo "|---|---|---|---|---|"
 	jq -r '.perpacket | map(select(.entries == 0))[] | "| \(.prog) (floor) | \(.frame) | \(.ns.median) | | |"' "$OUT/results.json"
-	jq -r '.perpacket | map(select(.entries > 0)) | group_by([.prog, .frame])[] |
+	jq -r '.perpacket | map(select(.entries > 0 and (.prog | startswith("tc_rtt") | not))) | group_by([.prog, .frame])[] |
 		"| \(.[0].prog) | \(.[0].frame) | " + (sort_by(.entries) | map("\(.ns.median)") | join(" | ")) + " |"' "$OUT/results.json"
+	if jq -e '.perpacket | any(.prog | startswith("tc_rtt"))' "$OUT/results.json" >/dev/null; then
+		echo
+		echo "TCP round-trip tracking (load --rtt, the default; --no-rtt) on a TCP segment with the timestamp option, the largest map, ns:"
+		echo
+		echo "| frame | tracking on | off | cost |"
+		echo "|---|---|---|---|"
+		jq -r '.perpacket | map(select(.prog | startswith("tc_rtt"))) | group_by(.frame)[] |
+			(map(select(.prog == "tc_rtt_on"))[0].ns.median) as $on | (map(select(.prog == "tc_rtt_off"))[0].ns.median) as $off |
+			"| \(.[0].frame) | \($on) | \($off) | \($on - $off) |"' "$OUT/results.json"
+	fi
+	if jq -e '(.readout // []) | length > 0' "$OUT/results.json" >/dev/null; then
+		echo
+		echo "### Reading the counters"
+		echo
+		echo "show -j, show of one circuit, top --once -j and a scrape, the new way (TC counts per circuit: one batched map read,"
+		echo "single-class requests for drops and backlog) and the old way (a class dump per HTB, a qdisc dump), 8 HTBs per CPU, seconds:"
+		echo
+		echo "| circuits | way | show -j | show CIRCUIT | top --once -j | scrape |"
+		echo "|---:|---|---|---|---|---|"
+		jq -r '.readout[] | "| \(.circuits) | \(.way) | \(.show_s.median) | \(.show_one_s.median) | \(.top_s.median) | \(.scrape_s.median) |"' "$OUT/results.json"
+	fi
 	if jq -e '(.reconcile // []) | length > 0' "$OUT/results.json" >/dev/null; then
 		echo
 		echo "### The reconcile step of a load"
@@ -202,7 +227,7 @@ command -v gnuplot >/dev/null || { echo "report: gnuplot missing, no plots" >&2;
 jq -r '.accuracy.single[] | "\(.family)_\(.dir) \(.plan_mbps) \(.ratio.median) \(.ratio.min) \(.ratio.max)"' "$OUT/results.json" > "$OUT/acc.dat"
 jq -r '.capacity.aggregate[] | "\(.config) \(.ratio_to_plain.median) \(.ratio_to_plain.min) \(.ratio_to_plain.max)"' "$OUT/results.json" > "$OUT/cap.dat"
 jq -r '.control.cold_load[] | "\(.tool) \(.circuits) \(.seconds.median) \(.seconds.min) \(.seconds.max)"' "$OUT/results.json" > "$OUT/ctl.dat"
-jq -r '.perpacket[] | select(.entries > 0) | "\(.prog)_\(.frame) \(.entries) \(.ns.median)"' "$OUT/results.json" > "$OUT/pp.dat"
+jq -r '.perpacket[] | select(.entries > 0 and (.prog | startswith("tc_rtt") | not)) | "\(.prog)_\(.frame) \(.entries) \(.ns.median)"' "$OUT/results.json" > "$OUT/pp.dat"
 floor_xdp=$(jq '.perpacket[] | select(.prog == "xdp_empty") | .ns.median' "$OUT/results.json")
 floor_tc=$(jq '.perpacket[] | select(.prog == "tc_empty") | .ns.median' "$OUT/results.json")
 cd "$OUT"

@@ -57,6 +57,18 @@ static void make(struct frame *f, const char *name, int qinq, int v6, const char
 	f->len = (size_t)(p + 20 - f->buf);
 }
 
+/* The same with the TCP timestamp option (NOP, NOP, TS): what RTT tracking times. */
+static void make_ts(struct frame *f, const char *name, int v6, const char *dst)
+{
+	uint8_t *tcp;
+
+	make(f, name, 0, v6, dst);
+	tcp = f->buf + f->len - 20;
+	tcp[12] = 0x80; /* 32 bytes of header */
+	memcpy(tcp + 20, "\x01\x01\x08\x0a\x00\x00\x10\x00\x00\x00\x20\x00", 12);
+	f->len += 12;
+}
+
 static double run(int fd, bool tc, const struct frame *f, int repeat)
 {
 	struct __sk_buff ctx = { 0 };
@@ -170,6 +182,23 @@ int main(int argc, char **argv)
 					       k ? "tc" : "xdp", l ? "_trie" : "", fr[f].name, sizes[s],
 					       run(k ? dp_tc_fd(skel[l]) : dp_xdp_fd(skel[l]), k, &fr[f],
 						   repeat));
+	}
+	/* RTT tracking (CS_F_RTT) on and off, on segments with timestamps, largest map */
+	{
+		struct frame ts[2];
+
+		make_ts(&ts[0], "ipv4_tcp_ts", 0, "198.18.2.10");
+		make_ts(&ts[1], "ipv6_tcp_ts", 1, "2001:db8:100::10");
+		for (int f = 0; f < 2; f++)
+			for (int on = 1; on >= 0; on--) {
+				cfg.flags = on ? CS_F_RTT : 0;
+				maps_config_write(&m[0], &cfg);
+				printf("{\"prog\":\"tc_rtt_%s\",\"frame\":\"%s\",\"entries\":%d,\"ns\":%.1f}\n",
+				       on ? "on" : "off", ts[f].name, sizes[n_sizes - 1],
+				       run(dp_tc_fd(skel[0]), true, &ts[f], repeat));
+			}
+		cfg.flags = 0;
+		maps_config_write(&m[0], &cfg);
 	}
 	for (int l = 0; l < 2; l++) {
 		maps_close(&m[l]);

@@ -21,6 +21,7 @@
 #include "circuits.h"
 #include "datapath.h"
 #include "maps.h"
+#include "rttstat.h"
 #include "test.h"
 
 #define LO 1
@@ -437,6 +438,7 @@ static void test_meta(void)
 	ASSERT_EQ(m.ifindex, 7, "download: for lan-dev egress");
 	ASSERT_EQ(m.classid, CLS(0, 3), "download: the circuit's class");
 	ASSERT_EQ(m.cpu, 0, "download: the circuit's CPU");
+	ASSERT_EQ(m.circuit, 1, "download: the circuit's index, for TC's counters");
 	ASSERT_EQ(out_len, len + sizeof(m), "the packet follows the metadata");
 	ASSERT_TRUE(!memcmp(out + sizeof(m), pkt, len), "the packet itself is untouched");
 
@@ -455,6 +457,198 @@ static void test_meta(void)
 	maps_config_write(&maps, &cfg);
 	len = build(&up, pkt);
 	ASSERT_EQ(run_xdp_meta(pkt, len, &m, out, &out_len), 0, "CS_F_META off: no metadata");
+}
+
+/* A TCP segment with the timestamp option: Ethernet + IPv4/IPv6 + TCP (NOP NOP TS) + payload. */
+struct seg {
+	int af;
+	const char *src, *dst;
+	uint16_t sport, dport;
+	uint32_t seq, tsval, tsecr;
+	uint16_t payload;
+	int ts_late; /* the timestamp after a window-scale and SACK-permitted option: the walk */
+};
+
+static size_t build_seg(const struct seg *g, uint8_t *buf)
+{
+	struct ethhdr eth = { .h_dest = { 2, 0, 0, 0, 0, 1 }, .h_source = { 2, 0, 0, 0, 0, 2 } };
+	uint8_t opts[20] = { 0 }, *p = buf + sizeof(eth);
+	size_t olen = g->ts_late ? 20 : 12, l4 = sizeof(struct tcphdr) + olen + g->payload;
+	struct tcphdr tcp = { .doff = (uint16_t)((sizeof(tcp) + olen) / 4), .ack = 1 };
+	uint8_t *ts;
+
+	memset(buf, 0, 1600);
+	eth.h_proto = htons(g->af == AF_INET ? ETH_P_IP : ETH_P_IPV6);
+	memcpy(buf, &eth, sizeof(eth));
+	if (g->af == AF_INET) {
+		struct iphdr ip = { .version = 4, .ihl = 5, .ttl = 64, .protocol = IPPROTO_TCP };
+
+		ip.tot_len = htons((uint16_t)(sizeof(ip) + l4));
+		inet_pton(AF_INET, g->src, &ip.saddr);
+		inet_pton(AF_INET, g->dst, &ip.daddr);
+		memcpy(p, &ip, sizeof(ip));
+		p += sizeof(ip);
+	} else {
+		struct ipv6hdr ip6 = { .version = 6, .nexthdr = IPPROTO_TCP, .hop_limit = 64 };
+
+		ip6.payload_len = htons((uint16_t)l4);
+		inet_pton(AF_INET6, g->src, &ip6.saddr);
+		inet_pton(AF_INET6, g->dst, &ip6.daddr);
+		memcpy(p, &ip6, sizeof(ip6));
+		p += sizeof(ip6);
+	}
+	tcp.source = htons(g->sport);
+	tcp.dest = htons(g->dport);
+	tcp.seq = htonl(g->seq);
+	memcpy(p, &tcp, sizeof(tcp));
+	p += sizeof(tcp);
+	if (g->ts_late) {
+		/* MSS 4, window scale 3, SACK-permitted 2, NOP, TS 10, NOP */
+		memcpy(opts, "\x02\x04\x05\xb4\x03\x03\x07\x04\x02\x01", 10);
+		ts = opts + 10;
+	} else {
+		opts[0] = opts[1] = 1;
+		ts = opts + 2;
+	}
+	ts[0] = 8, ts[1] = 10;
+	for (int i = 0; i < 4; i++) {
+		ts[2 + i] = (uint8_t)(g->tsval >> (24 - 8 * i));
+		ts[6 + i] = (uint8_t)(g->tsecr >> (24 - 8 * i));
+	}
+	memcpy(p, opts, olen);
+	p += olen + g->payload;
+	return (size_t)(p - buf);
+}
+
+/* Direction by config: down = the segment leaves on lan-dev (lo). */
+static void dir_config(bool down, uint32_t flags)
+{
+	struct cs_config cfg = { .abi = CS_ABI_VERSION, .wan_ifindex = down ? 0 : LO,
+				 .lan_ifindex = down ? LO : 0, .flags = flags };
+
+	cs_cpu_set(&cfg, 0, 1);
+	cs_cpu_set(&cfg, 1, 1);
+	maps_config_write(&maps, &cfg);
+}
+
+static void run_seg(const struct seg *g, bool down, uint32_t flags, uint32_t gso_segs)
+{
+	static uint8_t pkt[1600];
+	struct __sk_buff in = { .gso_segs = gso_segs };
+	size_t len = build_seg(g, pkt);
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt, .data_size_in = (uint32_t)len,
+		    .ctx_in = &in, .ctx_size_in = sizeof(in), .repeat = 1);
+
+	dir_config(down, flags);
+	if (bpf_prog_test_run_opts(tc_fd, &o))
+		fprintf(stderr, "test_run: %s\n", strerror(errno));
+}
+
+static double rtt_ms(uint32_t circuit, int side, uint64_t *samples)
+{
+	struct cs_circuit_rtt r;
+	struct rtt_window w;
+
+	maps_rtt_get(&maps, circuit, &r);
+	rtt_window(&r.side[side], rtt_now_ns(), &w);
+	*samples = w.samples;
+	return rtt_quantile_ms(&w, 0.5);
+}
+
+/*
+ * Counters per circuit and direction, and round trips: a segment down timed
+ * at lan-dev egress, its echo going up 20 ms later (the subscriber side);
+ * one sent up, echoed down (the internet side). Run on one CPU: the flow
+ * table is per CPU, as a circuit's traffic is in the shaper.
+ */
+static void test_rtt(void)
+{
+	/* circuit 1: 198.18.1.10 on CPU 0; circuit 4: 2001:db8:1::/64 */
+	struct seg down = { AF_INET, "198.19.0.2", "198.18.1.10", 443, 40000, 1000, 7000, 0, 1400 };
+	struct seg ack = { AF_INET, "198.18.1.10", "198.19.0.2", 40000, 443, 1, 900, 7000, 0 };
+	struct seg up6 = { AF_INET6, "2001:db8:1::7", "2001:db8:ff::2", 5000, 80, 1, 50, 0, 100, 1 };
+	struct seg back6 = { AF_INET6, "2001:db8:ff::2", "2001:db8:1::7", 80, 5000, 9, 60, 50, 0, 1 };
+	struct cs_circuit_stats st0, st;
+	struct cs_circuit_rtt r0, r;
+	uint64_t n;
+	double ms;
+	cpu_set_t one;
+
+	CPU_ZERO(&one);
+	CPU_SET(0, &one);
+	sched_setaffinity(0, sizeof(one), &one);
+
+	maps_cstats_get(&maps, 1, &st0);
+	maps_rtt_get(&maps, 1, &r0);
+	run_seg(&down, true, CS_F_RTT, 0);
+	usleep(20000);
+	run_seg(&ack, false, CS_F_RTT, 0);
+	ms = rtt_ms(1, CS_SIDE_SUB, &n);
+	ASSERT_EQ(n, 1, "one subscriber-side sample from the echo going up");
+	CHECK(ms >= 16 && ms < 40, "subscriber side: %g ms for a 20 ms echo", ms);
+	ms = rtt_ms(1, CS_SIDE_NET, &n);
+	ASSERT_EQ(n, 0, "no internet-side sample yet");
+
+	maps_cstats_get(&maps, 1, &st);
+	ASSERT_EQ(st.packets[CS_DOWN] - st0.packets[CS_DOWN], 1, "one packet down counted for circuit 1");
+	ASSERT_EQ(st.bytes[CS_DOWN] - st0.bytes[CS_DOWN], 14 + 20 + 32 + 1400, "its bytes");
+	ASSERT_EQ(st.packets[CS_UP] - st0.packets[CS_UP], 1, "one packet up");
+
+	/* the same data again: a retransmission; a GSO packet counts its segments */
+	run_seg(&down, true, CS_F_RTT, 0);
+	maps_rtt_get(&maps, 1, &r);
+	ASSERT_EQ(r.retrans[CS_DOWN] - r0.retrans[CS_DOWN], 1, "the resent segment is counted");
+	down.seq += 1400;
+	run_seg(&down, true, CS_F_RTT, 3);
+	maps_cstats_get(&maps, 1, &st);
+	maps_rtt_get(&maps, 1, &r);
+	ASSERT_EQ(r.retrans[CS_DOWN] - r0.retrans[CS_DOWN], 1, "new data is no retransmission");
+	ASSERT_EQ(st.packets[CS_DOWN] - st0.packets[CS_DOWN], 2 + 3, "a GSO packet of 3 segments counts 3");
+
+	/* IPv6, timestamp behind other options: the internet side */
+	run_seg(&up6, false, CS_F_RTT, 0);
+	usleep(10000);
+	run_seg(&back6, true, CS_F_RTT, 0);
+	ms = rtt_ms(4, CS_SIDE_NET, &n);
+	ASSERT_EQ(n, 1, "IPv6: one internet-side sample from the echo going down");
+	CHECK(ms >= 8 && ms < 25, "internet side: %g ms for a 10 ms echo", ms);
+
+	/* tracking off: counters still, no samples */
+	ack.tsval = 950;
+	down.tsval = 1100;
+	down.seq += 1400;
+	run_seg(&down, true, 0, 0);
+	usleep(5000);
+	ack.tsecr = 1100;
+	run_seg(&ack, false, 0, 0);
+	rtt_ms(1, CS_SIDE_SUB, &n);
+	ASSERT_EQ(n, 1, "without CS_F_RTT nothing is timed");
+	maps_cstats_get(&maps, 1, &st);
+	ASSERT_EQ(st.packets[CS_DOWN] - st0.packets[CS_DOWN], 6, "but packets are counted");
+
+	/* a circuit whose record is put anew at its index starts from zero */
+	{
+		struct circuit c = { .index = 1, .cpu = 0, .minor = 3, .major = 1 };
+
+		snprintf(c.id, sizeof(c.id), "new-at-1");
+		ASSERT_EQ(maps_circuit_put(&maps, &c), 0, "a new circuit at index 1");
+		maps_cstats_get(&maps, 1, &st);
+		ASSERT_EQ(st.packets[CS_DOWN] + st.packets[CS_UP], 0, "its counters start at 0");
+		ASSERT_EQ(maps_rtt_get(&maps, 1, &r), 0, "its round trips are gone");
+		run_seg(&down, true, 0, 0);
+		maps_cstats_get(&maps, 1, &st);
+		ASSERT_EQ(st.packets[CS_DOWN], 1, "TC counts its first packet");
+		ASSERT_EQ(maps_circuit_put(&maps, &c), 0, "the same circuit put again (a rate change)");
+		maps_cstats_get(&maps, 1, &st);
+		ASSERT_EQ(st.packets[CS_DOWN], 1, "keeps its counters");
+		ASSERT_EQ(maps_circuit_del(&maps, 1), 0, "circuit removed");
+		maps_cstats_get(&maps, 1, &st);
+		ASSERT_EQ(st.packets[CS_DOWN], 0, "and its counters with it");
+	}
+	CPU_ZERO(&one);
+	CPU_SET(0, &one);
+	CPU_SET(1, &one);
+	sched_setaffinity(0, sizeof(one), &one);
 }
 
 /* A host entry lives in the hash, a prefix in the trie: each is found, and removed. */
@@ -576,6 +770,7 @@ int main(void)
 	test_skip_local();
 	test_meta();
 	test_host_hash();
+	test_rtt();
 	test_no_cycle(false);
 	test_no_cycle(true);
 

@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Classes and qdiscs asked for one by one, many requests in flight: the
+ * kernel finds each by its handle, where a dump walks every qdisc of the
+ * device for every message it sends (seconds at 40 000 circuits). Plain
+ * rtnetlink: a request is a header and a tcmsg, a reply one message each.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <linux/gen_stats.h>
+#include <linux/netlink.h>
+#include <linux/pkt_sched.h>
+#include <linux/rtnetlink.h>
+#include "qdisc.h"
+
+#ifndef NETLINK_CAP_ACK
+#define NETLINK_CAP_ACK 10
+#endif
+
+#define WINDOW 128          /* requests in flight: their replies must fit the receive buffer */
+#define RCVBUF (8 << 20)
+
+struct req {
+	struct nlmsghdr h;
+	struct tcmsg t;
+};
+
+static const struct rtattr *attr_next(const struct rtattr *a, int *rem)
+{
+	*rem -= RTA_ALIGN(a->rta_len);
+	return (const struct rtattr *)((const char *)a + RTA_ALIGN(a->rta_len));
+}
+
+#define for_each_attr(a, start, len, rem) \
+	for ((a) = (start), (rem) = (len); RTA_OK(a, rem); (a) = attr_next(a, &(rem)))
+
+static void read_htb(const struct rtattr *opts, struct tc_stat *t)
+{
+	const struct rtattr *a;
+	int rem;
+
+	for_each_attr(a, RTA_DATA(opts), (int)RTA_PAYLOAD(opts), rem) {
+		if (a->rta_type == TCA_HTB_PARMS && RTA_PAYLOAD(a) >= sizeof(struct tc_htb_opt)) {
+			const struct tc_htb_opt *o = RTA_DATA(a);
+
+			if (!t->rate_Bps)
+				t->rate_Bps = o->rate.rate;
+			if (!t->ceil_Bps)
+				t->ceil_Bps = o->ceil.rate;
+		} else if (a->rta_type == TCA_HTB_RATE64 && RTA_PAYLOAD(a) >= 8) {
+			memcpy(&t->rate_Bps, RTA_DATA(a), 8);
+		} else if (a->rta_type == TCA_HTB_CEIL64 && RTA_PAYLOAD(a) >= 8) {
+			memcpy(&t->ceil_Bps, RTA_DATA(a), 8);
+		}
+	}
+}
+
+static void read_stats2(const struct rtattr *st, struct tc_stat *t)
+{
+	const struct rtattr *a;
+	int rem;
+
+	for_each_attr(a, RTA_DATA(st), (int)RTA_PAYLOAD(st), rem) {
+		if (a->rta_type == TCA_STATS_BASIC && RTA_PAYLOAD(a) >= 12) {
+			struct gnet_stats_basic b = { 0 };
+
+			memcpy(&b, RTA_DATA(a), RTA_PAYLOAD(a) < sizeof(b) ? RTA_PAYLOAD(a) : sizeof(b));
+			t->bytes = b.bytes;
+			if (!t->packets)
+				t->packets = b.packets;
+		} else if (a->rta_type == TCA_STATS_PKT64 && RTA_PAYLOAD(a) >= 8) {
+			memcpy(&t->packets, RTA_DATA(a), 8); /* 32-bit packets wrap: this one does not */
+		} else if (a->rta_type == TCA_STATS_QUEUE && RTA_PAYLOAD(a) >= sizeof(struct gnet_stats_queue)) {
+			struct gnet_stats_queue q;
+
+			memcpy(&q, RTA_DATA(a), sizeof(q));
+			t->qlen = q.qlen;
+			t->backlog = q.backlog;
+			t->drops = q.drops;
+			t->overlimits = q.overlimits;
+		}
+	}
+}
+
+/* A reply: the object's counters (and an HTB class's rates). */
+static void read_reply(const struct nlmsghdr *h, struct tc_stat *t)
+{
+	const struct tcmsg *tm = NLMSG_DATA(h);
+	const struct rtattr *a, *opts = NULL;
+	bool htb = false;
+	int rem;
+
+	memset(t, 0, sizeof(*t));
+	t->handle = tm->tcm_handle;
+	for_each_attr(a, (const struct rtattr *)((const char *)tm + NLMSG_ALIGN(sizeof(*tm))),
+		      (int)(h->nlmsg_len - NLMSG_LENGTH(sizeof(*tm))), rem) {
+		if (a->rta_type == TCA_KIND)
+			htb = RTA_PAYLOAD(a) >= 4 && !memcmp(RTA_DATA(a), "htb", 4);
+		else if (a->rta_type == TCA_OPTIONS)
+			opts = a;
+		else if (a->rta_type == TCA_STATS2)
+			read_stats2(a, t);
+	}
+	if (htb && opts && h->nlmsg_type == RTM_NEWTCLASS)
+		read_htb(opts, t);
+}
+
+static int open_sock(void)
+{
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE), one = 1, sz = RCVBUF;
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	struct timeval tv = { .tv_sec = 10 };
+
+	if (fd < 0)
+		return -errno;
+	/* FORCE needs CAP_NET_ADMIN: without it, what rmem_max allows */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)))
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+	setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+/* Send requests [from, to) and read one answer for each. */
+static int ask_window(int fd, uint16_t type, int ifindex, const uint32_t *handles, size_t from,
+		      size_t to, struct tc_stat *out, bool *found, void *buf, size_t bufsz)
+{
+	struct req *r = calloc(to - from, sizeof(*r));
+	bool *answered = calloc(to - from, sizeof(*answered));
+	size_t left = to - from;
+	int err = 0;
+
+	if (!r || !answered) {
+		free(r);
+		free(answered);
+		return -ENOMEM;
+	}
+	for (size_t i = from; i < to; i++) {
+		struct req *q = &r[i - from];
+
+		q->h.nlmsg_len = NLMSG_LENGTH(sizeof(q->t));
+		q->h.nlmsg_type = type;
+		/* without ECHO the kernel only tells the TC multicast group: no answer to us */
+		q->h.nlmsg_flags = NLM_F_REQUEST | NLM_F_ECHO;
+		q->h.nlmsg_seq = (uint32_t)i + 1;
+		q->t.tcm_family = AF_UNSPEC;
+		q->t.tcm_ifindex = ifindex;
+		q->t.tcm_handle = handles[i];
+		/* parent 0: the kernel finds a class in the qdisc of its major, a qdisc by its handle */
+	}
+	if (send(fd, r, (to - from) * sizeof(*r), 0) < 0)
+		err = -errno;
+	free(r);
+	while (!err && left) {
+		ssize_t len = recv(fd, buf, bufsz, 0);
+		struct nlmsghdr *h;
+
+		if (len < 0) {
+			if (errno == EINTR)
+				continue;
+			/* a timeout: the kernel did not answer (it always does); ENOBUFS: answers lost */
+			err = errno == EAGAIN || errno == EWOULDBLOCK ? -ETIMEDOUT : -errno;
+			break;
+		}
+		for (h = buf; NLMSG_OK(h, (size_t)len); h = NLMSG_NEXT(h, len)) {
+			size_t i = h->nlmsg_seq - 1;
+
+			/* not ours (an earlier round's), or a second answer to one request */
+			if (i < from || i >= to || answered[i - from])
+				continue;
+			answered[i - from] = true;
+			left--;
+			if (h->nlmsg_type == NLMSG_ERROR) {
+				const struct nlmsgerr *e = NLMSG_DATA(h);
+
+				/* gone, or its HTB gone: not found; anything else is an error */
+				if (e->error && e->error != -ENOENT && e->error != -EINVAL && !err)
+					err = e->error;
+				continue;
+			}
+			read_reply(h, &out[i]);
+			found[i] = true;
+		}
+	}
+	free(answered);
+	return err;
+}
+
+static int tc_get(uint16_t type, int ifindex, const uint32_t *handles, size_t n,
+		  struct tc_stat *out, bool *found)
+{
+	size_t bufsz = 1 << 20;
+	void *buf;
+	int fd, err = 0;
+
+	memset(out, 0, n * sizeof(*out));
+	memset(found, 0, n * sizeof(*found));
+	if (!n)
+		return 0;
+	if ((fd = open_sock()) < 0)
+		return fd;
+	buf = malloc(bufsz);
+	if (!buf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	for (size_t from = 0; from < n && !err; from += WINDOW) {
+		size_t to = from + WINDOW < n ? from + WINDOW : n;
+
+		err = ask_window(fd, type, ifindex, handles, from, to, out, found, buf, bufsz);
+	}
+	free(buf);
+	close(fd);
+	return err;
+}
+
+int tc_class_get(int ifindex, const uint32_t *classids, size_t n, struct tc_stat *out, bool *found)
+{
+	return tc_get(RTM_GETTCLASS, ifindex, classids, n, out, found);
+}
+
+int tc_qdisc_get(int ifindex, const uint32_t *handles, size_t n, struct tc_stat *out, bool *found)
+{
+	return tc_get(RTM_GETQDISC, ifindex, handles, n, out, found);
+}
