@@ -49,8 +49,8 @@ const char *leaf_name(enum cs_leaf leaf)
 }
 
 int leaf_assign(struct circuit_set *want, const struct circuit_set *have, enum cs_leaf def,
-		const struct leaf_avail *a, uint32_t htb_majors, size_t *fallback, const char *file,
-		struct cs_diag *d)
+		const struct leaf_avail *a, uint32_t htb_majors, const uint8_t *held, size_t *fallback,
+		const char *file, struct cs_diag *d)
 {
 	uint8_t *used = calloc(LEAF_LAST_MAJOR + 1, 1);
 	uint32_t next = 2 * htb_majors + 1;
@@ -59,6 +59,8 @@ int leaf_assign(struct circuit_set *want, const struct circuit_set *have, enum c
 	if (!used)
 		return -ENOMEM;
 	*fallback = 0;
+	for (uint32_t m = 0; held && m <= LEAF_LAST_MAJOR; m++)
+		used[m] = held[m];
 	for (size_t i = 0; have && i < have->n; i++)
 		if (have->v[i].leaf_major)
 			used[have->v[i].leaf_major] = 1;

@@ -41,11 +41,12 @@ const char *leaf_name(enum cs_leaf leaf);
  * Give every circuit of @want (placed) its wanted and applied leaves and a
  * handle major: a circuit that keeps its class keeps its major; others get the
  * lowest one no running circuit (@have) holds (the old classes still live
- * while the plan is applied). *fallback: circuits where the kernel lacks what
+ * while the plan is applied), nor @held (NULL, or 0x10000 flags: leaves of
+ * classes an interrupted run left). *fallback: circuits where the kernel lacks what
  * they want. A load needing more majors than there are is refused into @d.
  */
 int leaf_assign(struct circuit_set *want, const struct circuit_set *have, enum cs_leaf def,
-		const struct leaf_avail *a, uint32_t htb_majors, size_t *fallback, const char *file,
-		struct cs_diag *d);
+		const struct leaf_avail *a, uint32_t htb_majors, const uint8_t *held, size_t *fallback,
+		const char *file, struct cs_diag *d);
 
 #endif

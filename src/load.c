@@ -17,6 +17,7 @@
 #include "qdisc.h"
 #include "rate.h"
 #include <bpf/bpf.h>
+#include <linux/pkt_sched.h>
 
 /* The CPUs to shape with, checked against what is online: the highest, or -errno. */
 static int choose_cpus(const struct load_opts *o, const struct cs_state *s, bool cpus[CS_MAX_CPUS])
@@ -276,17 +277,39 @@ static int ensure_trees(struct nl_sock *sk, struct cs_state *s, struct cs_config
 }
 
 /*
+ * May the devices hold circuit classes no record names (an interrupted run)?
+ * A tree without a running shaper, or more circuit classes in the dumps @cls
+ * than running circuits and nodes.
+ */
+static bool leftover_classes(const struct cs_state *s, const struct circuit_set *have,
+			     struct tc_stat *const *cls, const size_t *ncls, struct nl_sock *sk)
+{
+	if (!s->loaded)
+		return tc_tree_present(sk, s->lan_ix) == 1 || tc_tree_present(sk, s->wan_ix) == 1;
+	for (int dev = 0; dev < 2; dev++) {
+		size_t n = 0;
+
+		for (size_t i = 0; cls[dev] && i < ncls[dev]; i++)
+			n += TC_H_MIN(cls[dev][i].handle) >= CS_FIRST_MINOR;
+		if (n > have->n + s->n_nodes)
+			return true;
+	}
+	return false;
+}
+
+/*
  * Which leaves every circuit of @want gets and their handles (src/leaf.c),
  * the kernel asked once what it has; one warning says how many circuits get
  * less than they want.
  */
 static int choose_leaves(struct nl_sock *sk, const struct cs_state *s, struct circuit_set *want,
-			 const struct circuit_set *have, const struct cs_config *cfg,
+			 const struct circuit_set *have, const struct cs_config *cfg, bool leftovers,
 			 struct leaf_avail *a, const char *file, struct cs_diag *d)
 {
 	bool need[3] = { false };
+	uint8_t *held = NULL;
 	size_t fallback;
-	int err;
+	int err = 0;
 
 	need[cfg->leaf < 3 ? cfg->leaf : 0] = true;
 	for (size_t i = 0; i < want->n; i++)
@@ -304,8 +327,22 @@ static int choose_leaves(struct nl_sock *sk, const struct cs_state *s, struct ci
 			goto probe;
 		a->cake = err;
 	}
-	if ((err = leaf_assign(want, have, (enum cs_leaf)cfg->leaf, a, cfg->htb_stride * cfg->htbs_per_cpu,
-			       &fallback, file, d)))
+	/* classes an interrupted run left: their leaves hold majors (one dump, on this rare path) */
+	if (leftovers) {
+		if (!(held = calloc(0x10000, 1)))
+			return -ENOMEM;
+		for (int dev = 0; dev < 2 && !err; dev++)
+			if ((dev ? s->wan_ix : s->lan_ix) >= 0)
+				err = tc_leaf_majors(sk, dev ? s->wan_ix : s->lan_ix, held);
+		if (err < 0) {
+			free(held);
+			goto probe;
+		}
+	}
+	err = leaf_assign(want, have, (enum cs_leaf)cfg->leaf, a, cfg->htb_stride * cfg->htbs_per_cpu,
+			  held, &fallback, file, d);
+	free(held);
+	if (err)
 		return err;
 	if (fallback && !a->fq_codel)
 		fprintf(stderr, "cpushaper: warning: this kernel has no fq_codel%s: %zu of %zu circuits get the fallback leaf, a FIFO of %u ms of their plan (--queue-ms)\n",
@@ -718,7 +755,8 @@ int load_run(const struct load_opts *o, void (*summary)(const struct load_opts *
 		fprintf(stderr, "cpushaper: note: %s\n", notes.msg[i]);
 	network_rates(&net, &want);
 	fill_config(o, &s, cpus, &layout, &cfg);
-	if ((err = choose_leaves(sk, &s, &want, &have, &cfg, &avail, o->file, &diag)))
+	if ((err = choose_leaves(sk, &s, &want, &have, &cfg, leftover_classes(&s, &have, cls, ncls, sk),
+				 &avail, o->file, &diag)))
 		goto refuse_state_if_einval;
 	if ((err = plan_build(&want, &have, have_lpm, n_have_lpm, &plan)) ||
 	    /* a new --queue-ms resizes every FIFO leaf; compared with the running one */

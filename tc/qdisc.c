@@ -333,20 +333,54 @@ int tc_leaf_set(struct nl_sock *sk, int ifindex, uint32_t classid, const struct 
 		return leaf_send(sk, ifindex, classid, want, NLM_F_CREATE | NLM_F_REPLACE);
 	/* exclusive: never take over a qdisc of that handle elsewhere on the device */
 	err = leaf_send(sk, ifindex, classid, want, NLM_F_CREATE | NLM_F_EXCL);
-	if (err != -EEXIST)
+	/* EEXIST: the handle is taken; EINVAL (kernels since 6.x): taken under another parent */
+	if (err != -EEXIST && err != -EINVAL)
 		return err;
 	/* the class has a leaf already (a class left by an interrupted run, or repaired) */
-	if ((err = qdisc_get(sk, ifindex, classid, 0, &o)))
-		return err == -ENOENT ? -EEXIST : err;
-	if (o.handle == want->major << 16 && !strcmp(o.kind, tc_leaf_name(want->kind)))
+	if ((err = qdisc_get(sk, ifindex, classid, 0, &o)) && err != -ENOENT)
+		return err;
+	if (!err && o.handle == want->major << 16 && !strcmp(o.kind, tc_leaf_name(want->kind)))
 		return leaf_send(sk, ifindex, classid, want, NLM_F_CREATE | NLM_F_REPLACE);
-	if (o.handle && (err = leaf_del(sk, ifindex, classid, o.handle)))
+	if (!err && o.handle && (err = leaf_del(sk, ifindex, classid, o.handle)))
 		return err;
 	err = leaf_send(sk, ifindex, classid, want, NLM_F_CREATE | NLM_F_EXCL);
-	if (err == -EEXIST)
+	if (err == -EEXIST || err == -EINVAL)
 		pr_warn("cpushaper: qdisc handle %x: is held by a qdisc that is not the leaf of class %x:%x\n",
 			want->major, classid >> 16, classid & 0xffff);
 	return err;
+}
+
+struct held {
+	uint8_t *majors;
+};
+
+static void held_one(struct nl_object *obj, void *arg)
+{
+	struct rtnl_tc *tc = (struct rtnl_tc *)obj;
+	uint32_t parent = rtnl_tc_get_parent(tc), pm = TC_H_MAJ(parent) >> 16;
+
+	if (pm >= 1 && pm < CS_MQ_MAJOR && TC_H_MIN(parent) >= CS_FIRST_MINOR)
+		((struct held *)arg)->majors[TC_H_MAJ(rtnl_tc_get_handle(tc)) >> 16] = 1;
+}
+
+int tc_leaf_majors(struct nl_sock *sk, int ifindex, uint8_t *majors)
+{
+	struct nl_cache *cache;
+	struct held h = { majors };
+	int err = nlerr(rtnl_qdisc_alloc_cache(sk, &cache));
+	struct rtnl_qdisc *filter;
+
+	if (err)
+		return err;
+	if (!(filter = rtnl_qdisc_alloc())) {
+		nl_cache_free(cache);
+		return -ENOMEM;
+	}
+	rtnl_tc_set_ifindex(TC_CAST(filter), ifindex);
+	nl_cache_foreach_filter(cache, (struct nl_object *)filter, held_one, &h);
+	rtnl_qdisc_put(filter);
+	nl_cache_free(cache);
+	return 0;
 }
 
 int tc_kind_present(struct nl_sock *sk, int ifindex, enum cs_leaf kind)

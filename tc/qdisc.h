@@ -74,6 +74,12 @@ struct tc_leaf {
  */
 int tc_leaf_set(struct nl_sock *sk, int ifindex, uint32_t classid, const struct tc_leaf *want,
 		const struct tc_leaf *have);
+/*
+ * Mark in @majors[0x10000] the handle majors of the leaves of circuit classes
+ * (minor 3 and up) on @ifindex: one dump of all its qdiscs, for a load that
+ * finds classes an interrupted run left (their leaves hold majors no record names).
+ */
+int tc_leaf_majors(struct nl_sock *sk, int ifindex, uint8_t *majors);
 /* Does the kernel have the qdisc @kind (fq_codel, cake)? 1, 0, or -errno. Changes nothing. */
 int tc_kind_present(struct nl_sock *sk, int ifindex, enum cs_leaf kind);
 
