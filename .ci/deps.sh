@@ -6,7 +6,7 @@ PKGS=(gcc libc6-dev make cmake pkg-config clang llvm bpftool linux-libc-dev
       libbpf-dev libxdp-dev libnl-3-dev libnl-route-3-dev libelf-dev zlib1g-dev
       libmicrohttpd-dev libjansson-dev libinih-dev iproute2 ethtool iperf3 jq bc curl python3-prometheus-client
       valgrind libclang-rt-dev util-linux gnuplot-nox
-      scdoc dpkg-dev file lintian man-db bsdextrautils bash-completion systemd)
+      scdoc dpkg-dev file lintian man-db bsdextrautils bash-completion systemd iputils-ping)
 missing=()
 for p in "${PKGS[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

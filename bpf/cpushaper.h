@@ -41,12 +41,21 @@
 #define CS_TC_HANDLE 0xc5
 #define CS_TC_PRIORITY 0xc5
 
-/* Leaf qdisc of each circuit class; DEFAULT is what HTB attaches itself (pfifo). */
+/*
+ * Leaf qdisc of a class. DEFAULT is what HTB attaches itself (a pfifo of the
+ * device's txqueuelen packets, seconds of a slow plan: "none", no SQM); FIFO
+ * is a pfifo holding queue_ms of the class's ceil, the fallback where the
+ * kernel lacks fq_codel or cake. Every leaf but DEFAULT has a handle major of
+ * ours (see src/leaf.h): HTB majors, then one per HTB for the leaf of its
+ * class :2, then circuits' leaves up to 0xfffe (0x7fff is the MQ).
+ */
 enum cs_leaf {
 	CS_LEAF_DEFAULT = 0,
 	CS_LEAF_FQ_CODEL = 1,
 	CS_LEAF_CAKE = 2,
+	CS_LEAF_FIFO = 3,
 };
+#define CS_DEFAULT_QUEUE_MS 20
 
 /* cs_config.flags */
 #define CS_F_SKIP_LOCAL 1 /* XDP passes a packet already on its circuit's CPU instead of redirecting */
@@ -112,7 +121,9 @@ struct cs_circuit {
 	__u64 up_min_bps;
 	__u64 up_max_bps;
 	__u32 flags; /* CS_REC_* */
-	__u32 pad;
+	__u16 leaf_major; /* handle major of its leaves (the same on both devices); 0: none */
+	__u8 leaf_down;   /* enum cs_leaf applied | the one wanted << 4 */
+	__u8 leaf_up;
 };
 CS_STATIC_ASSERT(sizeof(struct cs_circuit) == 184, "cs_circuit layout");
 
@@ -150,7 +161,7 @@ struct cs_config {
 	__u32 wan_ifindex;
 	__u32 unknown_policy;
 	__u32 default_cpu;
-	__u32 leaf;         /* enum cs_leaf, as applied */
+	__u32 leaf;         /* enum cs_leaf: --leaf, wanted for circuits with no sqm of their own */
 	__u32 flags;        /* CS_F_* */
 	__u32 cpumap_qsize; /* ring size of each cpumap entry */
 	__u32 htbs_per_cpu; /* fixed while loaded */
@@ -162,7 +173,7 @@ struct cs_config {
 	__u64 load_time;
 	__u64 load_ok_time; /* of the last that succeeded */
 	__u32 load_result;  /* CS_LOAD_*: ok, refused, or applied in part */
-	__u32 pad;
+	__u32 queue_ms;     /* a FIFO leaf holds this long of its class's ceil */
 };
 /*
  * Smaller than ABI 2's 312 bytes: an older cpushaper that reads this map

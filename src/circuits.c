@@ -18,7 +18,7 @@
 enum col {
 	COL_CIRCUIT_ID, COL_CIRCUIT_NAME, COL_IPV4, COL_IPV6,
 	COL_DOWN_MIN, COL_UP_MIN, COL_DOWN_MAX, COL_UP_MAX,
-	COL_ANCHOR_ID, COL_PARENT_ID, COL_PARENT_NAME,
+	COL_ANCHOR_ID, COL_PARENT_ID, COL_PARENT_NAME, COL_SQM,
 	COL_N
 };
 
@@ -37,6 +37,7 @@ static const struct {
 	[COL_ANCHOR_ID] = { "Anchor Node ID", false },
 	[COL_PARENT_ID] = { "Parent Node ID", false },
 	[COL_PARENT_NAME] = { "Parent Node", false },
+	[COL_SQM] = { "sqm", false },
 };
 
 /* The parent columns in the order they are asked, as enum circuit_parent_col - 1. */
@@ -47,6 +48,36 @@ const char *circuit_parent_column(enum circuit_parent_col col)
 	return col > CS_PARENT_NONE && col <= CS_PARENT_NAME ? columns[parent_col[col - 1]].name : "";
 }
 
+static int sqm_word(const char *w, size_t n, uint8_t *out)
+{
+	static const char *const words[] = { [CS_SQM_NONE] = "none", [CS_SQM_FQ_CODEL] = "fq_codel",
+					     [CS_SQM_CAKE] = "cake" };
+
+	if (!n) {
+		*out = CS_SQM_UNSET;
+		return 0;
+	}
+	for (uint8_t i = CS_SQM_NONE; i <= CS_SQM_CAKE; i++)
+		if (strlen(words[i]) == n && !strncasecmp(w, words[i], n)) {
+			*out = i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+int circuit_sqm_parse(const char *text, uint8_t sqm[2])
+{
+	const char *slash = strchr(text, '/');
+
+	if (!slash)
+		return sqm_word(text, strlen(text), &sqm[0]) ? -EINVAL : (sqm[1] = sqm[0], 0);
+	/* "down/up"; a side left empty takes the default */
+	if (strchr(slash + 1, '/') || sqm_word(text, (size_t)(slash - text), &sqm[0]) ||
+	    sqm_word(slash + 1, strlen(slash + 1), &sqm[1]))
+		return -EINVAL;
+	return 0;
+}
+
 /* One device row, before rows are merged into circuits. */
 struct row {
 	const char *id; /* into the row's own copy */
@@ -55,6 +86,7 @@ struct row {
 	const char *parent; /* "" for none */
 	enum circuit_parent_col parent_col;
 	uint64_t rate[4]; /* down_min, up_min, down_max, up_max */
+	uint8_t sqm[2];
 	struct cs_prefix *pfx;
 	size_t n_pfx;
 	int line;
@@ -392,6 +424,14 @@ static int parse_row(struct csv_record *rec, const int idx[COL_N], struct row *r
 		}
 	}
 
+	if (idx[COL_SQM] >= 0) {
+		char *v = trim(field(rec, idx[COL_SQM]));
+
+		if (circuit_sqm_parse(v, row->sqm))
+			diag_add(d, "%s:%d: sqm \"%s\" is not cake, fq_codel, none, empty or a down/up pair of them such as cake/fq_codel",
+				 file, row->line, v);
+	}
+
 	if (idx[COL_IPV4] >= 0 &&
 	    (err = parse_addr_list(field(rec, idx[COL_IPV4]), true, row, file, d)))
 		return err;
@@ -456,6 +496,8 @@ static int merge_rows(struct row *rows, size_t n, struct circuit_set *set, const
 		c->down_max = rows[i].rate[2];
 		c->up_max = rows[i].rate[3];
 		c->line = rows[i].line;
+		c->sqm[0] = rows[i].sqm[0];
+		c->sqm[1] = rows[i].sqm[1];
 		if (rows[i].parent_col) {
 			c->parent_col = rows[i].parent_col;
 			if (!(c->parent = strdup(rows[i].parent)))
@@ -469,6 +511,9 @@ static int merge_rows(struct row *rows, size_t n, struct circuit_set *set, const
 					 rows[j].parent, rows[i].line,
 					 rows[i].parent_col ? circuit_parent_column(rows[i].parent_col) : "none",
 					 rows[i].parent);
+			if (rows[j].sqm[0] != rows[i].sqm[0] || rows[j].sqm[1] != rows[i].sqm[1])
+				diag_add(d, "%s:%d: circuit \"%s\": its sqm differs from line %d's", file,
+					 rows[j].line, c->id, rows[i].line);
 			for (int r = 0; r < 4; r++) {
 				char a[32], b[32];
 

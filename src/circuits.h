@@ -25,6 +25,15 @@ enum circuit_parent_col {
 };
 const char *circuit_parent_column(enum circuit_parent_col col);
 
+/*
+ * The sqm column (LibreQoS v2.2) of a circuit, per direction: empty (the
+ * --leaf default), none (HTB's own pfifo, no queue management), fq_codel or
+ * cake; "down/up" names each direction ("cake/fq_codel").
+ */
+enum circuit_sqm { CS_SQM_UNSET = 0, CS_SQM_NONE, CS_SQM_FQ_CODEL, CS_SQM_CAKE };
+/* Parse an sqm field into @sqm[0] (down), @sqm[1] (up): 0, or -EINVAL. */
+int circuit_sqm_parse(const char *text, uint8_t sqm[2]);
+
 struct circuit {
 	char id[CS_ID_LEN];
 	char name[CS_NAME_LEN];
@@ -43,6 +52,10 @@ struct circuit {
 	uint32_t parent_minor; /* its node's class in that HTB; 0: the root class :1 */
 	uint32_t index;
 	uint32_t flags; /* CS_REC_*: as the kernel's record has them; 0 from a file */
+	uint8_t sqm[2]; /* enum circuit_sqm from the file, down and up */
+	/* its leaves, down and up (enum cs_leaf): wanted and applied (src/leaf.c, or the kernel's record) */
+	uint8_t leaf_want[2], leaf[2];
+	uint16_t leaf_major; /* handle major of its leaves on both devices; 0: none */
 };
 
 struct circuit_set {

@@ -59,9 +59,16 @@ static const char help[] =
 	"  --unknown POLICY   traffic of no circuit: 'pass' keeps it on the CPU it\n"
 	"                     arrived on (default), 'cpu:N' steers it to CPU N;\n"
 	"                     either way it is shaped by class :2, never dropped\n"
-	"  --leaf QDISC       leaf queue of each circuit class: fq_codel (default),\n"
-	"                     cake or pfifo. Where the kernel lacks it: pfifo, with a\n"
-	"                     warning\n"
+	"  --leaf QDISC       leaf queue of each circuit class with no sqm of its own\n"
+	"                     (the file's sqm column): fq_codel (default), cake, fifo\n"
+	"                     (a FIFO of --queue-ms of the plan) or none (HTB's own\n"
+	"                     pfifo of the device's 1000 packets: seconds of a slow\n"
+	"                     plan; also 'pfifo'). Where the kernel lacks cake:\n"
+	"                     fq_codel; lacks fq_codel: fifo, with one warning.\n"
+	"                     fq_codel and cake get a target, interval and memory\n"
+	"                     limit sized to each plan\n"
+	"  --queue-ms MS      how long of its plan a fifo leaf holds (default 20, 1 to\n"
+	"                     1000): the most a full queue adds to a packet's wait\n"
 	"  --xdp-mode MODE    native (default) or skb (generic XDP, slower: for\n"
 	"                     drivers without native XDP)\n"
 	"  --cpumap-qsize N   ring size of each CPU's cpumap queue (default 2048)\n"
@@ -102,8 +109,9 @@ static const char help[] =
 	"  -n, --dry-run      validate and print what would change, change nothing\n"
 	"\n"
 	"Devices, --cpus and the rates of :1/:2 given on a later load change the running\n"
-	"shaper; --leaf and --xdp-mode apply to what is created from then on (the XDP\n"
-	"mode is remembered: a program attached again by a later load gets the same).\n"
+	"shaper, and so do --leaf and --queue-ms (leaves are resized in place); --xdp-mode\n"
+	"applies to what is attached from then on (it is remembered: a program attached\n"
+	"again by a later load gets the same).\n"
 	"\n"
 	"Every load of a running shaper first reads what the kernel has and puts back\n"
 	"what changed under it: a deleted root qdisc, clsact, XDP program or circuit\n"
@@ -136,6 +144,7 @@ static int parse_args(int argc, char **argv, struct load_opts *o)
 		{ "skip-invalid", no_argument, NULL, 'I' },
 		{ "force", no_argument, NULL, 'F' },
 		{ "max-remove", required_argument, NULL, 'X' },
+		{ "queue-ms", required_argument, NULL, 'B' },
 		{ "no-skip-invalid", no_argument, NULL, 'i' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -194,14 +203,17 @@ static int parse_args(int argc, char **argv, struct load_opts *o)
 			return -1;
 		}
 		case 'q':
+			o->leaf_given = true;
 			if (!strcmp(optarg, "fq_codel"))
 				o->leaf = CS_LEAF_FQ_CODEL;
 			else if (!strcmp(optarg, "cake"))
 				o->leaf = CS_LEAF_CAKE;
-			else if (!strcmp(optarg, "pfifo"))
+			else if (!strcmp(optarg, "fifo"))
+				o->leaf = CS_LEAF_FIFO;
+			else if (!strcmp(optarg, "none") || !strcmp(optarg, "pfifo"))
 				o->leaf = CS_LEAF_DEFAULT;
 			else {
-				fprintf(stderr, "cpushaper: --leaf \"%s\": expected fq_codel, cake or pfifo\n",
+				fprintf(stderr, "cpushaper: --leaf \"%s\": expected fq_codel, cake, fifo or none\n",
 					optarg);
 				return -1;
 			}
@@ -260,6 +272,10 @@ static int parse_args(int argc, char **argv, struct load_opts *o)
 			break;
 		case 'F':
 			o->force = true;
+			break;
+		case 'B':
+			if (cli_uint("--queue-ms", optarg, 1, 1000, &o->queue_ms))
+				return -1;
 			break;
 		case 'X':
 			if (cli_uint("--max-remove", optarg, 0, 100, &o->max_remove))

@@ -11,6 +11,7 @@
 #include "maps.h"
 #include "output.h"
 #include "plan.h"
+#include "leaf.h"
 #include "qdisc.h"
 #include "rate.h"
 #include "state.h"
@@ -125,6 +126,22 @@ static void print_rtt(const char *key, const char *label, const struct cs_rtt *h
 	out_close_obj();
 }
 
+/* A circuit's leaves, down and up: what it has, and what it wanted where the kernel lacked that. */
+static void print_leaf(const struct circuit *c)
+{
+	bool fell = c->leaf[0] != c->leaf_want[0] || c->leaf[1] != c->leaf_want[1];
+
+	out_open_obj("leaf");
+	print_str(PRINT_ANY, "down", "    leaf %s", leaf_name((enum cs_leaf)c->leaf[0]));
+	print_str(PRINT_ANY, "up", "/%s", leaf_name((enum cs_leaf)c->leaf[1]));
+	if (fell) {
+		print_str(PRINT_ANY, "down_wanted", " (wanted %s", leaf_name((enum cs_leaf)c->leaf_want[0]));
+		print_str(PRINT_ANY, "up_wanted", "/%s: not in this kernel)", leaf_name((enum cs_leaf)c->leaf_want[1]));
+	}
+	print_fp("\n");
+	out_close_obj();
+}
+
 static void print_circuit(const struct cs_state *s, const struct circuit *c,
 			  const struct dir_stats *down, const struct dir_stats *up,
 			  const struct cs_circuit_rtt *r, uint64_t now)
@@ -156,6 +173,7 @@ static void print_circuit(const struct cs_state *s, const struct circuit *c,
 		print_u64(PRINT_ANY, "up", " up %llu\n", r->retrans[CS_UP]);
 		out_close_obj();
 	}
+	print_leaf(c);
 	if (parent)
 		print_str(PRINT_ANY, "parent", "    under node %s\n", parent->name);
 	else
@@ -468,7 +486,8 @@ int cmd_show(int argc, char **argv)
 			cpulist_format(on, buf, sizeof(buf));
 		}
 		print_str(PRINT_JSON, "cpus", NULL, buf);
-		print_str(PRINT_JSON, "leaf", NULL, tc_leaf_name((enum cs_leaf)s.cfg.leaf));
+		print_str(PRINT_JSON, "leaf", NULL, leaf_name((enum cs_leaf)s.cfg.leaf));
+		print_u64(PRINT_JSON, "queue_ms", NULL, s.cfg.queue_ms);
 		{
 			char pol[32];
 
@@ -485,10 +504,10 @@ int cmd_show(int argc, char **argv)
 			print_num(PRINT_JSON, "link_mbps", NULL, link);
 			print_num(PRINT_JSON, "default_mbps", NULL, def);
 			if (!only && !tree && !list)
-				print_fp("%s/%s: cpus %s, %u HTB%s per cpu, link class %s Mbit/s each, default class %s Mbit/s, leaf %s\n",
+				print_fp("%s/%s: cpus %s, %u HTB%s per cpu, link class %s Mbit/s each, default class %s Mbit/s, leaf %s, fifo %u ms\n",
 					 c.lan, c.wan, buf, s.cfg.htbs_per_cpu,
 					 s.cfg.htbs_per_cpu == 1 ? "" : "s", link, def,
-					 tc_leaf_name((enum cs_leaf)s.cfg.leaf));
+					 leaf_name((enum cs_leaf)s.cfg.leaf), s.cfg.queue_ms);
 		}
 		print_u64(PRINT_JSON, "htbs_per_cpu", NULL, s.cfg.htbs_per_cpu);
 		print_bool(PRINT_JSON, "skip_local", NULL, s.cfg.flags & CS_F_SKIP_LOCAL);

@@ -9,6 +9,7 @@
 #include "circuits.h"
 #include "cpulist.h"
 #include "input.h"
+#include "leaf.h"
 #include "load.h"
 #include "lock.h"
 #include "log.h"
@@ -16,6 +17,7 @@
 #include "qdisc.h"
 #include "rate.h"
 #include <bpf/bpf.h>
+#include <linux/pkt_sched.h>
 
 /* The CPUs to shape with, checked against what is online: the highest, or -errno. */
 static int choose_cpus(const struct load_opts *o, const struct cs_state *s, bool cpus[CS_MAX_CPUS])
@@ -125,7 +127,6 @@ static void fill_config(const struct load_opts *o, const struct cs_state *s,
 		cfg->link_bps = o->link_bps;
 		cfg->default_bps = o->default_bps;
 		cfg->unknown_policy = o->unknown_policy;
-		cfg->leaf = o->leaf;
 		cfg->flags = CS_F_META | CS_F_RTT;
 		cfg->htbs_per_cpu = l->htbs_per_cpu;
 		cfg->htb_stride = l->stride;
@@ -141,6 +142,10 @@ static void fill_config(const struct load_opts *o, const struct cs_state *s,
 		if (o->unknown_given)
 			cfg->unknown_policy = o->unknown_policy;
 	}
+	if (o->leaf_given || !s->loaded)
+		cfg->leaf = o->leaf;
+	cfg->queue_ms = o->queue_ms ? o->queue_ms
+		      : s->loaded && s->cfg.queue_ms ? s->cfg.queue_ms : CS_DEFAULT_QUEUE_MS;
 	if (o->unknown_given || !s->loaded)
 		cfg->default_cpu = o->default_cpu;
 	if (o->qsize)
@@ -214,7 +219,7 @@ static int xps_save(unsigned int queue, bool rxqs, const char *text, void *arg)
 
 static int ensure_trees(struct nl_sock *sk, struct cs_state *s, struct cs_config *cfg,
 			const bool cpus[CS_MAX_CPUS], struct tc_stat *const *cls, const size_t *ncls,
-			struct cs_repairs *r)
+			const struct leaf_avail *avail, struct cs_repairs *r)
 {
 	struct tc_tree_opts t = {
 		.cpus = cpus,
@@ -222,7 +227,11 @@ static int ensure_trees(struct nl_sock *sk, struct cs_state *s, struct cs_config
 		.default_bps = cfg->default_bps,
 		.htbs_per_cpu = cfg->htbs_per_cpu,
 		.stride = cfg->htb_stride,
-		.leaf = (enum cs_leaf)cfg->leaf,
+		.leaf = leaf_for((enum cs_leaf)cfg->leaf, avail),
+		.queue_ms = cfg->queue_ms,
+		.htb_majors = cfg->htb_stride * cfg->htbs_per_cpu,
+		/* every load: the kernel may have gained (a module) what it lacked */
+		.set_leaf = true,
 		/* a reload with the same rates sends no class message at all */
 		.set_classes = !s->loaded || cfg->link_bps != s->cfg.link_bps ||
 			       cfg->default_bps != s->cfg.default_bps,
@@ -266,8 +275,87 @@ static int ensure_trees(struct nl_sock *sk, struct cs_state *s, struct cs_config
 			return err;
 		}
 	}
-	cfg->leaf = t.leaf;
 	return 0;
+}
+
+/*
+ * May the devices hold circuit classes no record names (an interrupted run)?
+ * A tree without a running shaper, or more circuit classes in the dumps @cls
+ * than running circuits and nodes.
+ */
+static bool leftover_classes(const struct cs_state *s, const struct circuit_set *have,
+			     struct tc_stat *const *cls, const size_t *ncls, struct nl_sock *sk)
+{
+	if (!s->loaded)
+		return tc_tree_present(sk, s->lan_ix) == 1 || tc_tree_present(sk, s->wan_ix) == 1;
+	for (int dev = 0; dev < 2; dev++) {
+		size_t n = 0;
+
+		for (size_t i = 0; cls[dev] && i < ncls[dev]; i++)
+			n += TC_H_MIN(cls[dev][i].handle) >= CS_FIRST_MINOR;
+		if (n > have->n + s->n_nodes)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Which leaves every circuit of @want gets and their handles (src/leaf.c),
+ * the kernel asked once what it has; one warning says how many circuits get
+ * less than they want.
+ */
+static int choose_leaves(struct nl_sock *sk, const struct cs_state *s, struct circuit_set *want,
+			 const struct circuit_set *have, const struct cs_config *cfg, bool leftovers,
+			 struct leaf_avail *a, const char *file, struct cs_diag *d)
+{
+	bool need[3] = { false };
+	uint8_t *held = NULL;
+	size_t fallback;
+	int err = 0;
+
+	need[cfg->leaf < 3 ? cfg->leaf : 0] = true;
+	for (size_t i = 0; i < want->n; i++)
+		for (int dir = 0; dir < 2; dir++)
+			need[leaf_wanted(want->v[i].sqm[dir], CS_LEAF_DEFAULT) % 3] = true;
+	/* cake falls back on fq_codel: ask for that too */
+	a->fq_codel = a->cake = false;
+	if (need[CS_LEAF_FQ_CODEL] || need[CS_LEAF_CAKE]) {
+		if ((err = tc_kind_present(sk, s->lan_ix, CS_LEAF_FQ_CODEL)) < 0)
+			goto probe;
+		a->fq_codel = err;
+	}
+	if (need[CS_LEAF_CAKE]) {
+		if ((err = tc_kind_present(sk, s->lan_ix, CS_LEAF_CAKE)) < 0)
+			goto probe;
+		a->cake = err;
+	}
+	/* classes an interrupted run left: their leaves hold majors (one dump, on this rare path) */
+	if (leftovers) {
+		if (!(held = calloc(0x10000, 1)))
+			return -ENOMEM;
+		for (int dev = 0; dev < 2 && !err; dev++)
+			if ((dev ? s->wan_ix : s->lan_ix) >= 0)
+				err = tc_leaf_majors(sk, dev ? s->wan_ix : s->lan_ix, held);
+		if (err < 0) {
+			free(held);
+			goto probe;
+		}
+	}
+	err = leaf_assign(want, have, (enum cs_leaf)cfg->leaf, a, cfg->htb_stride * cfg->htbs_per_cpu,
+			  held, &fallback, file, d);
+	free(held);
+	if (err)
+		return err;
+	if (fallback && !a->fq_codel)
+		fprintf(stderr, "cpushaper: warning: this kernel has no fq_codel%s: %zu of %zu circuits get the fallback leaf, a FIFO of %u ms of their plan (--queue-ms)\n",
+			need[CS_LEAF_CAKE] ? " nor cake" : "", fallback, want->n, cfg->queue_ms);
+	else if (fallback)
+		fprintf(stderr, "cpushaper: warning: this kernel has no cake: %zu of %zu circuits get fq_codel instead\n",
+			fallback, want->n);
+	return 0;
+probe:
+	fprintf(stderr, "cpushaper: cannot ask the kernel which leaf qdiscs it has: %s\n", strerror(-err));
+	return err;
 }
 
 /*
@@ -590,6 +678,7 @@ int load_run(const struct load_opts *o, void (*summary)(const struct load_opts *
 	struct cs_diag notes = { 0 };
 	struct assign_net an = { 0 };
 	struct change_list changes = { 0 };
+	struct leaf_avail avail = { 0 };
 
 	/* 1. Everything that can refuse, before anything changes. */
 	{
@@ -667,7 +756,13 @@ int load_run(const struct load_opts *o, void (*summary)(const struct load_opts *
 	for (size_t i = 0; i < notes.n; i++)
 		fprintf(stderr, "cpushaper: note: %s\n", notes.msg[i]);
 	network_rates(&net, &want);
+	fill_config(o, &s, cpus, &layout, &cfg);
+	if ((err = choose_leaves(sk, &s, &want, &have, &cfg, leftover_classes(&s, &have, cls, ncls, sk),
+				 &avail, o->file, &diag)))
+		goto refuse_state_if_einval;
 	if ((err = plan_build(&want, &have, have_lpm, n_have_lpm, &plan)) ||
+	    /* a new --queue-ms resizes every FIFO leaf; compared with the running one */
+	    (err = plan_leaves(&want, &have, s.loaded && cfg.queue_ms != s.cfg.queue_ms, &plan)) ||
 	    (err = plan_nodes(&net, s.nodes, s.n_nodes, &plan)) ||
 	    (err = diff_build(&want, &have, &net, s.nodes, s.n_nodes, &changes)))
 		goto out_state;
@@ -683,7 +778,6 @@ int load_run(const struct load_opts *o, void (*summary)(const struct load_opts *
 		err = -EINVAL;
 		goto out_state;
 	}
-	fill_config(o, &s, cpus, &layout, &cfg);
 	capacity_warn(&want, &cfg);
 	if (o->dry_run) {
 		summary(o, &(struct load_summary){ &want, &net, &plan, cpus, &rep, &changes });
@@ -719,7 +813,7 @@ int load_run(const struct load_opts *o, void (*summary)(const struct load_opts *
 	for (__u32 c = 0; c < CS_MAX_CPUS; c++)
 		bridge_cpus[c] = cs_cpu_on(&bridge, c);
 	orig = s.cfg;
-	if ((err = ensure_trees(sk, &s, &cfg, cpus, reconcile ? cls : NULL, ncls, &rep)))
+	if ((err = ensure_trees(sk, &s, &cfg, cpus, reconcile ? cls : NULL, ncls, &avail, &rep)))
 		goto fail;
 	if (!skel && (arrive_fd = maps_cpumap_prog_fd(&s.maps)) < 0) {
 		/* no cpumap entry to take the program from: load a copy on the running maps */
@@ -807,6 +901,9 @@ fail:
 	if (applied)
 		log_changes(o, &want, &net, &changes, "applied in part");
 	goto out_state;
+refuse_state_if_einval:
+	if (err != -EINVAL)
+		goto out_state;
 refuse_state:
 	if (!o->dry_run)
 		record_result(&s, CS_LOAD_REFUSED);

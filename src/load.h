@@ -29,7 +29,9 @@ struct load_opts {
 	bool cpus[CS_MAX_CPUS];
 	uint64_t link_bps, default_bps;
 	uint32_t unknown_policy, default_cpu;
-	enum cs_leaf leaf;
+	enum cs_leaf leaf;   /* for circuits with no sqm of their own */
+	bool leaf_given;
+	uint32_t queue_ms;   /* 0: not given */
 	enum cs_xdp_mode xdp_mode;
 	bool xdp_mode_given;
 	const char *network;

@@ -321,6 +321,11 @@ static void from_kernel(struct circuit *c, const struct cs_circuit *kc, __u32 in
 	c->up_min = kc->up_min_bps;
 	c->up_max = kc->up_max_bps;
 	c->flags = kc->flags;
+	c->leaf_major = kc->leaf_major;
+	c->leaf[0] = kc->leaf_down & 0xf;
+	c->leaf[1] = kc->leaf_up & 0xf;
+	c->leaf_want[0] = kc->leaf_down >> 4;
+	c->leaf_want[1] = kc->leaf_up >> 4;
 }
 
 /*
@@ -558,6 +563,9 @@ int maps_circuit_put(const struct cs_maps *m, const struct circuit *c)
 		.up_min_bps = c->up_min,
 		.up_max_bps = c->up_max,
 		.flags = c->flags,
+		.leaf_major = c->leaf_major,
+		.leaf_down = (__u8)(c->leaf[0] | c->leaf_want[0] << 4),
+		.leaf_up = (__u8)(c->leaf[1] | c->leaf_want[1] << 4),
 	};
 
 	struct cs_circuit old;

@@ -56,6 +56,11 @@ static bool rates_equal(const struct circuit *a, const struct circuit *b)
 	       a->up_min == b->up_min && a->up_max == b->up_max;
 }
 
+static bool leaves_equal(const struct circuit *a, const struct circuit *b)
+{
+	return a->leaf_major == b->leaf_major && !memcmp(a->leaf, b->leaf, sizeof(a->leaf));
+}
+
 static int diff_circuits(const struct circuit_set *want, const struct circuit_set *have,
 			 struct plan *p)
 {
@@ -74,7 +79,8 @@ static int diff_circuits(const struct circuit_set *want, const struct circuit_se
 			err = PUSH(p->class_change, p->n_class_change, w);
 		}
 		if (!err && (!placed || !rates_equal(w, h) || h->index != w->index ||
-			     h->flags != w->flags || strcmp(h->name, w->name)))
+			     h->flags != w->flags || strcmp(h->name, w->name) || !leaves_equal(w, h) ||
+			     memcmp(h->leaf_want, w->leaf_want, sizeof(w->leaf_want))))
 			err = PUSH(p->meta_put, p->n_meta_put, w);
 	}
 	for (size_t i = 0; i < have->n && !err; i++) {
@@ -185,9 +191,28 @@ int plan_nodes(const struct network *net, const struct node_rec *have, size_t n_
 	return err;
 }
 
+int plan_leaves(const struct circuit_set *want, const struct circuit_set *have, bool resize_fifo,
+		struct plan *p)
+{
+	int err = 0;
+
+	for (size_t i = 0; i < want->n && !err; i++) {
+		struct circuit *w = &want->v[i];
+		const struct circuit *h = circuit_set_find(have, w->id);
+
+		if (!h || h->cpu != w->cpu || h->minor != w->minor || h->major != w->major ||
+		    !rates_equal(w, h))
+			continue; /* a new class gets its leaf, a changed one resizes it */
+		if (!leaves_equal(w, h) ||
+		    (resize_fifo && (w->leaf[0] == CS_LEAF_FIFO || w->leaf[1] == CS_LEAF_FIFO)))
+			err = PUSH(p->leaf_change, p->n_leaf_change, w);
+	}
+	return err;
+}
+
 bool plan_empty(const struct plan *p)
 {
-	return !p->n_class_add && !p->n_class_change && !p->n_class_del && !p->n_meta_put &&
+	return !p->n_leaf_change && !p->n_class_add && !p->n_class_change && !p->n_class_del && !p->n_meta_put &&
 	       !p->n_meta_del && !p->n_lpm_put && !p->n_lpm_del && !p->n_node_add &&
 	       !p->n_node_change && !p->n_node_del && !p->n_node_put && !p->n_node_gone;
 }
@@ -197,6 +222,7 @@ void plan_free(struct plan *p)
 	free(p->class_add);
 	free(p->class_change);
 	free(p->class_del);
+	free(p->leaf_change);
 	free(p->meta_put);
 	free(p->meta_del);
 	free(p->lpm_put);

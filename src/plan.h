@@ -19,6 +19,8 @@ struct plan {
 	size_t n_class_change;
 	struct circuit **class_del;    /* running circuits whose classes go (removed or moved) */
 	size_t n_class_del;
+	struct circuit **leaf_change;  /* wanted circuits that keep their class and rates, not their leaves (plan_leaves) */
+	size_t n_leaf_change;
 	struct circuit **meta_put;     /* wanted circuits whose kernel record is new or differs */
 	size_t n_meta_put;
 	struct circuit **meta_del;     /* running circuits that are gone */
@@ -58,6 +60,13 @@ int plan_build(const struct circuit_set *want, const struct circuit_set *have,
  */
 int plan_nodes(const struct network *net, const struct node_rec *have, size_t n_have,
 	       struct plan *p);
+/*
+ * Add to @p the circuits that keep their class and rates but whose leaves
+ * change: another kind or handle (src/leaf.c set both), or with @resize_fifo
+ * (a new --queue-ms) every FIFO. A class whose rates change resizes its leaf.
+ */
+int plan_leaves(const struct circuit_set *want, const struct circuit_set *have, bool resize_fifo,
+		struct plan *p);
 bool plan_empty(const struct plan *p);
 void plan_free(struct plan *p);
 

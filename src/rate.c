@@ -99,3 +99,36 @@ uint32_t rate_quantum(uint64_t bps)
 		q = 200000;
 	return (uint32_t)q;
 }
+
+uint32_t rate_fifo_packets(uint64_t ceil_bps, uint32_t ms)
+{
+	/* bytes of @ms at the plan, in 1514-byte frames, rounded up */
+	uint64_t p = (ceil_bps / 8 * ms / 1000 + 1513) / 1514;
+
+	if (p < RATE_FIFO_MIN_PACKETS)
+		p = RATE_FIFO_MIN_PACKETS;
+	return p > 10000000 ? 10000000 : (uint32_t)p;
+}
+
+uint32_t rate_codel_target_us(uint64_t ceil_bps)
+{
+	uint64_t frame_us = ceil_bps ? 1514ull * 8 * 1000000 / ceil_bps : 1000000;
+
+	return frame_us * 3 / 2 > 5000 ? (uint32_t)(frame_us * 3 / 2) : 5000;
+}
+
+uint32_t rate_codel_interval_us(uint64_t ceil_bps)
+{
+	uint32_t t = rate_codel_target_us(ceil_bps), i = 100000 + t - 5000;
+
+	return i > 2 * t ? i : 2 * t;
+}
+
+uint32_t rate_aqm_memory(uint64_t ceil_bps)
+{
+	uint64_t b = ceil_bps / 8 * 400 / 1000;
+
+	if (b < (1u << 20))
+		b = 1u << 20;
+	return b > (32u << 20) ? (32u << 20) : (uint32_t)b;
+}

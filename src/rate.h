@@ -27,4 +27,19 @@ uint32_t rate_burst(uint64_t bps);
 /* HTB DRR quantum (bytes) for a rate: rate/10 clamped to [MTU, 200000]. */
 uint32_t rate_quantum(uint64_t bps);
 
+/*
+ * The fallback leaf's limit in packets: @ms of @ceil_bps in full-size frames,
+ * at least RATE_FIFO_MIN_PACKETS. Counted in packets, not bytes, so that a
+ * flood of small packets holds few skbs (memory) and an aggregate of GRO is
+ * never dropped for its size.
+ */
+#define RATE_FIFO_MIN_PACKETS 4
+uint32_t rate_fifo_packets(uint64_t ceil_bps, uint32_t ms);
+/* fq_codel/cake's target for a plan: 5 ms, or 1.5 frames' time where that is longer (slow plans). */
+uint32_t rate_codel_target_us(uint64_t ceil_bps);
+/* Its interval: 100 ms, grown as cake grows it with the target (at least twice the target). */
+uint32_t rate_codel_interval_us(uint64_t ceil_bps);
+/* Memory an AQM leaf may hold (bytes of skbs): 400 ms of the plan as cake sizes it, 1 to 32 MiB. */
+uint32_t rate_aqm_memory(uint64_t ceil_bps);
+
 #endif

@@ -317,13 +317,38 @@ static uint32_t node_classid(const struct node_rec *n)
 	return (n->major << 16) | n->minor;
 }
 
+/* A circuit's leaf in direction @dir, sized from its plan. */
+static struct tc_leaf circuit_leaf(const struct cs_state *s, const struct circuit *c, int dir)
+{
+	return (struct tc_leaf){ .kind = (enum cs_leaf)c->leaf[dir], .major = c->leaf_major,
+				 .ceil_bps = dir ? c->up_max : c->down_max, .queue_ms = s->cfg.queue_ms };
+}
+
+/* The leaves of circuit @c, where they were @old's (NULL: a new class). */
+static int circuit_leaves_set(struct cs_state *s, struct nl_sock *sk, const struct circuit *c,
+			      const struct circuit *old)
+{
+	int err = 0;
+
+	for (int dir = 0; dir < 2 && !err; dir++) {
+		struct tc_leaf w = circuit_leaf(s, c, dir), h;
+
+		if (old)
+			h = circuit_leaf(s, old, dir);
+		err = tc_leaf_set(sk, dir ? s->wan_ix : s->lan_ix, circuit_classid(c), &w, old ? &h : NULL);
+	}
+	return err;
+}
+
 /*
  * Create (or change in place) both directions of a class under
- * @parent_minor; a circuit's class gets the configured leaf, a node's none
- * (circuits hang below it). A failed create leaves no half.
+ * @parent_minor; a circuit's class (@c, which had @old's leaves) gets its
+ * leaves, sized from its plan; a node's none (circuits hang below it). A
+ * failed create leaves no half.
  */
 static int classes_set(struct cs_state *s, struct nl_sock *sk, uint32_t classid,
-		       uint32_t parent_minor, const struct rates *r, bool create, bool leaf)
+		       uint32_t parent_minor, const struct rates *r, bool create,
+		       const struct circuit *c, const struct circuit *old)
 {
 	int err;
 
@@ -334,8 +359,13 @@ static int classes_set(struct cs_state *s, struct nl_sock *sk, uint32_t classid,
 
 		err = tc_class_set_under(sk, ix, classid, parent_minor, r->v[2 * dir],
 					 r->v[2 * dir + 1], create);
-		if (!err && create && leaf)
-			err = tc_leaf_add(sk, ix, classid, s->cfg.leaf);
+		if (!err && c) {
+			struct tc_leaf w = circuit_leaf(s, c, dir), h;
+
+			if (old)
+				h = circuit_leaf(s, old, dir);
+			err = tc_leaf_set(sk, ix, classid, &w, create || !old ? NULL : &h);
+		}
 		if (err) {
 			if (dir && create)
 				tc_class_del(sk, s->lan_ix, classid);
@@ -346,11 +376,11 @@ static int classes_set(struct cs_state *s, struct nl_sock *sk, uint32_t classid,
 }
 
 static int circuit_classes_set(struct cs_state *s, struct nl_sock *sk, const struct circuit *c,
-			       bool create)
+			       bool create, const struct circuit *old)
 {
 	struct rates r = circuit_rates(c);
 
-	return classes_set(s, sk, circuit_classid(c), c->parent_minor, &r, create, true);
+	return classes_set(s, sk, circuit_classid(c), c->parent_minor, &r, create, c, old);
 }
 
 static int node_classes_set(struct cs_state *s, struct nl_sock *sk, const struct node_rec *n,
@@ -358,7 +388,7 @@ static int node_classes_set(struct cs_state *s, struct nl_sock *sk, const struct
 {
 	struct rates r = node_rates(n);
 
-	return classes_set(s, sk, node_classid(n), n->parent_minor, &r, create, false);
+	return classes_set(s, sk, node_classid(n), n->parent_minor, &r, create, NULL, NULL);
 }
 
 static int classes_del(struct cs_state *s, struct nl_sock *sk, uint32_t classid);
@@ -426,7 +456,7 @@ static const struct lpm_entry *lpm_find(const struct lpm_entry *v, size_t n,
 int state_apply(struct cs_state *s, struct nl_sock *sk, const struct plan *p,
 		const struct circuit_set *have, const struct lpm_entry *hl, size_t nhl)
 {
-	size_t add = 0, chg = 0, meta = 0, put = 0, del = 0, nadd = 0, nchg = 0, nput = 0;
+	size_t add = 0, chg = 0, lchg = 0, meta = 0, put = 0, del = 0, nadd = 0, nchg = 0, nput = 0;
 	const char *what = "";
 	char pfx[64];
 	int err = 0;
@@ -448,13 +478,21 @@ int state_apply(struct cs_state *s, struct nl_sock *sk, const struct plan *p,
 			goto undo;
 		}
 	for (; add < p->n_class_add; add++)
-		if ((err = circuit_classes_set(s, sk, p->class_add[add], true))) {
+		if ((err = circuit_classes_set(s, sk, p->class_add[add], true, NULL))) {
 			what = p->class_add[add]->id;
 			goto undo;
 		}
 	for (; chg < p->n_class_change; chg++)
-		if ((err = circuit_classes_set(s, sk, p->class_change[chg], false))) {
+		if ((err = circuit_classes_set(s, sk, p->class_change[chg], false,
+					       circuit_set_find(have, p->class_change[chg]->id)))) {
 			what = p->class_change[chg]->id;
+			goto undo;
+		}
+	for (; lchg < p->n_leaf_change; lchg++)
+		if ((err = fault_point()) ||
+		    (err = circuit_leaves_set(s, sk, p->leaf_change[lchg],
+					      circuit_set_find(have, p->leaf_change[lchg]->id)))) {
+			what = p->leaf_change[lchg]->id;
 			goto undo;
 		}
 	for (; meta < p->n_meta_put; meta++)
@@ -557,11 +595,17 @@ undo:
 		else
 			maps_circuit_del(&s->maps, c->index);
 	}
+	while (lchg--) {
+		const struct circuit *old = circuit_set_find(have, p->leaf_change[lchg]->id);
+
+		if (old)
+			circuit_leaves_set(s, sk, old, p->leaf_change[lchg]);
+	}
 	while (chg--) {
 		const struct circuit *old = circuit_set_find(have, p->class_change[chg]->id);
 
 		if (old)
-			circuit_classes_set(s, sk, old, false);
+			circuit_classes_set(s, sk, old, false, p->class_change[chg]);
 	}
 	while (add--)
 		classes_del(s, sk, circuit_classid(p->class_add[add]));
@@ -590,7 +634,8 @@ undo:
  */
 static int set_rates(struct cs_state *s, struct nl_sock *sk, uint32_t classid, uint32_t parent_minor,
 		     const struct rates *have, const struct rates *want,
-		     int (*put)(struct cs_state *s, const void *rec), const void *rec)
+		     int (*put)(struct cs_state *s, const void *rec), const void *rec,
+		     const struct circuit *c_have, const struct circuit *c_want)
 {
 	bool changed[2];
 	int dir, err = 0;
@@ -604,13 +649,32 @@ static int set_rates(struct cs_state *s, struct nl_sock *sk, uint32_t classid, u
 							      want->v[2 * dir], want->v[2 * dir + 1],
 							      false)))
 			break;
+		/* a circuit's leaf is sized from its plan: resized in place, its queue kept */
+		if (changed[dir] && c_want) {
+			struct tc_leaf w = circuit_leaf(s, c_want, dir), h = circuit_leaf(s, c_have, dir);
+
+			if ((err = tc_leaf_set(sk, ix, classid, &w, &h))) {
+				tc_class_set_under(sk, ix, classid, parent_minor, have->v[2 * dir],
+						   have->v[2 * dir + 1], false);
+				break;
+			}
+		}
 	}
 	if (!err && !(err = put(s, rec)))
 		return 0;
-	while (dir-- > 0)
-		if (changed[dir])
-			tc_class_set_under(sk, dir ? s->wan_ix : s->lan_ix, classid, parent_minor,
-					   have->v[2 * dir], have->v[2 * dir + 1], false);
+	while (dir-- > 0) {
+		int ix = dir ? s->wan_ix : s->lan_ix;
+
+		if (!changed[dir])
+			continue;
+		tc_class_set_under(sk, ix, classid, parent_minor, have->v[2 * dir],
+				   have->v[2 * dir + 1], false);
+		if (c_want) {
+			struct tc_leaf w = circuit_leaf(s, c_want, dir), h = circuit_leaf(s, c_have, dir);
+
+			tc_leaf_set(sk, ix, classid, &h, &w);
+		}
+	}
 	return err;
 }
 
@@ -629,7 +693,8 @@ int state_set_rates(struct cs_state *s, struct nl_sock *sk, const struct circuit
 {
 	struct rates h = circuit_rates(have), w = circuit_rates(want);
 
-	return set_rates(s, sk, circuit_classid(have), have->parent_minor, &h, &w, put_circuit, want);
+	return set_rates(s, sk, circuit_classid(have), have->parent_minor, &h, &w, put_circuit, want,
+			 have, want);
 }
 
 int state_set_node_rates(struct cs_state *s, struct nl_sock *sk, const struct node_rec *have,
@@ -637,7 +702,8 @@ int state_set_node_rates(struct cs_state *s, struct nl_sock *sk, const struct no
 {
 	struct rates h = node_rates(have), w = node_rates(want);
 
-	return set_rates(s, sk, node_classid(have), have->parent_minor, &h, &w, put_node, want);
+	return set_rates(s, sk, node_classid(have), have->parent_minor, &h, &w, put_node, want,
+			 NULL, NULL);
 }
 
 static int classid_cmp(const void *a, const void *b)
@@ -726,9 +792,12 @@ int state_repair_classes(struct cs_state *s, struct nl_sock *sk, const struct ci
 							      false)) == 0)
 					r->rates[dev]++;
 			} else {
+				/* its leaves as recorded: the plan changes them after, if it does */
+				struct tc_leaf l = circuit_leaf(s, c, dev);
+
 				err = tc_class_set_under(sk, ix, id, c->parent_minor, min, max, true);
 				if (!err)
-					err = tc_leaf_add(sk, ix, id, s->cfg.leaf);
+					err = tc_leaf_set(sk, ix, id, &l, NULL);
 				if (!err)
 					r->classes[dev]++;
 			}

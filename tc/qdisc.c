@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <netlink/errno.h>
@@ -50,7 +51,7 @@ const char *tc_leaf_name(enum cs_leaf leaf)
 	switch (leaf) {
 	case CS_LEAF_FQ_CODEL: return "fq_codel";
 	case CS_LEAF_CAKE: return "cake";
-	default: return "pfifo";
+	default: return "pfifo"; /* FIFO: a pfifo of our size; DEFAULT: HTB's own */
 	}
 }
 
@@ -87,37 +88,109 @@ void tc_close(struct nl_sock *sk)
 		nl_socket_free(sk);
 }
 
-static int qdisc_cache(struct nl_sock *sk, struct nl_cache **cache)
+/* What one RTM_GETQDISC found. */
+struct qdisc_one {
+	bool found;
+	char kind[16];
+	uint32_t handle, parent;
+	struct tc_stat st;
+};
+
+static void one_parsed(struct nl_object *obj, void *arg)
 {
-	return nlerr(rtnl_qdisc_alloc_cache(sk, cache));
+	struct rtnl_tc *tc = (struct rtnl_tc *)obj;
+	struct qdisc_one *o = arg;
+	const char *k = rtnl_tc_get_kind(tc);
+
+	o->found = true;
+	snprintf(o->kind, sizeof(o->kind), "%s", k ? k : "");
+	o->handle = rtnl_tc_get_handle(tc);
+	o->parent = rtnl_tc_get_parent(tc);
+	o->st = (struct tc_stat){
+		.handle = o->handle,
+		.bytes = rtnl_tc_get_stat(tc, RTNL_TC_BYTES),
+		.packets = rtnl_tc_get_stat(tc, RTNL_TC_PACKETS),
+		.drops = rtnl_tc_get_stat(tc, RTNL_TC_DROPS),
+		.overlimits = rtnl_tc_get_stat(tc, RTNL_TC_OVERLIMITS),
+		.backlog = rtnl_tc_get_stat(tc, RTNL_TC_BACKLOG),
+		.qlen = rtnl_tc_get_stat(tc, RTNL_TC_QLEN),
+	};
 }
 
-static bool is_kind(struct rtnl_qdisc *q, const char *kind)
-{
-	const char *k = q ? rtnl_tc_get_kind(TC_CAST(q)) : NULL;
+struct get_ctx {
+	struct qdisc_one *o;
+	bool acked;
+	int err;
+};
 
-	return k && !strcmp(k, kind);
+static int get_valid(struct nl_msg *msg, void *arg)
+{
+	struct get_ctx *g = arg;
+	int err = nl_msg_parse(msg, one_parsed, g->o);
+
+	if (err < 0 && !g->err)
+		g->err = nlerr(err);
+	return NL_OK;
 }
 
-static bool root_is_ours(struct nl_cache *cache, int ifindex)
+static int get_ack(struct nl_msg *msg, void *arg)
 {
-	struct rtnl_qdisc *root = rtnl_qdisc_get_by_parent(cache, ifindex, TC_H_ROOT);
-	bool ours = is_kind(root, "mq") && rtnl_tc_get_handle(TC_CAST(root)) == MQ_HANDLE;
+	(void)msg;
+	((struct get_ctx *)arg)->acked = true;
+	return NL_STOP;
+}
 
-	rtnl_qdisc_put(root);
-	return ours;
+/*
+ * One qdisc of @ifindex, asked for by itself (no dump: a dump walks every
+ * qdisc of the device, one leaf per circuit class): by @handle with @parent 0,
+ * or the one on @parent (TC_H_ROOT: the root; a class: its leaf). -ENOENT: none.
+ */
+static int qdisc_get(struct nl_sock *sk, int ifindex, uint32_t parent, uint32_t handle,
+		     struct qdisc_one *o)
+{
+	struct tcmsg t = { .tcm_family = AF_UNSPEC, .tcm_ifindex = ifindex, .tcm_parent = parent,
+			   .tcm_handle = handle };
+	struct nl_cb *own = nl_socket_get_cb(sk);
+	struct nl_cb *cb = own ? nl_cb_clone(own) : NULL;
+	struct get_ctx g = { .o = o };
+	int err;
+
+	nl_cb_put(own);
+	if (!cb)
+		return -ENOMEM;
+	memset(o, 0, sizeof(*o));
+	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, get_valid, &g);
+	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, get_ack, &g);
+	/*
+	 * The kernel answers a get as it notifies a change: to the asker only
+	 * with NLM_F_ECHO. Then comes the ack the request asked for (an error is the ack).
+	 */
+	err = nl_send_simple(sk, RTM_GETQDISC, NLM_F_ECHO, &t, sizeof(t));
+	while (err >= 0 && !g.acked)
+		err = nl_recvmsgs(sk, cb);
+	nl_cb_put(cb);
+	err = err < 0 ? nlerr(err) : g.err;
+	if (!err && !o->found)
+		err = -ENOENT;
+	return err == -EINVAL && parent ? -ENOENT : err; /* a parent that is not a class */
+}
+
+static bool root_is_ours(struct nl_sock *sk, int ifindex, int *err)
+{
+	struct qdisc_one o;
+
+	*err = qdisc_get(sk, ifindex, TC_H_ROOT, 0, &o);
+	if (*err == -ENOENT)
+		*err = 0;
+	return !*err && o.found && !strcmp(o.kind, "mq") && o.handle == MQ_HANDLE;
 }
 
 int tc_tree_present(struct nl_sock *sk, int ifindex)
 {
-	struct nl_cache *cache;
-	int err = qdisc_cache(sk, &cache);
+	int err;
+	bool ours = root_is_ours(sk, ifindex, &err);
 
-	if (err)
-		return err;
-	err = root_is_ours(cache, ifindex);
-	nl_cache_free(cache);
-	return err;
+	return err ? err : ours;
 }
 
 static int qdisc_add(struct nl_sock *sk, int ifindex, uint32_t parent, uint32_t handle,
@@ -170,23 +243,190 @@ static int class_send(struct nl_sock *sk, int ifindex, uint32_t classid, uint32_
 	return err;
 }
 
-int tc_leaf_add(struct nl_sock *sk, int ifindex, uint32_t classid, enum cs_leaf leaf)
+/* Send @msg (freed) and wait for its ack. */
+static int send_sync(struct nl_sock *sk, struct nl_msg *msg)
 {
-	if (leaf == CS_LEAF_DEFAULT)
+	return nlerr(nl_send_sync(sk, msg));
+}
+
+static struct nl_msg *qdisc_msg(int type, int flags, int ifindex, uint32_t parent, uint32_t handle)
+{
+	struct tcmsg t = { .tcm_family = AF_UNSPEC, .tcm_ifindex = ifindex, .tcm_parent = parent,
+			   .tcm_handle = handle };
+	struct nl_msg *msg = nlmsg_alloc_simple(type, flags);
+
+	if (msg && nlmsg_append(msg, &t, sizeof(t), NLMSG_ALIGNTO) < 0) {
+		nlmsg_free(msg);
+		msg = NULL;
+	}
+	return msg;
+}
+
+/*
+ * A leaf as a raw message: libnl-route 3.7 can set neither fq_codel's
+ * memory_limit nor any option of cake (it has no cake module).
+ */
+static int leaf_send(struct nl_sock *sk, int ifindex, uint32_t classid, const struct tc_leaf *l,
+		     int flags)
+{
+	struct nl_msg *msg = qdisc_msg(RTM_NEWQDISC, flags, ifindex, classid, l->major << 16);
+	uint64_t ceil = l->ceil_bps;
+	struct nlattr *opt;
+	int err = -EMSGSIZE;
+
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put_string(msg, TCA_KIND, tc_leaf_name(l->kind)) < 0)
+		goto out;
+	if (l->kind == CS_LEAF_FIFO) {
+		/* packets, not bytes: see rate_fifo_packets() */
+		struct tc_fifo_qopt q = { .limit = rate_fifo_packets(ceil, l->queue_ms ? l->queue_ms : CS_DEFAULT_QUEUE_MS) };
+
+		if (nla_put(msg, TCA_OPTIONS, sizeof(q), &q) < 0)
+			goto out;
+	} else {
+		/* codel's 5 ms is shorter than one frame of a slow plan; memory sized to the plan */
+		bool fq = l->kind == CS_LEAF_FQ_CODEL;
+
+		if (!(opt = nla_nest_start(msg, TCA_OPTIONS)) ||
+		    nla_put_u32(msg, fq ? TCA_FQ_CODEL_TARGET : TCA_CAKE_TARGET, rate_codel_target_us(ceil)) < 0 ||
+		    nla_put_u32(msg, fq ? TCA_FQ_CODEL_INTERVAL : TCA_CAKE_RTT, rate_codel_interval_us(ceil)) < 0 ||
+		    nla_put_u32(msg, fq ? TCA_FQ_CODEL_MEMORY_LIMIT : TCA_CAKE_MEMORY, rate_aqm_memory(ceil)) < 0)
+			goto out;
+		nla_nest_end(msg, opt);
+	}
+	return send_sync(sk, msg);
+out:
+	nlmsg_free(msg);
+	return err;
+}
+
+static int leaf_del(struct nl_sock *sk, int ifindex, uint32_t classid, uint32_t handle)
+{
+	struct nl_msg *msg = qdisc_msg(RTM_DELQDISC, 0, ifindex, classid, handle);
+	int err;
+
+	if (!msg)
+		return -ENOMEM;
+	err = send_sync(sk, msg);
+	/* HTB puts its own pfifo back on the class */
+	return err == -ENOENT ? 0 : err;
+}
+
+int tc_leaf_set(struct nl_sock *sk, int ifindex, uint32_t classid, const struct tc_leaf *want,
+		const struct tc_leaf *have)
+{
+	struct qdisc_one o;
+	int err;
+
+	if (have && have->kind != CS_LEAF_DEFAULT && have->major &&
+	    (want->kind != have->kind || want->major != have->major)) {
+		/* another kind or handle: the old one goes (a kind cannot change in place) */
+		if ((err = leaf_del(sk, ifindex, classid, have->major << 16)))
+			return err;
+		have = NULL;
+	}
+	if (want->kind == CS_LEAF_DEFAULT)
 		return 0;
-	return qdisc_add(sk, ifindex, classid, 0, tc_leaf_name(leaf), 0);
+	if (have)
+		/* the same kind on the same handle: changed in place, its queue kept */
+		return leaf_send(sk, ifindex, classid, want, NLM_F_CREATE | NLM_F_REPLACE);
+	/* exclusive: never take over a qdisc of that handle elsewhere on the device */
+	err = leaf_send(sk, ifindex, classid, want, NLM_F_CREATE | NLM_F_EXCL);
+	/* EEXIST: the handle is taken; EINVAL (kernels since 6.x): taken under another parent */
+	if (err != -EEXIST && err != -EINVAL)
+		return err;
+	/* the class has a leaf already (a class left by an interrupted run, or repaired) */
+	if ((err = qdisc_get(sk, ifindex, classid, 0, &o)) && err != -ENOENT)
+		return err;
+	if (!err && o.handle == want->major << 16 && !strcmp(o.kind, tc_leaf_name(want->kind)))
+		return leaf_send(sk, ifindex, classid, want, NLM_F_CREATE | NLM_F_REPLACE);
+	if (!err && o.handle && (err = leaf_del(sk, ifindex, classid, o.handle)))
+		return err;
+	err = leaf_send(sk, ifindex, classid, want, NLM_F_CREATE | NLM_F_EXCL);
+	if (err == -EEXIST || err == -EINVAL)
+		pr_warn("cpushaper: qdisc handle %x: is held by a qdisc that is not the leaf of class %x:%x\n",
+			want->major, classid >> 16, classid & 0xffff);
+	return err;
+}
+
+struct held {
+	uint8_t *majors;
+};
+
+static void held_one(struct nl_object *obj, void *arg)
+{
+	struct rtnl_tc *tc = (struct rtnl_tc *)obj;
+	uint32_t parent = rtnl_tc_get_parent(tc), pm = TC_H_MAJ(parent) >> 16;
+
+	if (pm >= 1 && pm < CS_MQ_MAJOR && TC_H_MIN(parent) >= CS_FIRST_MINOR)
+		((struct held *)arg)->majors[TC_H_MAJ(rtnl_tc_get_handle(tc)) >> 16] = 1;
+}
+
+int tc_leaf_majors(struct nl_sock *sk, int ifindex, uint8_t *majors)
+{
+	struct nl_cache *cache;
+	struct held h = { majors };
+	int err = nlerr(rtnl_qdisc_alloc_cache(sk, &cache));
+	struct rtnl_qdisc *filter;
+
+	if (err)
+		return err;
+	if (!(filter = rtnl_qdisc_alloc())) {
+		nl_cache_free(cache);
+		return -ENOMEM;
+	}
+	rtnl_tc_set_ifindex(TC_CAST(filter), ifindex);
+	nl_cache_foreach_filter(cache, (struct nl_object *)filter, held_one, &h);
+	rtnl_qdisc_put(filter);
+	nl_cache_free(cache);
+	return 0;
+}
+
+int tc_kind_present(struct nl_sock *sk, int ifindex, enum cs_leaf kind)
+{
+	/*
+	 * A root qdisc of the kind with an option too short for its type: the
+	 * kernel looks the kind up (-ENOENT: unknown, after trying its module),
+	 * then refuses the option, so nothing is created or replaced. Handle 0
+	 * with NLM_F_EXCL: never an existing qdisc grafted instead.
+	 */
+	struct nl_msg *msg = qdisc_msg(RTM_NEWQDISC, NLM_F_CREATE | NLM_F_REPLACE | NLM_F_EXCL,
+				       ifindex, TC_H_ROOT, 0);
+	struct nlattr *opt;
+	uint8_t byte = 0;
+	int err;
+
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put_string(msg, TCA_KIND, tc_leaf_name(kind)) < 0 ||
+	    !(opt = nla_nest_start(msg, TCA_OPTIONS)) ||
+	    /* a u32 (fq_codel's target) or a u64 (cake's base rate) of one byte */
+	    nla_put(msg, kind == CS_LEAF_CAKE ? TCA_CAKE_BASE_RATE64 : TCA_FQ_CODEL_TARGET, 1, &byte) < 0) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	nla_nest_end(msg, opt);
+	err = send_sync(sk, msg);
+	if (err == -ENOENT)
+		return 0;
+	if (err == -EPERM || err == -EACCES || err == -ENODEV)
+		return err;
+	return 1; /* refused for its option (or created: not on any kernel we know) */
 }
 
 /* HTB @m: of @cpu with its classes :1 and :2, created if missing. */
-static int htb_ensure(struct nl_sock *sk, struct nl_cache *cache, int ifindex,
-		      struct tc_tree_opts *o, uint32_t cpu, uint32_t m)
+static int htb_ensure(struct nl_sock *sk, int ifindex, struct tc_tree_opts *o, uint32_t cpu,
+		      uint32_t m)
 {
 	uint32_t major = m << 16;
-	struct rtnl_qdisc *h = rtnl_qdisc_get(cache, ifindex, major);
-	bool fresh = !is_kind(h, "htb");
-	int err;
+	struct qdisc_one h;
+	bool fresh;
+	int err = qdisc_get(sk, ifindex, 0, major, &h);
 
-	rtnl_qdisc_put(h);
+	if (err && err != -ENOENT)
+		return err;
+	fresh = err || strcmp(h.kind, "htb");
 	if (fresh) {
 		uint32_t *v = realloc(o->created, (o->n_created + 1) * sizeof(*v));
 
@@ -200,56 +440,54 @@ static int htb_ensure(struct nl_sock *sk, struct nl_cache *cache, int ifindex,
 			return err;
 		}
 	}
-	if (!fresh && !o->set_classes)
-		return 0;
-	err = class_send(sk, ifindex, major | CS_LINK_MINOR, major, o->link_bps, o->link_bps,
-			 NLM_F_CREATE);
-	if (!err)
-		err = class_send(sk, ifindex, major | CS_DEFAULT_MINOR, major | CS_LINK_MINOR,
-				 o->default_bps, o->default_bps, NLM_F_CREATE);
-	if (err) {
-		pr_warn("cannot set the link/default classes of HTB %x: (CPU %u): %s\n", m, cpu,
-			strerror(-err));
-		return err;
-	}
-	/* probe with class :2 whenever classes are set: also after an interrupted run */
-	if (o->leaf != CS_LEAF_DEFAULT) {
-		err = tc_leaf_add(sk, ifindex, major | CS_DEFAULT_MINOR, o->leaf);
-		if (err == -ENOENT || err == -EINVAL || err == -EOPNOTSUPP) {
-			/* The probe: this kernel lacks the leaf qdisc. */
-			pr_warn("warning: %s is not available in this kernel (%s); circuit classes use pfifo\n",
-				tc_leaf_name(o->leaf), strerror(-err));
-			o->leaf = CS_LEAF_DEFAULT;
-			err = 0;
+	if (fresh || o->set_classes) {
+		err = class_send(sk, ifindex, major | CS_LINK_MINOR, major, o->link_bps, o->link_bps,
+				 NLM_F_CREATE);
+		if (!err)
+			err = class_send(sk, ifindex, major | CS_DEFAULT_MINOR, major | CS_LINK_MINOR,
+					 o->default_bps, o->default_bps, NLM_F_CREATE);
+		if (err) {
+			pr_warn("cannot set the link/default classes of HTB %x: (CPU %u): %s\n", m, cpu,
+				strerror(-err));
+			return err;
 		}
+	}
+	/* the default class's leaf, sized from its rate, on a handle of ours (src/leaf.h) */
+	if (fresh || o->set_classes || o->set_leaf) {
+		struct tc_leaf want = { .kind = o->leaf, .major = o->htb_majors + m,
+					.ceil_bps = o->default_bps, .queue_ms = o->queue_ms };
+		struct tc_leaf have = want;
+
+		have.kind = o->old_leaf;
+		err = tc_leaf_set(sk, ifindex, major | CS_DEFAULT_MINOR, &want, fresh ? NULL : &have);
+		if (err)
+			pr_warn("cannot set the leaf of the default class of HTB %x: (CPU %u): %s\n", m,
+				cpu, strerror(-err));
 	}
 	return err;
 }
 
 int tc_tree_ensure(struct nl_sock *sk, int ifindex, struct tc_tree_opts *o)
 {
-	struct nl_cache *cache;
-	int err = qdisc_cache(sk, &cache);
+	int err;
 
+	o->n_created = 0;
+	o->root_created = !root_is_ours(sk, ifindex, &err);
 	if (err)
 		return err;
-	o->n_created = 0;
-	o->root_created = !root_is_ours(cache, ifindex);
 	if (o->root_created) {
 		err = qdisc_add(sk, ifindex, TC_H_ROOT, MQ_HANDLE, "mq", 0);
 		if (err) {
 			pr_warn("cannot create the MQ root qdisc: %s\n", strerror(-err));
-			goto out;
+			return err;
 		}
 	}
 	for (uint32_t cpu = 0; cpu < CS_MAX_CPUS && !err; cpu++) {
 		if (!o->cpus[cpu])
 			continue;
 		for (uint32_t j = 0; j < o->htbs_per_cpu && !err; j++)
-			err = htb_ensure(sk, cache, ifindex, o, cpu, j * o->stride + cpu + 1);
+			err = htb_ensure(sk, ifindex, o, cpu, j * o->stride + cpu + 1);
 	}
-out:
-	nl_cache_free(cache);
 	return err;
 }
 
@@ -350,7 +588,7 @@ static void collect_one(struct nl_object *obj, void *arg)
 		.backlog = rtnl_tc_get_stat(tc, RTNL_TC_BACKLOG),
 		.qlen = rtnl_tc_get_stat(tc, RTNL_TC_QLEN),
 	};
-	if (c->classes && is_kind((struct rtnl_qdisc *)obj, "htb")) {
+	if (c->classes && rtnl_tc_get_kind(tc) && !strcmp(rtnl_tc_get_kind(tc), "htb")) {
 		struct tc_stat *t = &c->v[c->n - 1];
 
 		if (rtnl_htb_get_rate64((struct rtnl_class *)obj, &t->rate_Bps) ||
@@ -459,19 +697,62 @@ int tc_class_stats_htbs(struct nl_sock *sk, int ifindex, const uint32_t *majors,
 	return 0;
 }
 
+/* Append @st to the list @c. */
+static int collect_add(struct collect *c, const struct tc_stat *st)
+{
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 16;
+		struct tc_stat *g = realloc(c->v, cap * sizeof(*g));
+
+		if (!g)
+			return -ENOMEM;
+		c->v = g;
+		c->cap = cap;
+	}
+	c->v[c->n++] = *st;
+	return 0;
+}
+
 int tc_qdisc_stats(struct nl_sock *sk, const int *ifindex, int n_dev, struct tc_stat **out,
 		   size_t *n)
 {
-	struct nl_cache *cache;
-	int err;
+	int err = 0;
 
 	for (int i = 0; i < n_dev; i++)
-		out[i] = NULL;
-	if ((err = qdisc_cache(sk, &cache)))
-		return err;
-	for (int i = 0; i < n_dev && !err; i++)
-		err = collect(cache, ifindex[i], false, &out[i], &n[i]);
-	nl_cache_free(cache);
+		out[i] = NULL, n[i] = 0;
+	for (int i = 0; i < n_dev && !err; i++) {
+		struct collect c = { .ifindex = ifindex[i] };
+		struct qdisc_one o;
+
+		if (ifindex[i] < 0)
+			continue;
+		/* the root, and under our MQ the qdisc of each TX queue (the HTBs): never the leaves */
+		err = qdisc_get(sk, ifindex[i], TC_H_ROOT, 0, &o);
+		if (!err)
+			err = collect_add(&c, &o.st);
+		for (uint32_t q = 1; !err && o.handle == MQ_HANDLE && q < 0xffff; q++) {
+			struct qdisc_one l;
+
+			err = qdisc_get(sk, ifindex[i], TC_H_MAKE(MQ_HANDLE, q), 0, &l);
+			if (err == -ENOENT) {
+				err = 0; /* past the last TX queue */
+				break;
+			}
+			if (!err)
+				err = collect_add(&c, &l.st);
+		}
+		if (err == -ENOENT)
+			err = 0;
+		if (c.n)
+			qsort(c.v, c.n, sizeof(*c.v), stat_cmp);
+		out[i] = c.v;
+		n[i] = c.n;
+	}
+	if (err)
+		for (int i = 0; i < n_dev; i++) {
+			free(out[i]);
+			out[i] = NULL;
+		}
 	return err;
 }
 

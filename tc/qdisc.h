@@ -23,7 +23,10 @@ struct tc_tree_opts {
 	uint64_t link_bps;  /* class :1 */
 	uint64_t default_bps;
 	uint32_t htbs_per_cpu, stride;
-	enum cs_leaf leaf;  /* in: wanted; out: what the kernel could do */
+	/* the leaf of each class :2: kind (as the kernel can), what it was, queue time */
+	enum cs_leaf leaf, old_leaf;
+	uint32_t queue_ms, htb_majors; /* htb_majors: H of src/leaf.h */
+	bool set_leaf;      /* (re)send the leaves of :2 of existing HTBs (kind or size changed) */
 	bool set_classes;   /* (re)send :1 and :2 of existing HTBs too (rates changed) */
 	/* out: the HTB majors that were missing and so were created empty (caller frees) */
 	uint32_t *created;
@@ -56,7 +59,29 @@ int tc_class_set(struct nl_sock *sk, int ifindex, uint32_t classid, uint64_t rat
 int tc_class_set_under(struct nl_sock *sk, int ifindex, uint32_t classid, uint32_t parent_minor,
 		       uint64_t rate_bps, uint64_t ceil_bps, bool create);
 int tc_class_del(struct nl_sock *sk, int ifindex, uint32_t classid);
-int tc_leaf_add(struct nl_sock *sk, int ifindex, uint32_t classid, enum cs_leaf leaf);
+
+/* A leaf qdisc: its kind, handle major (src/leaf.h), and the rate it is sized from. */
+struct tc_leaf {
+	enum cs_leaf kind;
+	uint32_t major;
+	uint64_t ceil_bps;
+	uint32_t queue_ms; /* of a FIFO; 0: CS_DEFAULT_QUEUE_MS */
+};
+/*
+ * Give class @classid the leaf @want, where it had @have (NULL: a new class, or
+ * not known): the same kind and handle are changed in place (queue kept, as
+ * tc's replace), another kind replaces it, DEFAULT puts HTB's own pfifo back.
+ */
+int tc_leaf_set(struct nl_sock *sk, int ifindex, uint32_t classid, const struct tc_leaf *want,
+		const struct tc_leaf *have);
+/*
+ * Mark in @majors[0x10000] the handle majors of the leaves of circuit classes
+ * (minor 3 and up) on @ifindex: one dump of all its qdiscs, for a load that
+ * finds classes an interrupted run left (their leaves hold majors no record names).
+ */
+int tc_leaf_majors(struct nl_sock *sk, int ifindex, uint8_t *majors);
+/* Does the kernel have the qdisc @kind (fq_codel, cake)? 1, 0, or -errno. Changes nothing. */
+int tc_kind_present(struct nl_sock *sk, int ifindex, enum cs_leaf kind);
 
 /* Filters attached to a clsact hook (parent ffff:fff2 or fff3): count, or -errno. */
 int tc_filter_count(struct nl_sock *sk, int ifindex, uint32_t parent);
@@ -78,8 +103,9 @@ int tc_class_stats(struct nl_sock *sk, int ifindex, struct tc_stat **out, size_t
 int tc_class_stats_htbs(struct nl_sock *sk, int ifindex, const uint32_t *majors, size_t n_majors,
 			struct tc_stat **out, size_t *n);
 /*
- * All qdiscs of each of the @n_dev devices, sorted by handle, from one dump
- * (the kernel dumps every device's qdiscs at once). Caller frees out[i].
+ * The top of the tree of each of the @n_dev devices (-1: skipped), sorted by
+ * handle: the root and, under our MQ, each TX queue's qdisc (the HTBs). Asked
+ * for one by one, so the leaves of the circuits cost nothing. Caller frees out[i].
  */
 int tc_qdisc_stats(struct nl_sock *sk, const int *ifindex, int n_dev, struct tc_stat **out,
 		   size_t *n);

@@ -79,7 +79,7 @@ expect_eq "$(comp cpushaper lo)" "load " "completion: a command"
 expect_eq "$(comp cpushaper ch)" "check " "completion: check"
 expect_eq "$(comp cpushaper load --max)" "--max-remove= " "completion: the guard's option"
 expect_contains "$(comp cpushaper load --lea)" "--leaf" "completion: an option of the command"
-expect_eq "$(comp cpushaper load --leaf "")" "cake fq_codel pfifo " "completion: an option's values"
+expect_eq "$(comp cpushaper load --leaf "")" "cake fifo fq_codel none " "completion: an option's values"
 expect_eq "$(comp cpushaper show c-10)" "c-101 c-102 c-103 c-104 c-105 c-106 " "completion: the running circuit IDs"
 expect_eq "$(comp cpushaper set-rate --lan-dev=lan0 --wan-dev=wan0 c-103)" "c-103 " \
 	"completion: the circuit IDs of the devices given as --opt=value"

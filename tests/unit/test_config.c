@@ -133,7 +133,7 @@ static void test_refusals(void)
 	refused("cpus", "cpus = 3-1\n", 1, "cpus \"3-1\"");
 	refused("htbs", "htbs-per-cpu = 257\n", 1, "htbs-per-cpu \"257\" takes 1 to 256");
 	refused("qsize", "cpumap-qsize = 4k\n", 1, "cpumap-qsize \"4k\" takes 8 to 16384");
-	refused("leaf", "leaf = sfq\n", 1, "leaf \"sfq\" takes one of: fq_codel cake pfifo");
+	refused("leaf", "leaf = sfq\n", 1, "leaf \"sfq\" takes one of: fq_codel cake fifo none pfifo");
 	refused("leaf prefix", "leaf = fq\n", 1, "leaf \"fq\" takes one of");
 	refused("xdp-mode", "xdp-mode = drv\n", 1, "xdp-mode \"drv\" takes one of: native skb");
 	refused("unknown policy", "unknown = drop\n", 1, "unknown \"drop\" takes pass or cpu:N");

@@ -140,7 +140,7 @@ static void test_spreadsheets(void)
 			"c,198.18.0.1,1,1,2,2,cake,gold\n",
 			&set, &d),
 		  0, "columns cpushaper does not use");
-	ASSERT_STR(set.ignored ? set.ignored : "", "sqm, Plan", "are named, once");
+	ASSERT_STR(set.ignored ? set.ignored : "", "Plan", "are named, once (sqm is read)");
 	circuit_set_free(&set);
 	diag_free(&d);
 
@@ -237,8 +237,53 @@ static void test_skip_invalid(void)
 	unlink(path);
 }
 
+/* LibreQoS v2.2's sqm column: a leaf for both directions or a down/up pair; refusals name file, line and field. */
+static void test_sqm(void)
+{
+	struct circuit_set set;
+	struct cs_diag d = { 0 };
+	const char *text =
+		"Circuit ID,IPv4,Download Min Mbps,Upload Min Mbps,Download Max Mbps,Upload Max Mbps,SQM\n"
+		"a,198.18.0.1,1,1,2,2,cake\n"
+		"b,198.18.0.2,1,1,2,2,\n"
+		"c,198.18.0.3,1,1,2,2,cake/fq_codel\n"
+		"d,198.18.0.4,1,1,2,2, None \n"
+		"e,198.18.0.5,1,1,2,2,/none\n"
+		"f,198.18.0.6,1,1,2,2,FQ_CODEL/\n"
+		"f,198.18.0.7,1,1,2,2,fq_codel/\n";
+
+	ASSERT_EQ(parse(text, &set, &d), 0, "sqm values");
+	diag_print(&d, stderr);
+	ASSERT_EQ(set.n, 6, "six circuits");
+	if (set.n == 6) {
+		ASSERT_TRUE(set.v[0].sqm[0] == CS_SQM_CAKE && set.v[0].sqm[1] == CS_SQM_CAKE, "cake: both directions");
+		ASSERT_TRUE(set.v[1].sqm[0] == CS_SQM_UNSET && set.v[1].sqm[1] == CS_SQM_UNSET, "empty: the --leaf default");
+		ASSERT_TRUE(set.v[2].sqm[0] == CS_SQM_CAKE && set.v[2].sqm[1] == CS_SQM_FQ_CODEL, "down/up");
+		ASSERT_TRUE(set.v[3].sqm[0] == CS_SQM_NONE && set.v[3].sqm[1] == CS_SQM_NONE, "none, any case, spaces trimmed");
+		ASSERT_TRUE(set.v[4].sqm[0] == CS_SQM_UNSET && set.v[4].sqm[1] == CS_SQM_NONE, "an empty side: the default");
+		ASSERT_TRUE(set.v[5].sqm[0] == CS_SQM_FQ_CODEL && set.v[5].sqm[1] == CS_SQM_UNSET, "rows of a circuit that agree");
+	}
+	circuit_set_free(&set);
+	diag_free(&d);
+	ASSERT_EQ(parse(HDR "a,,,,,,198.18.0.1,,1,1,2,2,\n", &set, &d), 0, "no sqm column");
+	ASSERT_TRUE(set.n == 1 && set.v[0].sqm[0] == CS_SQM_UNSET, "no column: the default");
+	circuit_set_free(&set);
+	diag_free(&d);
+
+#define SQMHDR "Circuit ID,IPv4,Download Min Mbps,Upload Min Mbps,Download Max Mbps,Upload Max Mbps,sqm\n"
+	refused("sqm word", SQMHDR "a,198.18.0.1,1,1,2,2,fq-codel\n", "t.csv:2:",
+		"sqm \"fq-codel\" is not cake, fq_codel, none, empty or a down/up pair");
+	refused("sqm sfq", SQMHDR "a,198.18.0.1,1,1,2,2,ok\nb,198.18.0.2,1,1,2,2,sfq\n", "t.csv:3:", "sqm \"sfq\"");
+	refused("sqm three sides", SQMHDR "a,198.18.0.1,1,1,2,2,cake/cake/cake\n", "t.csv:2:", "sqm \"cake/cake/cake\"");
+	refused("sqm bad side", SQMHDR "a,198.18.0.1,1,1,2,2,cake/codel\n", "t.csv:2:", "sqm \"cake/codel\"");
+	refused("sqm rows disagree", SQMHDR "a,198.18.0.1,1,1,2,2,cake\na,198.18.0.2,1,1,2,2,none\n",
+		"t.csv:3:", "circuit \"a\": its sqm differs from line 2's");
+#undef SQMHDR
+}
+
 int main(void)
 {
+	test_sqm();
 	test_accepts();
 	test_spreadsheets();
 	test_skip_invalid();

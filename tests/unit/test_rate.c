@@ -32,8 +32,25 @@ static void formats(uint64_t bps, const char *want)
 	ASSERT_STR(buf, want, "format");
 }
 
+/* The leaves sized from a plan: the fallback FIFO, codel's target and interval for slow plans, memory. */
+static void test_leaf_sizes(void)
+{
+	ASSERT_EQ(rate_fifo_packets(20000000, 20), 34, "20 Mbit, 20 ms: 50 000 bytes in 1514-byte frames, rounded up");
+	ASSERT_EQ(rate_fifo_packets(1000000000, 20), 1652, "1 Gbit, 20 ms");
+	ASSERT_EQ(rate_fifo_packets(1000000, 20), RATE_FIFO_MIN_PACKETS, "a slow plan still takes a few packets");
+	ASSERT_EQ(rate_codel_target_us(100000000), 5000, "100 Mbit: codel's 5 ms");
+	ASSERT_EQ(rate_codel_target_us(1000000), 18168, "1 Mbit: 1.5 frames' time (12.1 ms a frame)");
+	ASSERT_EQ(rate_codel_target_us(3634000), 5000, "the edge: 1.5 frames in 5 ms");
+	ASSERT_EQ(rate_codel_interval_us(100000000), 100000, "100 Mbit: codel's 100 ms");
+	ASSERT_EQ(rate_codel_interval_us(1000000), 113168, "1 Mbit: the interval grows with the target");
+	ASSERT_EQ(rate_aqm_memory(20000000), 1u << 20, "20 Mbit: the 1 MiB floor");
+	ASSERT_EQ(rate_aqm_memory(1000000000), 32u << 20, "1 Gbit: 400 ms is 50 MB, capped at fq_codel's 32 MiB");
+	ASSERT_EQ(rate_aqm_memory(200000000), 10000000, "200 Mbit: 400 ms of it");
+}
+
 int main(void)
 {
+	test_leaf_sizes();
 	parses("12", 12000000);
 	parses("0.5", 500000);
 	parses(" 7.25 ", 7250000);
