@@ -34,7 +34,7 @@ trap '[ -n "$child" ] && kill -TERM "$child" 2>/dev/null && wait "$child"; exit 
 export RAW SMOKE
 mkdir -p "$OUT"
 start=$(date +%s)
-for s in ${SECTIONS:-perpacket control reconcile readout network accuracy capacity soak}; do
+for s in ${SECTIONS:-perpacket control reconcile readout latency network accuracy capacity soak}; do
 	echo "== $s ($(( $(date +%s) - start )) s in)"
 	# each section runs in its own process with its own bed and EXIT trap
 	bash "$ROOT/bench/lib/$s.sh" &
@@ -52,7 +52,7 @@ if [ "$SMOKE" = 1 ]; then
 	       (.control.cold_load | length) > 0 and (.perpacket | length) > 0 and
 	       (.capacity.inpath_ns | length) > 0 and
 	       all(.accuracy.single[]; .ratio.median > 0) and all(.capacity.aggregate[]; .goodput_gbps.median > 0) and
-	       (.reconcile | length) > 0 and all(.reconcile[]; .repaired) and (.readout | length) == 2 and
+	       (.reconcile | length) > 0 and all(.reconcile[]; .repaired) and (.readout | length) == 2 and (.latency | length) == 2 and
 	       (.network.build | length) == 2 and all(.network.node_cap[]; .ratio.median > 0) and .soak.end.cycles > 0 and .soak.end.nothing_left_after_unload and .soak.end.command_errors == 0 and
 	       .soak.end.circuits == .soak.end.circuits_expected and .soak.end.circuits_misshaped == 0' \
 		"$OUT/results.json" >/dev/null && [ -s "$OUT/results.md" ] &&

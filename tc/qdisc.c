@@ -96,6 +96,20 @@ struct qdisc_one {
 	struct tc_stat st;
 };
 
+/* The counters libnl parsed from a class or qdisc message. */
+static struct tc_stat tc_stat_of(struct rtnl_tc *tc)
+{
+	return (struct tc_stat){
+		.handle = rtnl_tc_get_handle(tc),
+		.bytes = rtnl_tc_get_stat(tc, RTNL_TC_BYTES),
+		.packets = rtnl_tc_get_stat(tc, RTNL_TC_PACKETS),
+		.drops = rtnl_tc_get_stat(tc, RTNL_TC_DROPS),
+		.overlimits = rtnl_tc_get_stat(tc, RTNL_TC_OVERLIMITS),
+		.backlog = rtnl_tc_get_stat(tc, RTNL_TC_BACKLOG),
+		.qlen = rtnl_tc_get_stat(tc, RTNL_TC_QLEN),
+	};
+}
+
 static void one_parsed(struct nl_object *obj, void *arg)
 {
 	struct rtnl_tc *tc = (struct rtnl_tc *)obj;
@@ -106,15 +120,7 @@ static void one_parsed(struct nl_object *obj, void *arg)
 	snprintf(o->kind, sizeof(o->kind), "%s", k ? k : "");
 	o->handle = rtnl_tc_get_handle(tc);
 	o->parent = rtnl_tc_get_parent(tc);
-	o->st = (struct tc_stat){
-		.handle = o->handle,
-		.bytes = rtnl_tc_get_stat(tc, RTNL_TC_BYTES),
-		.packets = rtnl_tc_get_stat(tc, RTNL_TC_PACKETS),
-		.drops = rtnl_tc_get_stat(tc, RTNL_TC_DROPS),
-		.overlimits = rtnl_tc_get_stat(tc, RTNL_TC_OVERLIMITS),
-		.backlog = rtnl_tc_get_stat(tc, RTNL_TC_BACKLOG),
-		.qlen = rtnl_tc_get_stat(tc, RTNL_TC_QLEN),
-	};
+	o->st = tc_stat_of(tc);
 }
 
 struct get_ctx {
@@ -579,15 +585,7 @@ static void collect_one(struct nl_object *obj, void *arg)
 		c->v = g;
 		c->cap = cap;
 	}
-	c->v[c->n++] = (struct tc_stat){
-		.handle = rtnl_tc_get_handle(tc),
-		.bytes = rtnl_tc_get_stat(tc, RTNL_TC_BYTES),
-		.packets = rtnl_tc_get_stat(tc, RTNL_TC_PACKETS),
-		.drops = rtnl_tc_get_stat(tc, RTNL_TC_DROPS),
-		.overlimits = rtnl_tc_get_stat(tc, RTNL_TC_OVERLIMITS),
-		.backlog = rtnl_tc_get_stat(tc, RTNL_TC_BACKLOG),
-		.qlen = rtnl_tc_get_stat(tc, RTNL_TC_QLEN),
-	};
+	c->v[c->n++] = tc_stat_of(tc);
 	if (c->classes && rtnl_tc_get_kind(tc) && !strcmp(rtnl_tc_get_kind(tc), "htb")) {
 		struct tc_stat *t = &c->v[c->n - 1];
 

@@ -16,7 +16,6 @@ REPS=${REPS:-3}
 
 tb_start || exit 1
 secs() { local a b; a=$(now); "$@" >/dev/null 2>&1; b=$(now); echo "$b - $a" | bc -l | sed 's/^\./0./'; }
-old() { env CS_BENCH_CLASS_DUMP=1 "$@"; }
 exporter=
 # the test bed's EXIT trap stops what TB_PIDS names (its own trap must stay)
 stop_exporter() { [ -n "$exporter" ] && kill "$exporter" 2>/dev/null && wait "$exporter" 2>/dev/null; exporter=; }
@@ -27,17 +26,18 @@ for n in $SIZES; do
 	one=$(cs show --list circuits | head -1)
 	for way in new old; do
 		port=$((9700 + RANDOM % 200))
-		if [ $way = old ]; then w=old; else w=; fi
+		# the old way is a bench hook; env execs, so $! is the exporter itself
+		if [ $way = old ]; then w=(env CS_BENCH_CLASS_DUMP=1); else w=(env); fi
 		# its output closed: a child holding the section's stdout would keep ctest waiting
-		$w ip netns exec "${TB}rtr" "$BIN" metrics --lan-dev lan0 --wan-dev wan0 --listen "127.0.0.1:$port" \
+		"${w[@]}" ip netns exec "${TB}rtr" "$BIN" metrics --lan-dev lan0 --wan-dev wan0 --listen "127.0.0.1:$port" \
 			</dev/null >/dev/null 2>&1 &
 		exporter=$!
 		TB_PIDS+=("$exporter")
 		for _ in $(seq 50); do tb_rtr curl -sf -o /dev/null "http://127.0.0.1:$port/metrics" && break; sleep 0.2; done
 		for i in $(seq "$REPS"); do
-			show=$(secs $w ip netns exec "${TB}rtr" "$BIN" show -j --lan-dev lan0 --wan-dev wan0)
-			show1=$(secs $w ip netns exec "${TB}rtr" "$BIN" show -j "$one" --lan-dev lan0 --wan-dev wan0)
-			top=$(secs $w ip netns exec "${TB}rtr" "$BIN" top --once -j --lan-dev lan0 --wan-dev wan0)
+			show=$(secs "${w[@]}" ip netns exec "${TB}rtr" "$BIN" show -j --lan-dev lan0 --wan-dev wan0)
+			show1=$(secs "${w[@]}" ip netns exec "${TB}rtr" "$BIN" show -j "$one" --lan-dev lan0 --wan-dev wan0)
+			top=$(secs "${w[@]}" ip netns exec "${TB}rtr" "$BIN" top --once -j --lan-dev lan0 --wan-dev wan0)
 			sleep 1.1 # past the exporter's cached page
 			a=$(now); tb_rtr curl -sf -o /dev/null "http://127.0.0.1:$port/metrics"; b=$(now)
 			sc=$(echo "$b - $a" | bc -l | sed 's/^\./0./')

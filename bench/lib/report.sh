@@ -18,7 +18,7 @@ machine=$(jq -n --arg kernel "$(uname -r)" --arg cpu "$(grep -m1 'model name' /p
 	  testbed: "3 network namespaces, veth pairs with 2 queues, iperf3 TCP"}')
 
 jq -n --argjson machine "$machine" --argjson acc "$(slurp accuracy)" --argjson cap "$(slurp capacity)" \
-	--argjson ctl "$(slurp control)" --argjson pp "$(slurp perpacket)" --argjson soak "$(slurp soak)" --argjson rec "$(slurp reconcile)" --argjson ro "$(slurp readout)" \
+	--argjson ctl "$(slurp control)" --argjson pp "$(slurp perpacket)" --argjson soak "$(slurp soak)" --argjson rec "$(slurp reconcile)" --argjson ro "$(slurp readout)" --argjson lat "$(slurp latency)" \
 	--argjson net "$(slurp network)" "$J"'
 def slope(f): # least-squares growth of f per 100 cycles over the samples
   (map(.cycle) | add / length) as $mx | (map(f) | add / length) as $my |
@@ -59,6 +59,10 @@ def slope(f): # least-squares growth of f per 100 cycles over the samples
              | map(.[0].circuits as $n | {circuits: $n, with_s: stats(.with) | map_values(r3), without_s: stats(.without) | map_values(r3),
                     show_s: stats(.show) | map_values(r3),
                     repaired: ($rec | map(select(.test == "repair" and .circuits == $n))[0].found_and_repaired)})),
+  latency: ($lat | group_by([.plan_mbps, .leaf])
+             | map({plan_mbps: .[0].plan_mbps, leaf: .[0].leaf, ping_median_ms: stats(.ping_median_ms) | map_values(r3),
+                    ping_p90_ms: stats(.ping_p90_ms) | map_values(r3), tcp_ratio: stats(.tcp_ratio) | map_values(r3),
+                    rtt_p50_ms: (map(.rtt_p50_ms // empty) | if length > 0 then stats(.) | map_values(r3) else null end)})),
   readout: ($ro | group_by([.circuits, .way])
              | map({circuits: .[0].circuits, way: .[0].way, show_s: stats(.show) | map_values(r3),
                     show_one_s: stats(.show_one) | map_values(r3), top_s: stats(.top) | map_values(r3),
@@ -85,7 +89,7 @@ def slope(f): # least-squares growth of f per 100 cycles over the samples
 }' > "$OUT/results.new.json"
 # A run of some sections (SECTIONS=soak) keeps the others' figures from the last full run.
 if [ -s "$OUT/results.json" ]; then
-	keep=$(for k in accuracy capacity control perpacket soak reconcile network readout; do [ -s "$RAW/$k.jsonl" ] || echo "$k"; done | jq -R . | jq -sc .)
+	keep=$(for k in accuracy capacity control perpacket soak reconcile network readout latency; do [ -s "$RAW/$k.jsonl" ] || echo "$k"; done | jq -R . | jq -sc .)
 	jq --argjson keep "$keep" --slurpfile old "$OUT/results.json" \
 		'reduce $keep[] as $k (.; .[$k] = $old[0][$k] |
 		   .machine.kept_from[$k] = ($old[0].machine.kept_from[$k] // $old[0].machine.date))' \
@@ -164,6 +168,18 @@ mv "$OUT/results.new.json" "$OUT/results.json"
 		jq -r '.perpacket | map(select(.prog | startswith("tc_rtt"))) | group_by(.frame)[] |
 			(map(select(.prog == "tc_rtt_on"))[0].ns.median) as $on | (map(select(.prog == "tc_rtt_off"))[0].ns.median) as $off |
 			"| \(.[0].frame) | \($on) | \($off) | \($on - $off) |"' "$OUT/results.json"
+	fi
+	if jq -e '(.latency // []) | length > 0' "$OUT/results.json" >/dev/null; then
+		echo
+		echo "### Latency under load"
+		echo
+		echo "One circuit, 8 TCP download flows; a ping through the same circuit (ms), the download against the plan, and the"
+		echo "subscriber-side round trip cpushaper measured (p50, ms). Leaf none: HTB's own 1000-packet pfifo; fifo: the bounded"
+		echo "fallback of --queue-ms 20 (this kernel has no fq_codel or cake):"
+		echo
+		echo "| plan Mbit | leaf | ping median | ping p90 | TCP / plan | cpushaper RTT p50 |"
+		echo "|---:|---|---:|---:|---:|---:|"
+		jq -r '.latency[] | "| \(.plan_mbps) | \(.leaf) | \(.ping_median_ms.median) | \(.ping_p90_ms.median) | \(.tcp_ratio.median) | \(.rtt_p50_ms.median // "-") |"' "$OUT/results.json"
 	fi
 	if jq -e '(.readout // []) | length > 0' "$OUT/results.json" >/dev/null; then
 		echo
