@@ -432,7 +432,7 @@ static char *scrape(struct exporter *e, size_t *len, int *err)
 	    !(*err = state_read_nodes(&s))) {
 		struct stats_prev p = { &e->last_have, &e->last_st };
 		uint64_t t = mono_ns();
-		bool same = e->last_st.down && e->last_config == s.config_id && t - e->last_full < STATS_FULL_NS;
+		bool same = e->last_st.down && e->last_config == s.config_id && t - e->last_full < stats_full_ns();
 
 		*err = stats_read(&s, &have, same ? &p : NULL, &st);
 		if (!same)

@@ -84,7 +84,7 @@ static int take(struct cs_state *s, struct snap *sn, const struct snap *prev)
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	if (prev && prev->st.down && prev->config_id == s->config_id &&
-	    secs(&full, &now) * 1e9 < (double)STATS_FULL_NS)
+	    secs(&full, &now) * 1e9 < (double)stats_full_ns())
 		p = (struct stats_prev){ &prev->have, &prev->st };
 	else
 		full = now;

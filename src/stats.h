@@ -45,9 +45,13 @@ struct cs_stats {
 
 /*
  * How long a running reader may go on from earlier reads before it asks for
- * every class again: what finds a class deleted under an idle circuit.
+ * every class again: what finds a class deleted under an idle circuit
+ * (CS_TEST_STATS_FULL_S: shorter, for the tests).
  */
-#define STATS_FULL_NS (10 * 1000000000ull)
+#define STATS_FULL_NS (60 * 1000000000ull)
+uint64_t stats_full_ns(void);
+/* More classes than this to ask for: the HTBs' dumps instead of single requests. */
+#define STATS_SINGLE_MAX 2000
 
 /* What an earlier read of a running reader (top, the exporter) found. */
 struct stats_prev {

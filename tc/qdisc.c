@@ -319,9 +319,20 @@ static int leaf_del(struct nl_sock *sk, int ifindex, uint32_t classid, uint32_t 
 	return err == -ENOENT ? 0 : err;
 }
 
+/* Put @old back after a new leaf could not be made (best effort: the error is the new one's). */
+static int leaf_restore(struct nl_sock *sk, int ifindex, uint32_t classid, const struct tc_leaf *old, int err)
+{
+	if (old && old->kind != CS_LEAF_DEFAULT && old->major &&
+	    leaf_send(sk, ifindex, classid, old, NLM_F_CREATE | NLM_F_EXCL))
+		pr_warn("cpushaper: class %x:%x: its old leaf could not be put back either\n", classid >> 16,
+			classid & 0xffff);
+	return err;
+}
+
 int tc_leaf_set(struct nl_sock *sk, int ifindex, uint32_t classid, const struct tc_leaf *want,
 		const struct tc_leaf *have)
 {
+	struct tc_leaf was, *gone = NULL;
 	struct qdisc_one o;
 	int err;
 
@@ -330,30 +341,32 @@ int tc_leaf_set(struct nl_sock *sk, int ifindex, uint32_t classid, const struct 
 		/* another kind or handle: the old one goes (a kind cannot change in place) */
 		if ((err = leaf_del(sk, ifindex, classid, have->major << 16)))
 			return err;
+		was = *have;
+		gone = &was;
 		have = NULL;
 	}
 	if (want->kind == CS_LEAF_DEFAULT)
 		return 0;
-	if (have)
+	if (have && have->kind == want->kind && have->major == want->major && have->major)
 		/* the same kind on the same handle: changed in place, its queue kept */
 		return leaf_send(sk, ifindex, classid, want, NLM_F_CREATE | NLM_F_REPLACE);
 	/* exclusive: never take over a qdisc of that handle elsewhere on the device */
 	err = leaf_send(sk, ifindex, classid, want, NLM_F_CREATE | NLM_F_EXCL);
 	/* EEXIST: the handle is taken; EINVAL (kernels since 6.x): taken under another parent */
 	if (err != -EEXIST && err != -EINVAL)
-		return err;
+		return err ? leaf_restore(sk, ifindex, classid, gone, err) : 0;
 	/* the class has a leaf already (a class left by an interrupted run, or repaired) */
 	if ((err = qdisc_get(sk, ifindex, classid, 0, &o)) && err != -ENOENT)
-		return err;
+		return leaf_restore(sk, ifindex, classid, gone, err);
 	if (!err && o.handle == want->major << 16 && !strcmp(o.kind, tc_leaf_name(want->kind)))
 		return leaf_send(sk, ifindex, classid, want, NLM_F_CREATE | NLM_F_REPLACE);
 	if (!err && o.handle && (err = leaf_del(sk, ifindex, classid, o.handle)))
-		return err;
+		return leaf_restore(sk, ifindex, classid, gone, err);
 	err = leaf_send(sk, ifindex, classid, want, NLM_F_CREATE | NLM_F_EXCL);
 	if (err == -EEXIST || err == -EINVAL)
 		pr_warn("cpushaper: qdisc handle %x: is held by a qdisc that is not the leaf of class %x:%x\n",
 			want->major, classid >> 16, classid & 0xffff);
-	return err;
+	return err ? leaf_restore(sk, ifindex, classid, gone, err) : 0;
 }
 
 struct held {
@@ -463,8 +476,17 @@ static int htb_ensure(struct nl_sock *sk, int ifindex, struct tc_tree_opts *o, u
 		struct tc_leaf want = { .kind = o->leaf, .major = o->htb_majors + m,
 					.ceil_bps = o->default_bps, .queue_ms = o->queue_ms };
 		struct tc_leaf have = want;
+		struct qdisc_one cur;
 
-		have.kind = o->old_leaf;
+		/* what :2 has, as the kernel says: --leaf may have changed since */
+		have.kind = CS_LEAF_DEFAULT;
+		have.major = 0;
+		if (!fresh && !qdisc_get(sk, ifindex, major | CS_DEFAULT_MINOR, 0, &cur) && cur.handle) {
+			have.major = cur.handle >> 16;
+			have.kind = !strcmp(cur.kind, "fq_codel") ? CS_LEAF_FQ_CODEL :
+				    !strcmp(cur.kind, "cake")     ? CS_LEAF_CAKE :
+				    !strcmp(cur.kind, "pfifo")    ? CS_LEAF_FIFO : CS_LEAF_DEFAULT;
+		}
 		err = tc_leaf_set(sk, ifindex, major | CS_DEFAULT_MINOR, &want, fresh ? NULL : &have);
 		if (err)
 			pr_warn("cannot set the leaf of the default class of HTB %x: (CPU %u): %s\n", m,

@@ -24,7 +24,7 @@ struct tc_tree_opts {
 	uint64_t default_bps;
 	uint32_t htbs_per_cpu, stride;
 	/* the leaf of each class :2: kind (as the kernel can), what it was, queue time */
-	enum cs_leaf leaf, old_leaf;
+	enum cs_leaf leaf;
 	uint32_t queue_ms, htb_majors; /* htb_majors: H of src/leaf.h */
 	bool set_leaf;      /* (re)send the leaves of :2 of existing HTBs (kind or size changed) */
 	bool set_classes;   /* (re)send :1 and :2 of existing HTBs too (rates changed) */

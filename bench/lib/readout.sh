@@ -38,10 +38,18 @@ for n in $SIZES; do
 			show=$(secs "${w[@]}" ip netns exec "${TB}rtr" "$BIN" show -j --lan-dev lan0 --wan-dev wan0)
 			show1=$(secs "${w[@]}" ip netns exec "${TB}rtr" "$BIN" show -j "$one" --lan-dev lan0 --wan-dev wan0)
 			top=$(secs "${w[@]}" ip netns exec "${TB}rtr" "$BIN" top --once -j --lan-dev lan0 --wan-dev wan0)
-			sleep 1.1 # past the exporter's cached page
+			# a running top's refresh: 6 refreshes minus 1, each after 0.1 s
+			t1=$(secs "${w[@]}" ip netns exec "${TB}rtr" "$BIN" top -j -n 1 -d 0.1 --lan-dev lan0 --wan-dev wan0)
+			t6=$(secs "${w[@]}" ip netns exec "${TB}rtr" "$BIN" top -j -n 6 -d 0.1 --lan-dev lan0 --wan-dev wan0)
+			refresh=$(echo "($t6 - $t1) / 5 - 0.1" | bc -l | sed 's/^\./0./; s/^-\./-0./')
+			# scrapes 1.1 s apart (past the cached page): the first after a while, then one more
+			sleep 1.1
 			a=$(now); tb_rtr curl -sf -o /dev/null "http://127.0.0.1:$port/metrics"; b=$(now)
 			sc=$(echo "$b - $a" | bc -l | sed 's/^\./0./')
-			emit "{\"circuits\":$n,\"way\":\"$way\",\"rep\":$i,\"show\":$show,\"show_one\":$show1,\"top\":$top,\"scrape\":$sc}"
+			sleep 1.1
+			a=$(now); tb_rtr curl -sf -o /dev/null "http://127.0.0.1:$port/metrics"; b=$(now)
+			sc2=$(echo "$b - $a" | bc -l | sed 's/^\./0./')
+			emit "{\"circuits\":$n,\"way\":\"$way\",\"rep\":$i,\"show\":$show,\"show_one\":$show1,\"top\":$top,\"top_refresh\":$refresh,\"scrape\":$sc,\"scrape_next\":$sc2}"
 		done
 		stop_exporter
 	done

@@ -66,7 +66,8 @@ def slope(f): # least-squares growth of f per 100 cycles over the samples
   readout: ($ro | group_by([.circuits, .way])
              | map({circuits: .[0].circuits, way: .[0].way, show_s: stats(.show) | map_values(r3),
                     show_one_s: stats(.show_one) | map_values(r3), top_s: stats(.top) | map_values(r3),
-                    scrape_s: stats(.scrape) | map_values(r3)})),
+                    top_refresh_s: stats(.top_refresh // 0) | map_values(r3),
+                    scrape_s: stats(.scrape) | map_values(r3), scrape_next_s: stats(.scrape_next // 0) | map_values(r3)})),
   network: {
     build: ($net | map(select(.test == "build")) | group_by(.mode)
              | map({mode: .[0].mode, circuits: .[0].circuits, nodes: .[0].nodes, lan_classes: .[0].lan_classes,
@@ -188,9 +189,12 @@ mv "$OUT/results.new.json" "$OUT/results.json"
 		echo "show -j, show of one circuit, top --once -j and a scrape, the new way (TC counts per circuit: one batched map read,"
 		echo "single-class requests for drops and backlog) and the old way (a class dump per HTB, a qdisc dump), 8 HTBs per CPU, seconds:"
 		echo
-		echo "| circuits | way | show -j | show CIRCUIT | top --once -j | scrape |"
-		echo "|---:|---|---|---|---|---|"
-		jq -r '.readout[] | "| \(.circuits) | \(.way) | \(.show_s.median) | \(.show_one_s.median) | \(.top_s.median) | \(.scrape_s.median) |"' "$OUT/results.json"
+		echo "A running top's refresh and the next scrape ask only for the classes of circuits that saw packets since (none"
+		echo "here: an idle bed), and every class once a minute; the rest ask for all, one by one up to 2000, else by the HTBs' dumps."
+		echo
+		echo "| circuits | way | show -j | show CIRCUIT | top --once -j | top refresh | scrape | next scrape |"
+		echo "|---:|---|---|---|---|---|---|---|"
+		jq -r '.readout[] | "| \(.circuits) | \(.way) | \(.show_s.median) | \(.show_one_s.median) | \(.top_s.median) | \(.top_refresh_s.median) | \(.scrape_s.median) | \(.scrape_next_s.median) |"' "$OUT/results.json"
 	fi
 	if jq -e '(.reconcile // []) | length > 0' "$OUT/results.json" >/dev/null; then
 		echo

@@ -104,6 +104,7 @@ expect_eq "$(field c-none .leaf.down)" '"fifo"' "and its record says so"
 # the same flood with HTB's own 1000-packet pfifo: what the bound saves
 cs load --leaf none "$WORK/c.csv" >/dev/null 2>&1 || flunk "load --leaf none"
 expect_eq "$(leaf c-lat lan0)" "" "--leaf none on a reload: HTB's own pfifo is back"
+expect_eq "$(tb_rtr tc qdisc show dev lan0 parent 1:2)" "" "and on the default class :2 too"
 tb_sub iperf3 -c 198.19.0.2 -B 198.18.1.10 -p 5901 -R -u -b 40M -t 6 >/dev/null 2>&1 &
 IPID=$!
 sleep 2
@@ -111,5 +112,7 @@ fifo=$(ping_median 3)
 wait "$IPID"
 echo "UDP flood with the 1000-packet pfifo: ping median $fifo ms"
 lt 100 "$fifo"; verdict $? "with the unbounded pfifo the same ping waits over 100 ms (the test sees the difference)" "median $fifo ms"
+out=$(cs load --leaf fifo "$WORK/c.csv" 2>&1) || flunk "back to --leaf fifo ($out)"
+expect_contains "$(tb_rtr tc qdisc show dev lan0 parent 1:2)" "qdisc pfifo 3: " "--leaf fifo again: :2 gets its FIFO back"
 cs unload >/dev/null
 done_tests
