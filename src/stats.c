@@ -61,29 +61,36 @@ static void sort_by_index(const struct circuit_set *have, struct by_index *order
  * that hold every leaf qdisc too: with a leaf per circuit, asking for 40 000
  * classes one by one took 32 s here, the dumps 1.4 s.
  */
+struct dumps {
+	struct tc_stat *cls[2];
+	size_t ncls[2];
+	bool read;
+};
+
 static int ask_classes(const struct cs_state *s, int dev, const uint32_t *ids, size_t n,
-		       struct tc_stat *got, bool *found)
+		       struct tc_stat *got, bool *found, struct dumps *d)
 {
-	struct tc_stat *cls[2] = { 0 };
-	size_t ncls[2] = { 0 };
 	struct nl_sock *sk = NULL;
-	int err;
+	int err = 0;
 
 	if (n <= STATS_SINGLE_MAX)
 		return tc_class_get(dev ? s->wan_ix : s->lan_ix, ids, n, got, found);
-	if ((err = tc_open(&sk)) || (err = state_read_classes(s, sk, cls, ncls)))
-		goto out;
+	/* both devices' dumps at once, for the other device too */
+	if (!d->read) {
+		if ((err = tc_open(&sk)) || (err = state_read_classes(s, sk, d->cls, d->ncls))) {
+			tc_close(sk);
+			return err;
+		}
+		tc_close(sk);
+		d->read = true;
+	}
 	for (size_t k = 0; k < n; k++) {
-		const struct tc_stat *t = tc_stat_find(cls[dev], ncls[dev], ids[k]);
+		const struct tc_stat *t = tc_stat_find(d->cls[dev], d->ncls[dev], ids[k]);
 
 		found[k] = t != NULL;
 		got[k] = t ? *t : (struct tc_stat){ 0 };
 	}
-out:
-	free(cls[0]);
-	free(cls[1]);
-	tc_close(sk);
-	return err;
+	return 0;
 }
 
 /*
@@ -103,6 +110,7 @@ static int read_circuits(const struct cs_state *s, const struct circuit_set *hav
 	size_t *ask_i = calloc(n ? n : 1, sizeof(*ask_i));
 	struct tc_stat *got = calloc(n ? n : 1, sizeof(*got));
 	bool *found = calloc(n ? n : 1, sizeof(*found));
+	struct dumps dumps = { 0 };
 	int err = 0;
 
 	if (!order || !index || !cnt || !ask || !ask_i || !got || !found) {
@@ -145,7 +153,7 @@ static int read_circuits(const struct cs_state *s, const struct circuit_set *hav
 				d[i].qlen = was->qlen;
 			}
 		}
-		if ((err = ask_classes(s, dev, ask, m, got, found)))
+		if ((err = ask_classes(s, dev, ask, m, got, found, &dumps)))
 			goto out;
 		for (size_t k = 0; k < m; k++) {
 			struct dir_stats *x = &d[ask_i[k]];
@@ -159,6 +167,8 @@ static int read_circuits(const struct cs_state *s, const struct circuit_set *hav
 		st->classes_checked[dev] = m;
 	}
 out:
+	free(dumps.cls[0]);
+	free(dumps.cls[1]);
 	free(order);
 	free(index);
 	free(cnt);
