@@ -678,7 +678,6 @@ struct index_arg {
 	void *out;     /* [n] elements of size */
 	size_t size, n;
 	const __u32 *index; /* sorted: position i holds circuit index[i] */
-	__u8 *found;
 };
 
 /* Position of @key in the sorted @index[n], or n. */
@@ -702,22 +701,17 @@ static int index_one(const void *k, const void *v, void *arg)
 	struct index_arg *a = arg;
 	size_t i = index_pos(a->index, a->n, *(const __u32 *)k);
 
-	if (i < a->n) {
+	if (i < a->n)
 		memcpy((char *)a->out + i * a->size, v, a->size);
-		if (a->found)
-			a->found[i] = 1;
-	}
 	return 0;
 }
 
 /* Entries of the per-circuit hash @fd for the sorted circuit indexes @index[n]; zero where none. */
-static int read_by_index(int fd, size_t vsz, const __u32 *index, size_t n, void *out, __u8 *found)
+static int read_by_index(int fd, size_t vsz, const __u32 *index, size_t n, void *out)
 {
-	struct index_arg a = { out, vsz, n, index, found };
+	struct index_arg a = { out, vsz, n, index };
 
 	memset(out, 0, n * vsz);
-	if (found)
-		memset(found, 0, n);
 	return hash_each(fd, sizeof(__u32), vsz, index_one, &a);
 }
 
@@ -767,10 +761,9 @@ out:
 	return err;
 }
 
-int maps_read_rtt(const struct cs_maps *m, const __u32 *index, size_t n, struct cs_circuit_rtt *out,
-		  __u8 *found)
+int maps_read_rtt(const struct cs_maps *m, const __u32 *index, size_t n, struct cs_circuit_rtt *out)
 {
-	return read_by_index(m->rtt, sizeof(*out), index, n, out, found);
+	return read_by_index(m->rtt, sizeof(*out), index, n, out);
 }
 
 int maps_rtt_total(const struct cs_maps *m, struct cs_rtt_total *out)

@@ -97,11 +97,10 @@ int maps_lpm_del(const struct cs_maps *m, const struct cs_prefix *p);
 /*
  * The per-circuit counters (cs_cstats) / round trips (cs_rtt) of the circuits
  * whose indexes are @index[0..n-1] (sorted ascending), read in batches: zero
- * where a circuit has none yet (@found[i] says which, when not NULL).
+ * where a circuit has none yet.
  */
 int maps_read_cstats(const struct cs_maps *m, const __u32 *index, size_t n, struct cs_circuit_stats *out);
-int maps_read_rtt(const struct cs_maps *m, const __u32 *index, size_t n, struct cs_circuit_rtt *out,
-		  __u8 *found);
+int maps_read_rtt(const struct cs_maps *m, const __u32 *index, size_t n, struct cs_circuit_rtt *out);
 /* One circuit's: 0 or -errno. */
 int maps_cstats_get(const struct cs_maps *m, __u32 index, struct cs_circuit_stats *out);
 /* 1 found, 0 none yet (zeroed), or -errno. */

@@ -54,6 +54,13 @@ static void sort_by_index(const struct circuit_set *have, struct by_index *order
 		index[i] = order[i].index;
 }
 
+/* Both devices' per-HTB class dumps, read once per stats_read when needed. */
+struct dumps {
+	struct tc_stat *cls[2];
+	size_t ncls[2];
+	bool read;
+};
+
 /*
  * The classes @ids[0..n-1] of device @dev (0 lan, 1 wan): one request each
  * for a few; for many, the dump of each HTB's classes. Every single request
@@ -61,12 +68,6 @@ static void sort_by_index(const struct circuit_set *have, struct by_index *order
  * that hold every leaf qdisc too: with a leaf per circuit, asking for 40 000
  * classes one by one took 32 s here, the dumps 1.4 s.
  */
-struct dumps {
-	struct tc_stat *cls[2];
-	size_t ncls[2];
-	bool read;
-};
-
 static int ask_classes(const struct cs_state *s, int dev, const uint32_t *ids, size_t n,
 		       struct tc_stat *got, bool *found, struct dumps *d)
 {
@@ -376,7 +377,7 @@ int stats_read_rtt(const struct cs_state *s, const struct circuit_set *have, str
 		goto out;
 	}
 	sort_by_index(have, order, index);
-	if ((err = maps_read_rtt(&s->maps, index, n, got, NULL)))
+	if ((err = maps_read_rtt(&s->maps, index, n, got)))
 		goto out;
 	for (size_t k = 0; k < n; k++)
 		r[order[k].i] = got[k];
