@@ -108,6 +108,25 @@ struct {
 	__type(value, struct cs_circuit_stats);
 } cs_cstats SEC(".maps");
 
+/*
+ * HTB majors are not TX queue numbers (src/handles.h): the TX queue + 1 of
+ * each HTB major, and the major of each CPU's first HTB; written by the
+ * manager with the tree.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1 << 16);
+	__type(key, __u32);
+	__type(value, __u32);
+} cs_queues SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, CS_MAX_CPUS);
+	__type(key, __u32);
+	__type(value, __u32);
+} cs_cpu_htb SEC(".maps");
+
 /* Per-circuit round-trip times: made on a circuit's first sample, deleted by the manager with it. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -437,7 +456,7 @@ int cs_tc_classify(struct __sk_buff *skb)
 	void *data, *data_end;
 	struct cs_meta *meta;
 	struct cs_circuit_stats *st;
-	__u32 cpu, classid, circuit = 0;
+	__u32 cpu, classid, circuit = 0, major, *q;
 	int use_dst, res, from_meta, known = 1;
 
 	cfg = cs_cfg();
@@ -481,12 +500,16 @@ int cs_tc_classify(struct __sk_buff *skb)
 		if (res == CS_PARSE_OK)
 			cs_unknown_seen(&key, skb->len, use_dst);
 		cpu = cs_fallback_cpu(cfg);
-		classid = ((cpu + 1) << 16) | CS_DEFAULT_MINOR;
+		q = bpf_map_lookup_elem(&cs_cpu_htb, &cpu);
+		classid = ((q ? *q : 0) << 16) | CS_DEFAULT_MINOR;
 	}
 out:
 	skb->priority = classid;
 	/* Without XPS a recorded queue_mapping of N selects TX queue N - 1: the HTB's own. */
-	skb->queue_mapping = classid >> 16;
+	major = classid >> 16;
+	q = bpf_map_lookup_elem(&cs_queues, &major);
+	if (q && *q)
+		skb->queue_mapping = *q;
 
 	c = bpf_map_lookup_elem(&cs_cpu_stats, &cpu);
 	if (c) {

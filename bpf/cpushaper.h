@@ -12,7 +12,7 @@
 #endif
 
 /* Bumped whenever a struct below changes: a manager refuses state built by another ABI. */
-#define CS_ABI_VERSION 6
+#define CS_ABI_VERSION 7
 
 /*
  * CPUs that can shape: 0 .. CS_MAX_CPUS-1 (the per-CPU maps are sized to the
@@ -165,7 +165,7 @@ struct cs_config {
 	__u32 flags;        /* CS_F_* */
 	__u32 cpumap_qsize; /* ring size of each cpumap entry */
 	__u32 htbs_per_cpu; /* fixed while loaded */
-	__u32 htb_stride;   /* CPUs the machine has: major = j * stride + cpu + 1 */
+	__u32 htb_stride;   /* CPUs the machine has: HTB j of CPU k is on TX queue j * stride + k */
 	__u64 link_bps;
 	__u64 default_bps;
 	__u64 cpu_mask[CS_MAX_CPUS / 64]; /* shaping CPUs: bit c of word c / 64; see cs_cpu_on() */

@@ -170,11 +170,10 @@ int assign_all(struct circuit_set *want, const struct circuit_set *have, struct 
 	 * until the load's clean-up removes it.
 	 */
 	for (size_t i = 0; an && i < an->n_present; i++) {
-		uint32_t major = an->present[i] >> 16, minor = an->present[i] & 0xffff, cpu;
+		uint32_t major = an->present[i] >> 16, minor = an->present[i] & 0xffff, cpu, htb;
 
-		if (major < 1 || major >= CS_MQ_MAJOR || minor < CS_FIRST_MINOR || !l->stride)
+		if (minor < CS_FIRST_MINOR || !layout_place(l, major, &cpu, &htb))
 			continue;
-		cpu = (major - 1) % l->stride;
 		if (cpu < CS_MAX_CPUS && cpus[cpu])
 			bm_set(&slot[cpu].minors, minor - CS_FIRST_MINOR);
 	}
@@ -229,11 +228,13 @@ int assign_all(struct circuit_set *want, const struct circuit_set *have, struct 
 		struct unit *u = &units[i];
 		const struct node_rec *h = node_rec_find(an->have, an->n_have, net->v[u->node].name);
 
+		uint32_t cpu, htb;
+
 		total += u->load;
-		if (h && !rebalance && h->cpu < CS_MAX_CPUS && cpus[h->cpu] && h->major > h->cpu &&
-		    (h->major - 1 - h->cpu) % l->stride == 0 && (h->major - 1 - h->cpu) / l->stride < k) {
+		if (h && !rebalance && h->cpu < CS_MAX_CPUS && cpus[h->cpu] &&
+		    layout_place(l, h->major, &cpu, &htb) && cpu == h->cpu && htb < k) {
 			u->cpu = h->cpu;
-			u->htb = (h->major - 1 - h->cpu) / l->stride;
+			u->htb = htb;
 			slot[u->cpu].load += u->load;
 			slot[u->cpu].htb_load[u->htb] += u->load;
 			continue;
@@ -336,8 +337,10 @@ int assign_all(struct circuit_set *want, const struct circuit_set *have, struct 
 		if (h && h->cpu == w->cpu && h->major == w->major && h->parent_minor == w->parent_minor) {
 			w->minor = h->minor;
 		} else {
-			minor = bm_take_mod(&slot[w->cpu].minors, slot[w->cpu].next, k,
-					    (w->major - 1 - w->cpu) / l->stride);
+			uint32_t cpu = 0, htb = 0;
+
+			layout_place(l, w->major, &cpu, &htb);
+			minor = bm_take_mod(&slot[w->cpu].minors, slot[w->cpu].next, k, htb);
 			if (minor < 0 || take_index(w, &index)) {
 				diag_add(d, "%s: the subtree of node \"%s\" does not fit in one HTB (%u classes with %u HTBs per CPU): mark it \"virtual\": true to spread its children, or use fewer --htbs-per-cpu",
 					 file, net->v[n->unit].name, CS_MINORS_PER_CPU / k, k);

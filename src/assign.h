@@ -4,11 +4,15 @@
 
 #include <stdbool.h>
 #include "circuits.h"
+#include "handles.h"
 #include "network.h"
 
 #define CS_MINORS_PER_CPU (CS_LAST_MINOR - CS_FIRST_MINOR + 1)
 
-/* How many HTBs each CPU has, and the major of HTB j of CPU k: j * stride + k + 1. */
+/*
+ * How many HTBs each CPU has; HTB j of CPU k sits on TX queue j * stride + k
+ * (MQ class 7fff:queue + 1) with the queue's major of src/handles.h.
+ */
 struct cs_layout {
 	uint32_t htbs_per_cpu;
 	uint32_t stride;
@@ -16,7 +20,19 @@ struct cs_layout {
 
 static inline uint32_t layout_major(const struct cs_layout *l, uint32_t cpu, uint32_t htb)
 {
-	return htb * l->stride + cpu + 1;
+	return handle_htb(l->stride, cpu, htb);
+}
+
+/* The CPU and HTB of the HTB major @major, or false when it is none of @l's. */
+static inline bool layout_place(const struct cs_layout *l, uint32_t major, uint32_t *cpu, uint32_t *htb)
+{
+	int32_t q = handle_index(major);
+
+	if (q < 0 || !l->stride || (uint32_t)q >= l->stride * (l->htbs_per_cpu ? l->htbs_per_cpu : 1))
+		return false;
+	*cpu = (uint32_t)q % l->stride;
+	*htb = (uint32_t)q / l->stride;
+	return true;
 }
 
 /*

@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "cpulist.h"
 #include "datapath.h"
+#include "handles.h"
 #include "maps.h"
 #include "output.h"
 #include "plan.h"
@@ -510,6 +511,20 @@ int cmd_show(int argc, char **argv)
 					 leaf_name((enum cs_leaf)s.cfg.leaf), s.cfg.queue_ms);
 		}
 		print_u64(PRINT_JSON, "htbs_per_cpu", NULL, s.cfg.htbs_per_cpu);
+		/* HTB majors are not queue numbers (src/handles.h): which is where */
+		out_open_arr("htbs");
+		for (uint32_t c = 0; c < CS_MAX_CPUS; c++)
+			for (uint32_t j = 0; cs_cpu_on(&s.cfg, c) && j < s.cfg.htbs_per_cpu; j++) {
+				char h[16];
+
+				snprintf(h, sizeof(h), "%x:", handle_htb(s.cfg.htb_stride, c, j));
+				out_open_obj(NULL);
+				print_u64(PRINT_JSON, "cpu", NULL, c);
+				print_u64(PRINT_JSON, "txq", NULL, j * s.cfg.htb_stride + c);
+				print_str(PRINT_JSON, "handle", NULL, h);
+				out_close_obj();
+			}
+		out_close_arr();
 		print_bool(PRINT_JSON, "skip_local", NULL, s.cfg.flags & CS_F_SKIP_LOCAL);
 		print_bool(PRINT_JSON, "xdp_meta", NULL, s.cfg.flags & CS_F_META);
 		/* which steering program puts offloaded VLAN tags back (docs/failure-modes.md) */

@@ -1,22 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
 #include <stdlib.h>
+#include "handles.h"
 #include "leaf.h"
-
-#define LEAF_LAST_MAJOR 0xfffe
-
-static bool major_ok(uint32_t m)
-{
-	return m != CS_MQ_MAJOR && m <= LEAF_LAST_MAJOR;
-}
 
 size_t leaf_budget(uint32_t htb_majors)
 {
-	uint32_t first = 2 * htb_majors + 1;
-
-	if (first > LEAF_LAST_MAJOR)
-		return 0;
-	return LEAF_LAST_MAJOR - first + 1 - (first <= CS_MQ_MAJOR);
+	return 2 * htb_majors < HANDLE_COUNT ? HANDLE_COUNT - 2 * htb_majors : 0;
 }
 
 enum cs_leaf leaf_wanted(uint8_t sqm, enum cs_leaf def)
@@ -52,14 +42,14 @@ int leaf_assign(struct circuit_set *want, const struct circuit_set *have, enum c
 		const struct leaf_avail *a, uint32_t htb_majors, const uint8_t *held, size_t *fallback,
 		const char *file, struct cs_diag *d)
 {
-	uint8_t *used = calloc(LEAF_LAST_MAJOR + 1, 1);
-	uint32_t next = 2 * htb_majors + 1;
+	uint8_t *used = calloc(0x10000, 1);
+	uint32_t next = 2 * htb_majors; /* in the order of src/handles.h */
 	size_t need = 0, budget = leaf_budget(htb_majors);
 
 	if (!used)
 		return -ENOMEM;
 	*fallback = 0;
-	for (uint32_t m = 0; held && m <= LEAF_LAST_MAJOR; m++)
+	for (uint32_t m = 0; held && m <= 0xffff; m++)
 		used[m] = held[m];
 	for (size_t i = 0; have && i < have->n; i++)
 		if (have->v[i].leaf_major)
@@ -82,15 +72,15 @@ int leaf_assign(struct circuit_set *want, const struct circuit_set *have, enum c
 			w->leaf_major = h->leaf_major;
 			continue;
 		}
-		while (next <= LEAF_LAST_MAJOR && (!major_ok(next) || used[next]))
+		while (next < HANDLE_COUNT && used[handle_major(next)])
 			next++;
-		if (next <= LEAF_LAST_MAJOR) {
-			w->leaf_major = (uint16_t)next;
-			used[next] = 1;
+		if (next < HANDLE_COUNT) {
+			w->leaf_major = (uint16_t)handle_major(next);
+			used[w->leaf_major] = 1;
 		}
 	}
 	free(used);
-	if (need > budget || (need && next > LEAF_LAST_MAJOR)) {
+	if (need > budget || (need && next >= HANDLE_COUNT)) {
 		diag_add(d, "%s: %zu circuits need leaf qdiscs, but a device has handles for %zu (65 534 less two per HTB, and those the running circuits hold while they move): give some circuits sqm none (HTB's own pfifo takes no handle), or load with --leaf none",
 			 file, need, budget);
 		return -EINVAL;

@@ -3,12 +3,12 @@
  * Which leaf qdisc each circuit class gets, and its handle. Pure logic: no
  * libnl, no libbpf (unit-tested).
  *
- * Handle majors of a device: the HTBs take 1..H (H = htb_stride *
- * htbs_per_cpu), the leaves of their default classes :2 the next H (HTB m's
- * is H + m), circuits' leaves the rest up to 0xfffe, but 0x7fff (the MQ root;
- * ffff: is the ingress/clsact qdisc). A circuit's leaves have the same major on
- * both devices. A leaf added without a handle would take one of the kernel's
- * automatic ones (8000-fffe: at most 32767 a device), so no leaf is.
+ * Handle majors of a device, in the order of src/handles.h: the HTBs take
+ * the first H (H = htb_stride * htbs_per_cpu), the leaves of their default
+ * classes :2 the next H (HTB q's is the (H + q)-th), circuits' leaves the
+ * rest. A circuit's leaves have the same major on both devices. A leaf added
+ * without a handle would take one of the kernel's automatic ones (8000-fffe:
+ * at most 32767 a device), so no leaf is.
  * HTB's own default leaf (CS_LEAF_DEFAULT) has handle 0 and takes none.
  */
 #ifndef CS_LEAF_H
@@ -22,11 +22,6 @@
 struct leaf_avail {
 	bool fq_codel, cake;
 };
-
-static inline uint32_t leaf_default_major(uint32_t htb_majors, uint32_t htb_major)
-{
-	return htb_majors + htb_major;
-}
 
 /* How many circuits can have leaves of their own with @htb_majors HTB majors. */
 size_t leaf_budget(uint32_t htb_majors);

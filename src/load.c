@@ -12,6 +12,7 @@
 #include "leaf.h"
 #include "load.h"
 #include "lock.h"
+#include "handles.h"
 #include "log.h"
 #include "netdev.h"
 #include "qdisc.h"
@@ -92,13 +93,13 @@ static int choose_layout(const struct load_opts *o, const struct cs_state *s,
 			l->htbs_per_cpu = MAX_AUTO_HTBS;
 	}
 	if (layout_major(l, (uint32_t)top, l->htbs_per_cpu - 1) >= CS_MQ_MAJOR) {
-		fprintf(stderr, "cpushaper: %u HTBs per CPU on %u CPUs need more HTB handles than there are (%u); use fewer\n",
-			l->htbs_per_cpu, l->stride, (unsigned)CS_MQ_MAJOR - 1);
+		fprintf(stderr, "cpushaper: %u HTBs per CPU on %u CPUs need more HTB handles than there are below %x:; use fewer\n",
+			l->htbs_per_cpu, l->stride, (unsigned)CS_MQ_MAJOR);
 		return -EINVAL;
 	}
 	for (int i = 0; i < 2; i++) {
 		const char *dev = i ? s->wan : s->lan;
-		uint32_t need = layout_major(l, (uint32_t)top, l->htbs_per_cpu - 1);
+		uint32_t need = (l->htbs_per_cpu - 1) * l->stride + (uint32_t)top + 1; /* queues */
 
 		if ((uint32_t)txq[i] < need) {
 			char list[256];
@@ -186,7 +187,7 @@ static bool link_classes_ok(const struct cs_config *cfg, const struct cs_config 
 {
 	for (uint32_t c = 0; c < CS_MAX_CPUS; c++) {
 		for (uint32_t j = 0; cs_cpu_on(old, c) && j < cfg->htbs_per_cpu; j++) {
-			uint32_t major = (j * cfg->htb_stride + c + 1) << 16;
+			uint32_t major = handle_htb(cfg->htb_stride, c, j) << 16;
 			const struct tc_stat *l = tc_stat_find(cls, n, major | CS_LINK_MINOR);
 			const struct tc_stat *d = tc_stat_find(cls, n, major | CS_DEFAULT_MINOR);
 
@@ -251,7 +252,7 @@ static int ensure_trees(struct nl_sock *sk, struct cs_state *s, struct cs_config
 			unsigned lost = 0;
 
 			for (size_t k = 0; k < t.n_created; k++)
-				lost += cs_cpu_on(&s->cfg, (t.created[k] - 1) % cfg->htb_stride);
+				lost += cs_cpu_on(&s->cfg, (uint32_t)handle_index(t.created[k]) % cfg->htb_stride);
 			if (lost)
 				fprintf(stderr, "cpushaper: %s: %s%u HTB qdisc%s missing: created again\n", dev,
 					t.root_created ? "the MQ root and " : "", lost,
@@ -523,17 +524,20 @@ static void undo_create(struct nl_sock *sk, struct cs_state *s)
 static void capacity_warn(const struct circuit_set *want, const struct cs_config *cfg)
 {
 	enum { SHOWN = 5 };
-	size_t n_maj = (size_t)cfg->htb_stride * (cfg->htbs_per_cpu ? cfg->htbs_per_cpu : 1) + 1;
-	uint64_t (*min)[2] = calloc(n_maj, sizeof(*min));
+	/* by TX queue: HTB q is the q-th major of src/handles.h */
+	size_t n_q = (size_t)cfg->htb_stride * (cfg->htbs_per_cpu ? cfg->htbs_per_cpu : 1);
+	uint64_t (*min)[2] = calloc(n_q, sizeof(*min));
 	size_t over = 0, said = 0;
 	char a[32], b[32];
 
 	for (size_t i = 0; i < want->n; i++) {
 		const struct circuit *c = &want->v[i];
 
-		if (min && c->major < n_maj) {
-			min[c->major][0] += c->down_min;
-			min[c->major][1] += c->up_min;
+		int32_t q = handle_index(c->major);
+
+		if (min && q >= 0 && (size_t)q < n_q) {
+			min[q][0] += c->down_min;
+			min[q][1] += c->up_min;
 		}
 		for (int d = 0; d < 2; d++) {
 			uint64_t max = d ? c->up_max : c->down_max;
@@ -550,14 +554,14 @@ static void capacity_warn(const struct circuit_set *want, const struct cs_config
 	}
 	if (over > SHOWN)
 		fprintf(stderr, "cpushaper: warning: and %zu more plans above the link class\n", over - SHOWN);
-	for (size_t m = 1; min && m < n_maj; m++)
+	for (size_t q = 0; min && q < n_q; q++)
 		for (int d = 0; d < 2; d++) {
-			if (min[m][d] <= cfg->link_bps || said++ >= SHOWN)
+			if (min[q][d] <= cfg->link_bps || said++ >= SHOWN)
 				continue;
-			rate_format_mbps(min[m][d], a, sizeof(a));
+			rate_format_mbps(min[q][d], a, sizeof(a));
 			rate_format_mbps(cfg->link_bps, b, sizeof(b));
-			fprintf(stderr, "cpushaper: warning: cpu %zu (HTB %zx:): its circuits' %s Min add up to %s Mbit/s, above its link class (--link-mbps %s): Min is not guaranteed\n",
-				(m - 1) % cfg->htb_stride, m, d ? "Upload" : "Download", a, b);
+			fprintf(stderr, "cpushaper: warning: cpu %zu (HTB %x:): its circuits' %s Min add up to %s Mbit/s, above its link class (--link-mbps %s): Min is not guaranteed\n",
+				q % cfg->htb_stride, handle_major((uint32_t)q), d ? "Upload" : "Download", a, b);
 		}
 	if (said > SHOWN)
 		fprintf(stderr, "cpushaper: warning: and %zu more HTBs whose Min add up past the link\n", said - SHOWN);

@@ -6,12 +6,14 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "handles.h"
 #include "maps.h"
 
 #define SLOT(n) { "cs_" #n, offsetof(struct cs_maps, n) }
 const struct cs_map_slot cs_map_slots[] = {
 	SLOT(lpm), SLOT(hosts), SLOT(circuits), SLOT(nodes), SLOT(config), SLOT(cpumap),
 	SLOT(cpu_stats), SLOT(misc_stats), SLOT(unknown), SLOT(xps), SLOT(cstats), SLOT(rtt), SLOT(flows), SLOT(rtt_all), SLOT(rtt_zero),
+	SLOT(queues), SLOT(cpu_htb),
 };
 const size_t cs_n_map_slots = sizeof(cs_map_slots) / sizeof(cs_map_slots[0]);
 
@@ -169,10 +171,30 @@ int maps_config_read(const struct cs_maps *m, struct cs_config *cfg)
 	return maps_config_read_fd(m->config, cfg);
 }
 
+/* Which TX queue each HTB major is on, and each CPU's first HTB (src/handles.h). */
+static int layout_write(const struct cs_maps *m, const struct cs_config *cfg)
+{
+	__u32 n = cfg->htb_stride * cfg->htbs_per_cpu;
+
+	for (__u32 q = 0; q < n && q < HANDLE_COUNT; q++) {
+		__u32 major = handle_major(q), v = q + 1;
+
+		if (bpf_map_update_elem(m->queues, &major, &v, BPF_ANY) ||
+		    (q < cfg->htb_stride && q < CS_MAX_CPUS &&
+		     bpf_map_update_elem(m->cpu_htb, &q, &major, BPF_ANY)))
+			return -errno;
+	}
+	return 0;
+}
+
+/* The configuration, and the layout it names with it: one cannot go without the other. */
 int maps_config_write(const struct cs_maps *m, const struct cs_config *cfg)
 {
 	__u32 zero = 0;
+	int err = layout_write(m, cfg);
 
+	if (err)
+		return err;
 	return bpf_map_update_elem(m->config, &zero, cfg, BPF_ANY) ? -errno : 0;
 }
 

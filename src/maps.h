@@ -12,7 +12,7 @@
 
 struct cs_maps {
 	int lpm, hosts, circuits, nodes, config, cpumap, cpu_stats, misc_stats, unknown, xps;
-	int cstats, rtt, flows, rtt_all, rtt_zero;
+	int cstats, rtt, flows, rtt_all, rtt_zero, queues, cpu_htb;
 };
 
 /* Each map of struct cs_maps by its name in the BPF object, for loops over all of them. */

@@ -7,6 +7,7 @@
 #include <net/if.h>
 #include <bpf/bpf.h>
 #include "datapath.h"
+#include "handles.h"
 #include "log.h"
 #include "netdev.h"
 #include "qdisc.h"
@@ -177,7 +178,7 @@ int state_read_classes(const struct cs_state *s, struct nl_sock *sk, struct tc_s
 		return -ENOMEM;
 	for (uint32_t c = 0; c < CS_MAX_CPUS; c++)
 		for (uint32_t j = 0; cs_cpu_on(&s->cfg, c) && j < s->cfg.htbs_per_cpu; j++)
-			majors[n++] = j * s->cfg.htb_stride + c + 1;
+			majors[n++] = handle_htb(s->cfg.htb_stride, c, j);
 	cls[0] = cls[1] = NULL;
 	ncls[0] = ncls[1] = 0;
 	for (int i = 0; i < 2 && !err; i++)

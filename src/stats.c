@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "handles.h"
 #include "maps.h"
 #include "plan.h"
 #include "qdisc.h"
@@ -220,7 +221,7 @@ static int read_classes(const struct cs_state *s, struct cs_stats *st)
 		for (uint32_t c = 0; c < CS_MAX_CPUS; c++)
 			for (uint32_t j = 0; cs_cpu_on(&s->cfg, c) && j < s->cfg.htbs_per_cpu; j++) {
 				cpu_of[m] = c;
-				h[m++] = (j * s->cfg.htb_stride + c + 1) << 16;
+				h[m++] = handle_htb(s->cfg.htb_stride, c, j) << 16;
 			}
 		if ((err = tc_qdisc_get(ix, h, m, got, found)))
 			break;
@@ -265,7 +266,7 @@ static int read_by_dump(const struct cs_state *s, const struct circuit_set *have
 		for (uint32_t j = 0; cs_cpu_on(&s->cfg, c) && j < s->cfg.htbs_per_cpu; j++)
 			for (int d = 0; d < 2; d++) {
 				const struct tc_stat *t =
-					tc_stat_find(qd[d], nqd[d], (j * s->cfg.htb_stride + c + 1) << 16);
+					tc_stat_find(qd[d], nqd[d], handle_htb(s->cfg.htb_stride, c, j) << 16);
 
 				if (t)
 					add_tc(d ? &st->cpu[c].up : &st->cpu[c].down, t);

@@ -13,6 +13,7 @@
 #include <netlink/netlink.h>
 #include <linux/rtnetlink.h>
 #include <linux/pkt_sched.h>
+#include "handles.h"
 #include "log.h"
 #include "qdisc.h"
 #include "rate.h"
@@ -434,11 +435,11 @@ int tc_kind_present(struct nl_sock *sk, int ifindex, enum cs_leaf kind)
 	return 1; /* refused for its option (or created: not on any kernel we know) */
 }
 
-/* HTB @m: of @cpu with its classes :1 and :2, created if missing. */
+/* The HTB of TX queue @q (of @cpu) with its classes :1 and :2, created if missing. */
 static int htb_ensure(struct nl_sock *sk, int ifindex, struct tc_tree_opts *o, uint32_t cpu,
-		      uint32_t m)
+		      uint32_t q)
 {
-	uint32_t major = m << 16;
+	uint32_t m = handle_major(q), major = m << 16;
 	struct qdisc_one h;
 	bool fresh;
 	int err = qdisc_get(sk, ifindex, 0, major, &h);
@@ -453,7 +454,7 @@ static int htb_ensure(struct nl_sock *sk, int ifindex, struct tc_tree_opts *o, u
 			return -ENOMEM;
 		o->created = v;
 		o->created[o->n_created++] = m;
-		err = qdisc_add(sk, ifindex, TC_H_MAKE(MQ_HANDLE, m), major, "htb", CS_DEFAULT_MINOR);
+		err = qdisc_add(sk, ifindex, TC_H_MAKE(MQ_HANDLE, q + 1), major, "htb", CS_DEFAULT_MINOR);
 		if (err) {
 			pr_warn("cannot create HTB %x: of CPU %u: %s\n", m, cpu, strerror(-err));
 			return err;
@@ -473,7 +474,7 @@ static int htb_ensure(struct nl_sock *sk, int ifindex, struct tc_tree_opts *o, u
 	}
 	/* the default class's leaf, sized from its rate, on a handle of ours (src/leaf.h) */
 	if (fresh || o->set_classes || o->set_leaf) {
-		struct tc_leaf want = { .kind = o->leaf, .major = o->htb_majors + m,
+		struct tc_leaf want = { .kind = o->leaf, .major = handle_major(o->htb_majors + q),
 					.ceil_bps = o->default_bps, .queue_ms = o->queue_ms };
 		struct tc_leaf have = want;
 		struct qdisc_one cur;
@@ -514,7 +515,7 @@ int tc_tree_ensure(struct nl_sock *sk, int ifindex, struct tc_tree_opts *o)
 		if (!o->cpus[cpu])
 			continue;
 		for (uint32_t j = 0; j < o->htbs_per_cpu && !err; j++)
-			err = htb_ensure(sk, ifindex, o, cpu, j * o->stride + cpu + 1);
+			err = htb_ensure(sk, ifindex, o, cpu, j * o->stride + cpu);
 	}
 	return err;
 }

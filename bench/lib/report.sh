@@ -48,6 +48,8 @@ def slope(f): # least-squares growth of f per 100 cycles over the samples
   control: {
     cold_load: ($ctl | map(select(.test == "cold_load")) | group_by([.tool, .circuits])
              | map({tool: .[0].tool, circuits: .[0].circuits, seconds: stats(.seconds) | map_values(r3),
+                    user: (if .[0].user == null then null else stats(.user) | map_values(r3) end),
+                    system: (if .[0].system == null then null else stats(.system) | map_values(r3) end),
                     slab_bytes_per_circuit: ((map(.slab_kb_delta) | median) * 1024 / .[0].circuits | round)})),
     edit_1pct: ($ctl | map(select(.test == "edit_1pct")) | group_by(.circuits)
              | map({circuits: .[0].circuits, seconds: stats(.seconds) | map_values(r3)})),
@@ -134,7 +136,7 @@ mv "$OUT/results.new.json" "$OUT/results.json"
 	echo
 	echo "### Control plane"
 	echo
-	echo "Cold build of the tree on devices with 8 TX queues per CPU: cpushaper puts 8 HTBs on each CPU (its default on such devices);"
+	echo "Cold build of the tree on devices with 8 TX queues per CPU: cpushaper (--leaf none: tc builds no leaves either) puts 8 HTBs on each CPU (its default on such devices);"
 	echo "tc -batch builds the tree other shapers build (MQ, one HTB per CPU). The two columns after the ratio separate the layout from"
 	echo "the tool: cpushaper with --htbs-per-cpu 1, and tc -batch building cpushaper's 8-HTB tree."
 	echo
@@ -146,7 +148,21 @@ mv "$OUT/results.new.json" "$OUT/results.json"
 		t("cpushaper") as $a | t("tc_batch") as $t |
 		($c.edit_1pct | map(select(.circuits == $a.circuits))[0]) as $e |
 		($c.reload_unchanged | map(select(.circuits == $a.circuits))[0]) as $u |
-		"| \($a.circuits) | \(f($a)) | \(f($t)) | \(if $t.seconds.median > 0 then ($a.seconds.median / $t.seconds.median * 100 | round / 100) else "-" end) | \(f(t("cpushaper_1htb"))) | \(f($g | map(select(.tool | startswith("tc_batch_")))[0])) | \($e.seconds.median) | \($u.seconds.median) | \($a.slab_bytes_per_circuit), \($t.slab_bytes_per_circuit) |"' "$OUT/results.json"
+		"| \($a.circuits) | \(f($a)) | \(f($t)) | \(if $t.seconds.median > 0 then ($a.seconds.median / $t.seconds.median * 100 | round / 100) else "-" end) | \(f(t("cpushaper_1htb"))) | \(f($g | map(select(.tool | test("^tc_batch_[0-9]+htb$")))[0])) | \($e.seconds.median) | \($u.seconds.median) | \($a.slab_bytes_per_circuit), \($t.slab_bytes_per_circuit) |"' "$OUT/results.json"
+	echo
+	echo "One HTB per CPU, the tree real NICs get (one TX queue per CPU): cpushaper against tc -batch building the identical tree"
+	echo "(cpushaper's majors, which skip the hash bucket of the kernel's default leaves: src/handles.h) and tc -batch with majors"
+	echo "1..CPUs (1 and 2 here: 2 shares that bucket). No leaf qdiscs in these rows; the last column is cpushaper's default"
+	echo "(leaf qdiscs, 8 HTBs per CPU). Wall seconds median (min–max), then user / system medians."
+	echo
+	echo "| circuits | cpushaper 1 HTB/CPU | tc -batch, identical tree | tc -batch, majors 1..CPUs | identical tree / cpushaper | cpushaper, 8 HTBs/CPU | tc -batch, its 8-HTB tree | cpushaper with leaves |"
+	echo "|---:|---|---|---|---|---|---|---|"
+	jq -r '.control.cold_load | group_by(.circuits)[] | . as $g |
+		def t($n): ($g | map(select(.tool == $n))[0]);
+		def f($x): if $x == null then "-" else "\($x.seconds.median) (\($x.seconds.min)–\($x.seconds.max)), \($x.user.median // "-") / \($x.system.median // "-")" end;
+		t("cpushaper_1htb") as $a | t("tc_batch_same") as $s |
+		select($a != null) |
+		"| \($a.circuits) | \(f($a)) | \(f($s)) | \(f(t("tc_batch"))) | \(if $s != null and $a.seconds.median > 0 then ($s.seconds.median / $a.seconds.median * 100 | round / 100) else "-" end) | \(f(t("cpushaper"))) | \(f($g | map(select(.tool | test("^tc_batch_[0-9]+htb$")))[0])) | \(f(t("cpushaper_leaves"))) |"' "$OUT/results.json"
 	jq -r '.control.set_rate[] | "\nset-rate (a whole CLI invocation each) with \(.circuits) circuits loaded, \(.changes) changes: p50 \(.p50_ms | . * 10 | round / 10) ms, p99 \(.p99_ms | . * 10 | round / 10) ms."' "$OUT/results.json"
 	echo
 	echo "### Per-packet cost (bpf_prog_test_run_opts, ns per packet)"
@@ -273,7 +289,7 @@ set style data lines; set xtics norotate; set yrange [*:*]
 set output "control.png"
 set title "Control plane: cold build of the shaping tree"
 set logscale xy; set xlabel "circuits"; set ylabel "seconds"; set key top left
-plot for [t in "cpushaper cpushaper_1htb tc_batch tc_batch_8htb"] "< grep '^".t." ' ctl.dat" using 2:3:4:5 with yerrorlines title t
+plot for [t in "cpushaper cpushaper_1htb tc_batch tc_batch_same tc_batch_8htb cpushaper_leaves"] "< grep '^".t." ' ctl.dat" using 2:3:4:5 with yerrorlines title t
 unset logscale
 
 set output "perpacket.png"

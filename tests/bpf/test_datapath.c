@@ -20,6 +20,7 @@
 #include <bpf/libbpf.h>
 #include "circuits.h"
 #include "datapath.h"
+#include "handles.h"
 #include "maps.h"
 #include "rttstat.h"
 #include "test.h"
@@ -108,6 +109,8 @@ static void set_config(enum dir xdp_dir, enum dir tc_dir, uint32_t policy, uint3
 		.lan_ifindex = tc_dir == DST ? LO : 0,
 		.unknown_policy = policy,
 		.default_cpu = default_cpu,
+		.htbs_per_cpu = 1,
+		.htb_stride = 2,
 	};
 
 	cs_cpu_set(&cfg, 0, 1);
@@ -119,7 +122,7 @@ static void add(const char *pfx, bool v4, uint32_t cpu, uint32_t minor, uint32_t
 {
 	struct cs_prefix p;
 	const char *why;
-	uint32_t classid = ((cpu + 1) << 16) | minor;
+	uint32_t classid = (handle_major(cpu) << 16) | minor;
 	struct cs_target t = { cpu, classid, classid, circuit };
 
 	if (prefix_parse(pfx, v4, &p, &why))
@@ -190,7 +193,8 @@ static int run_tc(const uint8_t *pkt, size_t len, uint32_t *prio, int *cpu)
 
 #define Q ETH_P_8021Q
 #define AD ETH_P_8021AD
-#define CLS(cpu, minor) ((((cpu) + 1) << 16) | (minor))
+/* CPU k's HTB: the k-th major of src/handles.h, 1 and 3 (checked in main) */
+#define CLS(cpu, minor) ((((cpu) ? 3u : 1u) << 16) | (minor))
 
 struct row {
 	const char *what;
@@ -747,6 +751,8 @@ int main(void)
 	bool cpus[CS_MAX_CPUS] = { [0] = true, [1] = true };
 	int err;
 
+	ASSERT_TRUE(CLS(0, 0) == handle_major(0) << 16 && CLS(1, 0) == handle_major(1) << 16,
+		    "CLS names the HTBs of CPUs 0 and 1");
 	err = dp_load(NULL, &skel, &maps);
 	if (err) {
 		fprintf(stderr, "cannot load the BPF object: %s (root needed)\n", strerror(-err));

@@ -83,7 +83,7 @@ on1=$(cs show -j | jq '[.circuits[] | select(.cpu == 1)] | length')
 out=$(cs load --cpus 0 "$WORK/eight.csv") || fail "load --cpus 0"
 expect_contains "$out" "0 added, 0 changed, $on1 moved, 0 removed" "the $on1 circuits of CPU 1 moved"
 expect_eq "$(cs show -j | jq -r '[.circuits[].cpu] | unique | join(",")')" 0 "all on CPU 0 now"
-expect_eq "$(tb_rtr tc class show dev lan0 | grep -c 'class htb 2:[3-9a-f]')" 0 "no circuit class left on CPU 1"
+expect_eq "$(tb_rtr tc class show dev lan0 | grep -c 'class htb 3:[3-9a-f]')" 0 "no circuit class left on CPU 1 (its HTB is 3:, src/handles.h)"
 
 # a rate change and a removal
 sed 's/^c-3,Customer 3,d-3,,,,198.18.1.13,2001:db8:1::13,5,2,30,12,/c-3,Customer 3,d-3,,,,198.18.1.13,2001:db8:1::13,5,2,33.5,12,/; /^c-8,/d' \

@@ -52,9 +52,9 @@ expect_eq "$(field c-none .leaf)" '{"down":"pfifo","up":"pfifo"}' "sqm none: HTB
 expect_eq "$(field c-pair .leaf)" '{"down":"fifo","up":"pfifo","down_wanted":"fq_codel","up_wanted":"pfifo"}' \
 	"a down/up pair"
 expect_contains "$(cs show c-lat)" "leaf fifo/fifo (wanted fq_codel/fq_codel: not in this kernel)" "show's text"
-expect_contains "$(leaf c-lat lan0)" "qdisc pfifo 5: " "the leaf has a handle of ours (2 HTBs, 2 default leaves, then circuits)"
+expect_contains "$(leaf c-lat lan0)" "qdisc pfifo 6: " "the leaf has a handle of ours (HTBs 1: and 3:, default leaves 4: and 5:, then circuits: src/handles.h)"
 expect_contains "$(leaf c-lat lan0)" "limit 34p" "the fallback: 20 ms of 20 Mbit in full-size packets"
-expect_contains "$(leaf c-lat wan0)" "qdisc pfifo 5: " "the same major upstream"
+expect_contains "$(leaf c-lat wan0)" "qdisc pfifo 6: " "the same major upstream"
 # HTB's own pfifo is hidden from dumps: no leaf listed is no leaf of ours
 expect_eq "$(leaf c-none lan0)" "" "sqm none: no leaf qdisc of ours, no handle"
 expect_eq "$(leaf c-pair wan0)" "" "the pair's upload: none"
@@ -88,7 +88,7 @@ lt "$flood" 30; verdict $? "under a UDP flood at twice the plan a ping waits und
 
 # the leaf follows the plan and --queue-ms, in place (same handle)
 cs set-rate c-lat --down-max 100 >/dev/null || flunk "set-rate"
-expect_contains "$(leaf c-lat lan0)" "qdisc pfifo 5: " "set-rate: the same leaf"
+expect_contains "$(leaf c-lat lan0)" "qdisc pfifo 6: " "set-rate: the same leaf"
 expect_contains "$(leaf c-lat lan0)" "limit 166p" "set-rate resizes it with the plan (100 Mbit, 20 ms)"
 cs load --queue-ms 10 "$WORK/c.csv" >/dev/null 2>&1 || flunk "load --queue-ms 10"
 expect_contains "$(leaf c-lat lan0)" "limit 17p" "--queue-ms 10 on a reload: the file's 20 Mbit, 10 ms"
@@ -113,6 +113,6 @@ wait "$IPID"
 echo "UDP flood with the 1000-packet pfifo: ping median $fifo ms"
 lt 100 "$fifo"; verdict $? "with the unbounded pfifo the same ping waits over 100 ms (the test sees the difference)" "median $fifo ms"
 out=$(cs load --leaf fifo "$WORK/c.csv" 2>&1) || flunk "back to --leaf fifo ($out)"
-expect_contains "$(tb_rtr tc qdisc show dev lan0 parent 1:2)" "qdisc pfifo 3: " "--leaf fifo again: :2 gets its FIFO back"
+expect_contains "$(tb_rtr tc qdisc show dev lan0 parent 1:2)" "qdisc pfifo 4: " "--leaf fifo again: :2 gets its FIFO back"
 cs unload >/dev/null
 done_tests

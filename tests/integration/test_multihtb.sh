@@ -15,7 +15,7 @@ source "$HERE/../lib/assert.sh"
 
 tb_start || fail "test bed setup"
 cs() { tb_rtr "$BIN" "$@" --lan-dev lan0 --wan-dev wan0; }
-majors() { echo "$show" | jq -r "[.circuits[] | .$1.classid | split(\":\")[0] | tonumber] | unique | join(\",\")"; }
+majors() { echo "$show" | jq -r "[.circuits[] | .$1.classid | split(\":\")[0]] | unique | join(\",\")"; }
 
 {
 	echo "Circuit ID,Circuit Name,Device ID,Device Name,Parent Node,MAC,IPv4,IPv6,Download Min Mbps,Upload Min Mbps,Download Max Mbps,Upload Max Mbps,Comment"
@@ -26,10 +26,21 @@ tb_subscriber $(for k in $(seq $((NCPU * 4))); do echo 198.18.1.$((20 + k)); don
 out=$(cs load "$WORK/c.csv" 2>&1) || fail "load: $out"
 show=$(cs show -j)
 expect_eq "$(echo "$show" | jq .htbs_per_cpu)" 4 "$TB_QUEUES TX queues, $NCPU CPUs: 4 HTBs per CPU by default"
-expect_eq "$(majors down)" "$(seq -s, 1 $((NCPU * 4)))" "the circuits fill every HTB"
-echo "$show" | jq -e --argjson n "$NCPU" 'all(.circuits[]; ((.down.classid | split(":")[0] | tonumber) - 1) % $n == .cpu and .down.classid == .up.classid)' >/dev/null &&
-	pass "each class is in an HTB of its own CPU (major - 1 = j * NCPU + cpu)" || flunk "class majors: $(echo "$show" | jq -c '[.circuits[] | [.cpu, .down.classid]]')"
+htbs=$(echo "$show" | jq -r '[.htbs[].handle | rtrimstr(":")] | sort | join(",")')
+expect_eq "$(majors down)" "$htbs" "the circuits fill every HTB"
+expect_eq "$(echo "$show" | jq -r '[.htbs[] | select(.txq % '"$NCPU"' != .cpu)] | length')" 0 "HTB j of CPU k on TX queue j * NCPU + k"
+# no HTB major shares the hash bucket of the kernel's default leaves (handle 0): not 2, 21, ...
+echo "$htbs" | tr , '\n' | while read -r m; do echo $(( ((((16#$m) << 16) * 0x61C88647) & 0xffffffff) >> 28 )); done | grep -qx 0 &&
+	flunk "an HTB major in bucket 0: $htbs" || pass "no HTB major in the default leaves' bucket ($htbs)"
+echo "$show" | jq -e '(. as $s | all($s.circuits[]; . as $c | any($s.htbs[]; .handle == ($c.down.classid | split(":")[0] + ":") and .cpu == $c.cpu))) and all(.circuits[]; .down.classid == .up.classid)' >/dev/null &&
+	pass "each class is in an HTB of its own CPU" || flunk "class majors: $(echo "$show" | jq -c '[.circuits[] | [.cpu, .down.classid]]')"
 for dev in lan0 wan0; do
+	# each HTB under the MQ class of its own TX queue
+	for row in $(echo "$show" | jq -r '.htbs[] | "\(.handle)\(.txq + 1)"'); do
+		q=$(printf '%x' "${row#*:}")
+		tb_rtr tc qdisc show dev $dev | grep -q "^qdisc htb ${row%%:*}: parent 7fff:$q " ||
+			flunk "$dev: HTB ${row%%:*}: not at 7fff:$q: $(tb_rtr tc qdisc show dev $dev | grep htb)"
+	done
 	n=$(tb_rtr tc qdisc show dev $dev | grep -c '^qdisc htb')
 	expect_eq "$n" "$((NCPU * 4))" "$((NCPU * 4)) HTB qdiscs on $dev"
 	n=$(tb_rtr tc class show dev $dev | grep -c '^class htb')
@@ -84,7 +95,8 @@ expect_contains "$err" "ethtool -L lan0 tx $((4 * NCPU + NCPU))" "and says how m
 expect_not_contains "$(tb_rtr tc qdisc show dev lan0)" "htb" "nothing was built"
 out=$(cs load --htbs-per-cpu 1 "$WORK/c.csv" 2>&1) || fail "load with one HTB per CPU: $out"
 show=$(cs show -j)
-expect_eq "$(majors down)" "$(seq -s, 1 "$NCPU")" "--htbs-per-cpu 1: one HTB per CPU"
+expect_eq "$(echo "$show" | jq '.htbs | length'):$(majors down)" \
+	"$NCPU:$(echo "$show" | jq -r '[.htbs[].handle | rtrimstr(":")] | sort | join(",")')" "--htbs-per-cpu 1: one HTB per CPU"
 cs unload >/dev/null || fail "unload"
 expect_not_contains "$(tb_rtr tc qdisc show dev lan0)" "htb" "unload leaves no HTB"
 done_tests

@@ -161,13 +161,13 @@ static void test_layout(void)
 	for (size_t i = 0; i < want.n; i++) {
 		const struct circuit *c = &want.v[i];
 
-		right &= c->major == (c->minor % 4) * 2 + c->cpu + 1;
-		if (c->major >= 1 && c->major <= 8)
-			per_major[c->major]++;
+		right &= c->major == handle_htb(2, c->cpu, c->minor % 4);
+		if (handle_index(c->major) >= 0 && handle_index(c->major) < 8)
+			per_major[handle_index(c->major)]++;
 	}
-	ASSERT_TRUE(right, "major = (minor % 4) * stride + cpu + 1");
-	for (unsigned m = 1; m <= 8; m++)
-		ASSERT_EQ(per_major[m], 5, "5 circuits in each of the 8 HTBs");
+	ASSERT_TRUE(right, "HTB minor % 4 of the circuit's CPU");
+	for (unsigned q = 0; q < 8; q++)
+		ASSERT_EQ(per_major[q], 5, "5 circuits in each of the 8 HTBs");
 	fx_copy(&have, &want);
 	for (size_t i = 0; i < want.n; i++)
 		want.v[i].cpu = want.v[i].minor = want.v[i].major = 0;
@@ -266,7 +266,7 @@ static void test_network(void)
 			continue;
 		whole &= n->cpu == net.v[n->unit].cpu && n->major == net.v[n->unit].major;
 		chain &= n->parent_minor == (n->real_parent >= 0 ? net.v[n->real_parent].minor : 0);
-		residue &= n->minor % 4 == (n->major - 1 - n->cpu) / 2;
+		residue &= n->minor % 4 == (uint32_t)handle_index(n->major) / 2;
 	}
 	for (size_t i = 0; i < want.n; i++) {
 		const struct circuit *c = &want.v[i];
@@ -275,7 +275,7 @@ static void test_network(void)
 			continue;
 		whole &= c->cpu == net.v[c->node - 1].cpu && c->major == net.v[c->node - 1].major;
 		chain &= c->parent_minor == net.v[c->node - 1].minor;
-		residue &= c->minor % 4 == (c->major - 1 - c->cpu) / 2;
+		residue &= c->minor % 4 == (uint32_t)handle_index(c->major) / 2;
 	}
 	ASSERT_TRUE(whole, "each unit's nodes and circuits share its CPU and HTB");
 	ASSERT_TRUE(chain, "each class hangs under its nearest real ancestor's class (:1 at the top)");
@@ -353,10 +353,10 @@ static void test_network(void)
 	/* --rebalance: a state with everything on CPU 0 spreads again; without it, it stays */
 	for (size_t i = 0; i < have.n; i++) {
 		have.v[i].cpu = 0;
-		have.v[i].major = layout_major(&l4, 0, (have.v[i].major - 1 - 0) / 2 % 4);
+		have.v[i].major = layout_major(&l4, 0, (uint32_t)handle_index(have.v[i].major) / 2 % 4);
 	}
 	for (size_t i = 0; i < an.n_have; i++)
-		places[i].major = layout_major(&l4, places[i].cpu = 0, (places[i].major - 1) / 2 % 4);
+		places[i].major = layout_major(&l4, places[i].cpu = 0, (uint32_t)handle_index(places[i].major) / 2 % 4);
 	ASSERT_EQ(assign_all(&want, &have, &an, two_cpus, &l4, "t", &d), 0, "place on a lopsided state");
 	ASSERT_TRUE(nn(&net, "Mid")->cpu == 0 && nn(&net, "Big")->cpu == 0, "without --rebalance units stay");
 	an.rebalance = true;
@@ -376,7 +376,8 @@ static void test_network(void)
 	/* a class the kernel holds that no record names (an interrupted apply) is never given out */
 	{
 		struct circuit_set fresh, none2 = { 0 };
-		uint32_t present[] = { (1u << 16) | CS_FIRST_MINOR, (2u << 16) | CS_FIRST_MINOR };
+		uint32_t present[] = { (handle_major(0) << 16) | CS_FIRST_MINOR,
+				       (handle_major(1) << 16) | CS_FIRST_MINOR };
 		bool clash = false;
 
 		an.rebalance = false;
