@@ -217,25 +217,33 @@ static int xps_save(unsigned int queue, bool rxqs, const char *text, void *arg)
 	return 0;
 }
 
-static int ensure_trees(struct nl_sock *sk, struct cs_state *s, struct cs_config *cfg,
-			const bool cpus[CS_MAX_CPUS], struct tc_stat *const *cls, const size_t *ncls,
-			const struct leaf_avail *avail, struct cs_repairs *r)
+/* The trees @cfg describes on @cpus: classes :1 and :2 and the leaves of :2 (re)sent. */
+static struct tc_tree_opts tree_opts(const struct cs_config *cfg, const bool cpus[CS_MAX_CPUS],
+				     const struct leaf_avail *avail, bool set_classes)
 {
-	struct tc_tree_opts t = {
+	return (struct tc_tree_opts){
 		.cpus = cpus,
 		.link_bps = cfg->link_bps,
 		.default_bps = cfg->default_bps,
 		.htbs_per_cpu = cfg->htbs_per_cpu,
 		.stride = cfg->htb_stride,
 		.leaf = leaf_for((enum cs_leaf)cfg->leaf, avail),
-		.queue_ms = cfg->queue_ms,
+		.queue_ms = cfg->queue_ms ? cfg->queue_ms : CS_DEFAULT_QUEUE_MS,
 		.htb_majors = cfg->htb_stride * cfg->htbs_per_cpu,
 		/* every load: the kernel may have gained (a module) what it lacked */
 		.set_leaf = true,
-		/* a reload with the same rates sends no class message at all */
-		.set_classes = !s->loaded || cfg->link_bps != s->cfg.link_bps ||
-			       cfg->default_bps != s->cfg.default_bps,
+		.set_classes = set_classes,
 	};
+}
+
+static int ensure_trees(struct nl_sock *sk, struct cs_state *s, struct cs_config *cfg,
+			const bool cpus[CS_MAX_CPUS], struct tc_stat *const *cls, const size_t *ncls,
+			const struct leaf_avail *avail, struct cs_repairs *r)
+{
+	/* a reload with the same rates sends no class message at all */
+	struct tc_tree_opts t = tree_opts(cfg, cpus, avail,
+					  !s->loaded || cfg->link_bps != s->cfg.link_bps ||
+					  cfg->default_bps != s->cfg.default_bps);
 	int err;
 
 	for (int i = 0; i < 2; i++) {
@@ -276,6 +284,35 @@ static int ensure_trees(struct nl_sock *sk, struct cs_state *s, struct cs_config
 		}
 	}
 	return 0;
+}
+
+/*
+ * A load of a running shaper failed before its plan was applied: the HTBs
+ * that shaped before get classes :1 and :2 and the leaves of :2 as @was had
+ * them (ensure_trees sent @cfg's: other rates, --leaf or --queue-ms). 0 when
+ * all went back.
+ */
+static int trees_put_back(struct nl_sock *sk, const struct cs_state *s, const struct cs_config *was,
+			  const struct cs_config *cfg, const struct leaf_avail *avail)
+{
+	bool cpus[CS_MAX_CPUS];
+	struct tc_tree_opts t;
+	int err = 0;
+
+	for (__u32 c = 0; c < CS_MAX_CPUS; c++)
+		cpus[c] = cs_cpu_on(was, c);
+	t = tree_opts(was, cpus, avail,
+		      cfg->link_bps != was->link_bps || cfg->default_bps != was->default_bps);
+	for (int i = 0; i < 2 && !err; i++) {
+		if ((i ? s->wan_ix : s->lan_ix) >= 0)
+			err = tc_tree_ensure(sk, i ? s->wan_ix : s->lan_ix, &t);
+		free(t.created);
+		t.created = NULL;
+	}
+	if (err)
+		fprintf(stderr, "cpushaper: cannot put the link and default classes back as they were: %s\n",
+			strerror(-err));
+	return err;
 }
 
 /*
@@ -826,6 +863,7 @@ int load_run(const struct load_opts *o, void (*summary)(const struct load_opts *
 	if (skel)
 		arrive_fd = dp_cpumap_fd(skel);
 	bridge.leaf = cfg.leaf;
+	s.was_queue_ms = orig.queue_ms ? orig.queue_ms : CS_DEFAULT_QUEUE_MS;
 	s.cfg = cfg;
 	if (reconcile && ((err = state_repair_nodes(&s, sk, &net, cls, ncls, &rep)) ||
 			  (err = state_repair_classes(&s, sk, &have, &want, cls, ncls, &rep))))
@@ -890,10 +928,10 @@ fail:
 		if (maps_config_write(&s.maps, &orig) ||
 		    (arrive_fd >= 0 && maps_cpumap_sync(&s.maps, was, orig.cpumap_qsize, arrive_fd)))
 			partial = true;
+		/* :1/:2 and the leaves of :2 as they were: ensure_trees sent the new options' */
+		if (trees_put_back(sk, &s, &orig, &cfg, &avail))
+			partial = true;
 	}
-	/* :1/:2 were re-sent with new rates by ensure_trees: that is a change too */
-	if (!created && s.loaded && (cfg.link_bps != orig.link_bps || cfg.default_bps != orig.default_bps))
-		partial = true;
 	if (!created && (applied || rep.classes[0] + rep.classes[1] + rep.rates[0] + rep.rates[1] + rep.htbs +
 			 rep.nodes))
 		/* the kernel changed and was not put back: say so, and with its own exit status */

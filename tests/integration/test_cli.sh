@@ -130,6 +130,64 @@ expect_eq "$(tb_rtr tc class show dev wan0 classid 1:77)" "" "and gone"
 out=$(cs load "$WORK/six.csv") || fail "reload six"
 expect_contains "$out" "0 added, 0 changed, 0 moved, 0 removed, 0 address updates" "reload is a no-op"
 
+# A kernel refusal in one direction of a circuit: what was made or changed in the
+# other direction goes back too. A foreign qdisc on CPU 1's free TX queue (--cpus 0)
+# of one device holds the leaf handle the next new circuit (or leaf) gets.
+leafsnap() { for d in lan0 wan0; do tb_rtr tc class show dev $d; tb_rtr tc qdisc show dev $d | grep -v 'parent 7fff:2 '; done; cs show -j | config_only; }
+# the leaf handle after the highest one the circuits' leaves hold
+next_leaf() {
+	local h m=0
+	for h in $(tb_rtr tc qdisc show dev lan0 | awk '$2 == "pfifo" && $4 == "parent" { split($5, p, ":"); if (p[2] + 0 > 2) print $3 }'); do
+		h=$((16#${h%:})); [ "$h" -gt "$m" ] && m=$h
+	done
+	printf '%x' $((m + 1))
+}
+# hold DEV HANDLE: the foreign qdisc on DEV, and none with that handle on the other
+unhold() { local d; for d in lan0 wan0; do tb_rtr tc qdisc replace dev $d parent 7fff:2 pfifo_fast; done; }
+hold() {
+	unhold
+	tb_rtr tc qdisc replace dev "$1" parent 7fff:2 handle "$2": pfifo || fail "foreign qdisc $2: on $1"
+}
+{ echo "$HDR,sqm"; sed '1d; s/$/,/' "$WORK/six.csv" | sed '$s/,$/,none/'; } > "$WORK/six-none.csv"
+cs unload >/dev/null
+cs load --cpus 0 "$WORK/six.csv" >/dev/null 2>&1 || fail "load six on CPU 0"
+for dev in wan0 lan0; do
+	hold "$dev" "$(next_leaf)"
+	leafsnap > "$WORK/before"
+	out=$(cs load "$WORK/nine.csv" 2>&1); st=$?
+	expect_eq "$st" 1 "a new circuit whose leaf $dev refuses: exit 1"
+	expect_contains "$out" "applying \"c-7\" failed" "says which circuit failed ($dev)"
+	leafsnap > "$WORK/after"
+	if cmp -s "$WORK/before" "$WORK/after"; then pass "refused on $dev: no class or leaf of c-7 left on either device"
+	else flunk "refused on $dev: state changed: $(diff "$WORK/before" "$WORK/after")"; fi
+done
+# a leaf change (sqm none to the FIFO) refused on wan0: lan0's new leaf goes back
+cs load "$WORK/six-none.csv" >/dev/null 2>&1 || fail "load six, c-6 without a leaf"
+hold wan0 "$(next_leaf)"
+leafsnap > "$WORK/before"
+out=$(cs load "$WORK/six.csv" 2>&1); st=$?
+expect_eq "$st" 1 "a leaf change wan0 refuses: exit 1"
+expect_contains "$out" "applying \"c-6\" failed" "says which circuit failed (leaf change)"
+leafsnap > "$WORK/after"
+if cmp -s "$WORK/before" "$WORK/after"; then pass "leaf change refused on wan0: lan0 has HTB's own leaf again"
+else flunk "leaf change refused on wan0: state changed: $(diff "$WORK/before" "$WORK/after")"; fi
+unhold
+
+# A failed load --queue-ms: every FIFO and the leaves of :2 come back to their size.
+cs load "$WORK/six.csv" >/dev/null 2>&1 || fail "load six"
+leafsnap > "$WORK/before"
+out=$(CS_TEST_FAIL_AFTER=3 cs load --queue-ms 60 "$WORK/six.csv" 2>&1); st=$?
+expect_eq "$st" 1 "a --queue-ms load the kernel refuses midway: exit 1"
+expect_contains "$out" "restoring the previous state" "says it restores"
+leafsnap > "$WORK/after"
+if cmp -s "$WORK/before" "$WORK/after"; then pass "the failed --queue-ms load left every leaf at its size"
+else flunk "the failed --queue-ms load changed leaves: $(diff "$WORK/before" "$WORK/after")"; fi
+out=$(cs load --queue-ms 60 "$WORK/six.csv" 2>&1) || flunk "load --queue-ms 60: $out"
+expect_eq "$(cs show -j | jq .queue_ms)" 60 "and the same load without the fault applies"
+cmp -s "$WORK/before" <(leafsnap); expect_eq "$?" 1 "(the leaves' sizes do change with --queue-ms)"
+cs unload >/dev/null
+cs load "$WORK/six.csv" >/dev/null 2>&1 || fail "load six again"
+
 # generic XDP on request
 cs unload >/dev/null
 cs load --xdp-mode skb "$WORK/six.csv" >/dev/null 2>&1 || fail "load --xdp-mode skb"
