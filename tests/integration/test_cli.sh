@@ -119,6 +119,18 @@ expect_contains "$out" "failed: Input/output error; restoring the previous state
 snap > "$WORK/after"
 if cmp -s "$WORK/before" "$WORK/after"; then pass "the failed apply left classes and maps as they were"
 else flunk "state changed by a failed apply: $(diff "$WORK/before" "$WORK/after")"; fi
+# ... and the counters of a circuit whose record the failed apply wrote and put back:
+# c-1's plan changes, its record is written (5th operation), the 6th fails
+tb_subscriber 198.18.1.11 || fail "subscriber address"
+tb_sub ping -c 5 -i 0.2 -W 1 -I 198.18.1.11 198.19.0.2 >/dev/null || flunk "ping through c-1"
+counters() { cs show -j c-1 | jq -c '.circuits[0] | [.down.bytes, .down.packets, .up.bytes, .up.packets]'; }
+c1=$(counters)
+expect_ge "$(echo "$c1" | jq '.[1]')" 5 "c-1 counted the pings (down packets)"
+sed 's/^c-1,Customer 1,\(.*\),5,2,10,4,$/c-1,Customer 1,\1,5,2,11,4,/' "$WORK/nine.csv" > "$WORK/nine-c1.csv"
+out=$(CS_TEST_FAIL_AFTER=5 cs load "$WORK/nine-c1.csv" 2>&1); st=$?
+expect_eq "$st/$(echo "$out" | grep -c 'applying "c-7" failed')" "1/1" "a load whose records fail after c-1's: exit 1"
+expect_eq "$(counters)" "$c1" "c-1's record written and put back: its counters kept"
+expect_contains "$(cs show c-1)" "max 10Mbit" "and its plan"
 
 # a foreign class at a free minor of our HTB is adopted, and an orphan is collected
 tb_rtr tc class add dev wan0 parent 1:1 classid 1:77 htb rate 1mbit || fail "foreign class"
