@@ -200,6 +200,23 @@ cmp -s "$WORK/before" <(leafsnap); expect_eq "$?" 1 "(the leaves' sizes do chang
 cs unload >/dev/null
 cs load "$WORK/six.csv" >/dev/null 2>&1 || fail "load six again"
 
+# show reports the leaf the kernel has (a get by the class), not the record's
+kleaf() { cs show -j c-2 | jq -c "[.circuits[0].leaf.kernel | $1]"; }
+cls=$(cs show -j c-2 | jq -r '.circuits[0].down.classid')
+h=$(cs show -j c-2 | jq -r '.circuits[0].leaf.kernel.up.handle')
+expect_eq "$(kleaf '.down.kind, .up.kind, .down.as_recorded, .up.as_recorded')" '["fifo","fifo",true,true]' "show -j: c-2's leaves as recorded"
+expect_not_contains "$(cs show c-2)" "instead" "show: nothing said of them"
+tb_rtr tc qdisc del dev lan0 parent "$cls" || fail "delete c-2's download leaf"
+expect_contains "$(cs show c-2)" "down: the kernel has pfifo (HTB's own) instead" "show c-2: its download leaf deleted"
+expect_eq "$(kleaf '.down.kind, .down.handle, .down.as_recorded, .up.as_recorded')" '["pfifo","0:",false,true]' "show -j says so"
+expect_contains "$(cs show)" "down: the kernel has pfifo (HTB's own) instead" "show of all circuits too"
+tb_rtr tc qdisc del dev wan0 parent "$cls" && tb_rtr tc qdisc add dev wan0 parent "$cls" handle "$h" bfifo limit 30000 ||
+	fail "another kind of leaf for c-2's upload"
+expect_contains "$(cs show c-2)" "up: the kernel has bfifo $h instead" "show c-2: a leaf of another kind named"
+tb_rtr tc class del dev wan0 classid "$cls" || fail "delete c-2's upload class"
+expect_contains "$(cs show c-2)" "up: no class in the kernel" "show c-2: no class, so no leaf"
+expect_eq "$(kleaf '.up.kind, .up.as_recorded')" '[null,false]' "show -j: null kind"
+
 # generic XDP on request
 cs unload >/dev/null
 cs load --xdp-mode skb "$WORK/six.csv" >/dev/null 2>&1 || fail "load --xdp-mode skb"
