@@ -195,9 +195,20 @@ static __always_inline __u64 cs_flow_key(const __u32 *src, const __u32 *dst, __u
 	return h ? h : 1;
 }
 
-static __always_inline __u32 cs_flow_set_of(__u64 key)
+/* The set of flow @key in a table of @mask + 1 sets (a power of two: load --rtt-flows). */
+static __always_inline __u32 cs_flow_set_of(__u64 key, __u32 mask)
 {
-	return (__u32)(key >> 40) & (CS_FLOW_SETS - 1);
+	return (__u32)(key >> 40) & mask;
+}
+
+/* Sets for a table of at least @flows flows (at most CS_FLOW_SETS_MAX sets): a power of two. */
+static __always_inline __u32 cs_flow_sets_for(__u64 flows)
+{
+	__u32 sets = CS_FLOW_SETS_MIN;
+
+	while (sets < CS_FLOW_SETS_MAX && (__u64)sets * CS_FLOW_WAYS < flows)
+		sets <<= 1;
+	return sets;
 }
 
 #endif

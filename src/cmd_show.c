@@ -618,6 +618,12 @@ int cmd_show(int argc, char **argv)
 		}
 		print_u64(PRINT_JSON, "cpumap_qsize", NULL, s.cfg.cpumap_qsize);
 		{
+			int sets = maps_flow_sets(&s.maps);
+
+			/* the RTT flow table's size, per CPU (load --rtt-flows) */
+			print_u64(PRINT_JSON, "rtt_flows", NULL, sets > 0 ? (uint64_t)sets * CS_FLOW_WAYS : 0);
+		}
+		{
 			char link[32], def[32];
 
 			rate_format_mbps(s.cfg.link_bps, link, sizeof(link));

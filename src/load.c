@@ -16,6 +16,7 @@
 #include "netdev.h"
 #include "qdisc.h"
 #include "rate.h"
+#include "rtt.h"
 #include <bpf/bpf.h>
 #include <linux/pkt_sched.h>
 
@@ -601,6 +602,22 @@ static void capacity_warn(const struct circuit_set *want, const struct cs_config
 	free(min);
 }
 
+/*
+ * The RTT flow table is sized when the maps are made: a --rtt-flows (or
+ * rtt-flows =) of another size than the running table's is said, not
+ * applied (nothing else of the load depends on it).
+ */
+static void rtt_flows_note(const struct load_opts *o, const struct cs_state *s)
+{
+	int sets = s->loaded && o->rtt_flows ? maps_flow_sets(&s->maps) : 0;
+	uint32_t want = o->rtt_flows ? cs_flow_sets_for(o->rtt_flows) : 0;
+
+	if (sets > 0 && want != (uint32_t)sets)
+		fprintf(stderr, "cpushaper: note: --rtt-flows %u (%u flows) takes effect at the next cold start, after 'cpushaper unload': the running table holds %u flows (%u KiB a CPU)\n",
+			o->rtt_flows, want * CS_FLOW_WAYS, (unsigned)sets * CS_FLOW_WAYS,
+			(unsigned)(sets * sizeof(struct cs_flow_set) / 1024));
+}
+
 /* How a load ended, in the running shaper's configuration (the exporter shows it). */
 static void record_result(const struct cs_state *s, uint32_t result)
 {
@@ -738,6 +755,7 @@ int load_run(const struct load_opts *o, void (*summary)(const struct load_opts *
 		err = top < 0 ? top : err;
 		goto out_state;
 	}
+	rtt_flows_note(o, &s);
 	if (s.loaded && (err = maps_read_state(&s.maps, &have, &have_lpm, &n_have_lpm))) {
 		fprintf(stderr, "cpushaper: cannot read the running circuits: %s\n", strerror(-err));
 		goto out_state;
@@ -823,7 +841,7 @@ int load_run(const struct load_opts *o, void (*summary)(const struct load_opts *
 
 	/* 2. Apply. */
 	if (!s.loaded) {
-		err = dp_load(NULL, &skel, &s.maps);
+		err = dp_load_sized(NULL, o->rtt_flows ? cs_flow_sets_for(o->rtt_flows) : 0, &skel, &s.maps);
 		if (err) {
 			fprintf(stderr, "cpushaper: cannot load the BPF programs: %s%s\n", strerror(-err),
 				err == -EPERM ? " (needs CAP_BPF and CAP_NET_ADMIN: run as root)" : "");

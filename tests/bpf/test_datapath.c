@@ -10,6 +10,7 @@
  */
 #include <arpa/inet.h>
 #include <sched.h>
+#include <stdlib.h>
 #include <unistd.h>
 #include <linux/if_ether.h>
 #include <linux/ip.h>
@@ -651,6 +652,67 @@ static void test_rtt(void)
 	sched_setaffinity(0, sizeof(one), &one);
 }
 
+/*
+ * load --rtt-flows 64: an object whose flow table has 16 sets. The program
+ * masks with the table's size: 64 flows, each echoed right after its
+ * segment, are all timed, and they use every set and no other.
+ */
+static void test_small_table(void)
+{
+	struct cs_maps saved = maps, m;
+	int saved_tc = tc_fd, ncpu = libbpf_num_possible_cpus(), used = 0;
+	struct cs_flow_set *per_cpu = calloc(ncpu > 0 ? (size_t)ncpu : 1, sizeof(*per_cpu));
+	struct cpushaper *skel;
+	cpu_set_t one;
+	uint64_t n;
+
+	if (!per_cpu || dp_load_sized(NULL, 16, &skel, &m)) {
+		ASSERT_TRUE(false, "load an object with a flow table of 16 sets");
+		free(per_cpu);
+		return;
+	}
+	ASSERT_EQ(maps_flow_sets(&m), 16, "the table has 16 sets (64 flows)");
+	maps = m;
+	tc_fd = dp_tc_fd(skel);
+	add("198.18.1.10", true, 0, 3, 1);
+	CPU_ZERO(&one);
+	CPU_SET(0, &one);
+	sched_setaffinity(0, sizeof(one), &one);
+	for (uint16_t i = 0; i < 64; i++) {
+		struct seg down = { AF_INET, "198.19.0.2", "198.18.1.10", 443, (uint16_t)(20000 + i), 1000,
+				    7000u + i, 0, 1400 };
+		struct seg ack = { AF_INET, "198.18.1.10", "198.19.0.2", (uint16_t)(20000 + i), 443, 1, 900,
+				   7000u + i, 0 };
+
+		run_seg(&down, true, CS_F_RTT, 0);
+		run_seg(&ack, false, CS_F_RTT, 0);
+	}
+	rtt_ms(1, CS_SIDE_SUB, &n);
+	ASSERT_EQ(n, 64, "a table of 16 sets: every one of 64 flows timed");
+	for (__u32 k = 0; k < 16; k++) {
+		bool any = false;
+
+		if (bpf_map_lookup_elem(m.flows, &k, per_cpu))
+			continue;
+		for (int w = 0; w < CS_FLOW_WAYS; w++)
+			any |= per_cpu[0].way[w].key != 0; /* CPU 0's: the test ran there */
+		used += any;
+	}
+	ASSERT_EQ(used, 16, "the flows are spread over all 16 sets");
+	{
+		__u32 k = 16;
+
+		ASSERT_TRUE(bpf_map_lookup_elem(m.flows, &k, per_cpu) != 0, "and there is no 17th");
+	}
+	CPU_SET(1, &one);
+	sched_setaffinity(0, sizeof(one), &one);
+	maps = saved;
+	tc_fd = saved_tc;
+	maps_close(&m);
+	dp_unload(skel);
+	free(per_cpu);
+}
+
 /* A host entry lives in the hash, a prefix in the trie: each is found, and removed. */
 static void test_host_hash(void)
 {
@@ -771,6 +833,7 @@ int main(void)
 	test_meta();
 	test_host_hash();
 	test_rtt();
+	test_small_table();
 	test_no_cycle(false);
 	test_no_cycle(true);
 

@@ -98,7 +98,14 @@ expect_eq "$(cs show -j | jq '[.circuits[] | select(.id=="c-8")] | length')" 0 "
 tb_rtr ip link set dev wan0 xdp off
 out=$(cs load "$WORK/edit.csv") || fail "repair load"
 expect_contains "$(tb_rtr ip link show dev wan0)" "cs_xdp_steer" "missing XDP program re-attached"
-xdp_maps=$(bpftool prog show name cs_xdp_steer -j | jq -r '[.[].map_ids] | map(sort) | unique | length')
+# (the programs on this bed's devices: other shapers may run on the machine)
+xdp_ids=$(for d in lan0 wan0; do tb_rtr ip -j link show dev $d | jq -r '.[0].xdp | .prog.id // .attached[0].prog.id'; done)
+expect_eq "$(echo $xdp_ids | wc -w)" 2 "both devices run an XDP program"
+# our maps, cs_*: a program loaded again has a .rodata of its own (the flow table's mask)
+xdp_maps=$(for id in $xdp_ids; do
+	bpftool prog show id "$id" -j | jq -r '.map_ids[]' | while read -r m; do
+		bpftool map show id "$m" -j | jq -r 'select(.name | startswith("cs_")) | .id'; done | sort -n | tr '\n' ' '
+	echo; done | sort -u | wc -l)
 expect_eq "$xdp_maps" 1 "both XDP programs use the same maps"
 
 # a different device pair is refused
@@ -216,6 +223,20 @@ expect_contains "$(cs show c-2)" "up: the kernel has bfifo $h instead" "show c-2
 tb_rtr tc class del dev wan0 classid "$cls" || fail "delete c-2's upload class"
 expect_contains "$(cs show c-2)" "up: no class in the kernel" "show c-2: no class, so no leaf"
 expect_eq "$(kleaf '.up.kind, .up.as_recorded')" '[null,false]' "show -j: null kind"
+
+# the RTT flow table: sized at the first load, another size said and not applied later
+cs unload >/dev/null
+cs load --rtt-flows 1000 "$WORK/six.csv" >/dev/null 2>&1 || fail "load --rtt-flows 1000"
+expect_eq "$(cs show -j | jq .rtt_flows)" 1024 "--rtt-flows 1000: a table of 1024 flows"
+out=$(cs load --rtt-flows 5000 "$WORK/six.csv" 2>&1) || flunk "load --rtt-flows 5000 on a running shaper"
+expect_contains "$out" "note: --rtt-flows 5000 (8192 flows) takes effect at the next cold start, after 'cpushaper unload': the running table holds 1024 flows (32 KiB a CPU)" \
+	"another size on a running shaper: said"
+expect_eq "$(cs show -j | jq .rtt_flows)" 1024 "and not applied"
+out=$(cs load --rtt-flows 1024 "$WORK/six.csv" 2>&1)
+expect_not_contains "$out" "rtt-flows" "the running size again: nothing said"
+cs unload >/dev/null
+cs load "$WORK/six.csv" >/dev/null 2>&1 || fail "load six"
+expect_eq "$(cs show -j | jq .rtt_flows)" 32768 "after unload, the default again: 32768"
 
 # generic XDP on request
 cs unload >/dev/null

@@ -5,6 +5,7 @@
  * flow table that times segments, also when it is full.
  */
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include "rttstat.h"
 #include "../bpf/rtt.h"
@@ -153,7 +154,7 @@ static void test_flows(void)
 	memset(&set, 0, sizeof(set));
 	ASSERT_TRUE(k != back, "each direction has its own key");
 	ASSERT_TRUE(k == cs_flow_key(a, b, 80u << 16 | 5000), "keys are stable");
-	ASSERT_TRUE(cs_flow_set_of(k) < CS_FLOW_SETS, "set index in range");
+	ASSERT_TRUE(cs_flow_set_of(k, CS_FLOW_SETS - 1) < CS_FLOW_SETS, "set index in range");
 
 	ASSERT_EQ(cs_flow_sent(&set, k, 100, 1000, 1000, t), 0, "first segment: timed");
 	ASSERT_EQ(cs_flow_sent(&set, k, 101, 2000, 1000, t + 1 * MS), 0, "next TSval: not timed, one runs");
@@ -219,8 +220,41 @@ static void test_full_set(void)
 	}
 }
 
+/* load --rtt-flows: the table's sets, a power of two, and flows spread over all of a small one */
+static void test_table_size(void)
+{
+	bool seen[16] = { false };
+	int n_seen = 0;
+
+	ASSERT_EQ(cs_flow_sets_for(32768), CS_FLOW_SETS, "the default: 32768 flows in 8192 sets");
+	ASSERT_EQ(cs_flow_sets_for(32769), 2 * CS_FLOW_SETS, "one more flow: the next power of two");
+	ASSERT_EQ(cs_flow_sets_for(100000), 32768, "100 000 flows: 131 072 (32 768 sets, 4 MiB a CPU)");
+	ASSERT_EQ(cs_flow_sets_for(1), CS_FLOW_SETS_MIN, "at least CS_FLOW_SETS_MIN sets");
+	ASSERT_EQ(cs_flow_sets_for(1ull << 40), CS_FLOW_SETS_MAX, "at most CS_FLOW_SETS_MAX");
+	for (uint32_t f = 1; f < 1u << 23; f = f * 3 + 1) {
+		uint32_t sets = cs_flow_sets_for(f);
+
+		CHECK(!(sets & (sets - 1)) && (sets * CS_FLOW_WAYS >= f || sets == CS_FLOW_SETS_MAX) &&
+			      (sets == CS_FLOW_SETS_MIN || sets * CS_FLOW_WAYS / 2 < f),
+		      "%u flows: %u sets, the least power of two that holds them", f, sets);
+	}
+	/* a table of 16 sets: every key in range, and 200 flows reach every set */
+	for (uint32_t i = 0; i < 200; i++) {
+		__u32 a[4] = { 0xc6120100 + i }, b[4] = { 0xc6130002 };
+		__u32 set = cs_flow_set_of(cs_flow_key(a, b, 443u << 16 | (40000 + i)), 15);
+
+		CHECK(set < 16, "flow %u: set %u of 16", i, set);
+		if (set < 16 && !seen[set]) {
+			seen[set] = true;
+			n_seen++;
+		}
+	}
+	ASSERT_EQ(n_seen, 16, "200 flows land in all 16 sets");
+}
+
 int main(void)
 {
+	test_table_size();
 	test_buckets();
 	test_window();
 	test_quantiles();
