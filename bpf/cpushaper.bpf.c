@@ -422,10 +422,12 @@ static __always_inline void cs_tcp_track(struct __sk_buff *skb, __u32 circuit, i
 				cs_rtt_total_add(all, side, rtt / 1000);
 		}
 	}
+	if (!payload && !t.syn)
+		return; /* a pure ACK is not timed (cs_flow_sent): no lookup */
 	key = cs_flow_key(t.src, t.dst, t.ports);
 	idx = cs_flow_set_of(key, cs_flow_mask);
 	set = bpf_map_lookup_elem(&cs_flows, &idx);
-	if (set && cs_flow_sent(set, key, t.tsval, t.seq + payload, payload, now)) {
+	if (set && cs_flow_sent(set, key, t.tsval, t.seq + payload, payload, (int)t.syn, now)) {
 		struct cs_circuit_rtt *r = cs_rtt_of(circuit);
 
 		if (r)

@@ -468,6 +468,7 @@ struct seg {
 	uint32_t seq, tsval, tsecr;
 	uint16_t payload;
 	int ts_late; /* the timestamp after a window-scale and SACK-permitted option: the walk */
+	int syn;     /* a SYN (with ack: a SYN-ACK) */
 };
 
 static size_t build_seg(const struct seg *g, uint8_t *buf)
@@ -475,7 +476,8 @@ static size_t build_seg(const struct seg *g, uint8_t *buf)
 	struct ethhdr eth = { .h_dest = { 2, 0, 0, 0, 0, 1 }, .h_source = { 2, 0, 0, 0, 0, 2 } };
 	uint8_t opts[20] = { 0 }, *p = buf + sizeof(eth);
 	size_t olen = g->ts_late ? 20 : 12, l4 = sizeof(struct tcphdr) + olen + g->payload;
-	struct tcphdr tcp = { .doff = (uint16_t)((sizeof(tcp) + olen) / 4), .ack = 1 };
+	struct tcphdr tcp = { .doff = (uint16_t)((sizeof(tcp) + olen) / 4), .ack = !g->syn || g->tsecr,
+			      .syn = !!g->syn };
 	uint8_t *ts;
 
 	memset(buf, 0, 1600);
@@ -648,6 +650,54 @@ static void test_rtt(void)
 	}
 	CPU_ZERO(&one);
 	CPU_SET(0, &one);
+	CPU_SET(1, &one);
+	sched_setaffinity(0, sizeof(one), &one);
+}
+
+/*
+ * A download that waits for its application: the subscriber's pure ACK is
+ * echoed by the server's next data 30 ms later. That wait is no round trip:
+ * pure ACKs are not timed (ePPing's rule). The subscriber's own data and the
+ * handshake still give internet-side samples.
+ */
+static void test_pure_ack(void)
+{
+	struct seg data = { AF_INET, "198.19.0.2", "198.18.1.10", 443, 41000, 5000, 2000, 0, 1400 };
+	struct seg ack = { AF_INET, "198.18.1.10", "198.19.0.2", 41000, 443, 77, 3000, 2000, 0 };
+	struct seg syn = { AF_INET, "198.18.1.10", "198.19.0.2", 41001, 443, 9, 4000, 0, 0, 0, 1 };
+	struct seg synack = { AF_INET, "198.19.0.2", "198.18.1.10", 443, 41001, 90, 2100, 4000, 0, 0, 1 };
+	uint64_t sub0, net0, n;
+	cpu_set_t one;
+
+	CPU_ZERO(&one);
+	CPU_SET(0, &one);
+	sched_setaffinity(0, sizeof(one), &one);
+	rtt_ms(1, CS_SIDE_SUB, &sub0);
+	rtt_ms(1, CS_SIDE_NET, &net0);
+	run_seg(&data, true, CS_F_RTT, 0);
+	usleep(5000);
+	run_seg(&ack, false, CS_F_RTT, 0);   /* echoes 2000: a subscriber-side sample */
+	usleep(30000);
+	data.seq += 1400, data.tsval = 2035, data.tsecr = 3000;
+	run_seg(&data, true, CS_F_RTT, 0);   /* echoes the pure ACK's 3000, 30 ms on */
+	rtt_ms(1, CS_SIDE_SUB, &n);
+	ASSERT_EQ(n - sub0, 1, "the server's data, echoed by the subscriber's ACK: one subscriber-side sample");
+	rtt_ms(1, CS_SIDE_NET, &n);
+	ASSERT_EQ(n - net0, 0, "the server's echo of a pure ACK: no internet-side sample");
+
+	/* the subscriber's data is timed; so is its SYN, answered by the SYN-ACK */
+	ack.seq += 1, ack.tsval = 3040, ack.tsecr = 2035, ack.payload = 200;
+	run_seg(&ack, false, CS_F_RTT, 0);
+	usleep(8000);
+	data.seq += 1400, data.tsval = 2050, data.tsecr = 3040;
+	run_seg(&data, true, CS_F_RTT, 0);
+	rtt_ms(1, CS_SIDE_NET, &n);
+	ASSERT_EQ(n - net0, 1, "the subscriber's data, echoed: one internet-side sample");
+	run_seg(&syn, false, CS_F_RTT, 0);
+	usleep(3000);
+	run_seg(&synack, true, CS_F_RTT, 0);
+	rtt_ms(1, CS_SIDE_NET, &n);
+	ASSERT_EQ(n - net0, 2, "a SYN answered by its SYN-ACK: another");
 	CPU_SET(1, &one);
 	sched_setaffinity(0, sizeof(one), &one);
 }
@@ -833,6 +883,7 @@ int main(void)
 	test_meta();
 	test_host_hash();
 	test_rtt();
+	test_pure_ack();
 	test_small_table();
 	test_no_cycle(false);
 	test_no_cycle(true);
