@@ -355,7 +355,12 @@ static int choose_leaves(struct nl_sock *sk, const struct cs_state *s, struct ci
 	for (size_t i = 0; i < want->n; i++)
 		for (int dir = 0; dir < 2; dir++)
 			need[leaf_wanted(want->v[i].sqm[dir], CS_LEAF_DEFAULT) % 3] = true;
-	/* cake falls back on fq_codel: ask for that too */
+	/*
+	 * cake falls back on fq_codel: ask for that too. Also on a dry run: the
+	 * probe creates and changes nothing (the kernel refuses its one-byte
+	 * option when it validates the attributes, after looking the kind up,
+	 * which may load the qdisc's module).
+	 */
 	a->fq_codel = a->cake = false;
 	if (need[CS_LEAF_FQ_CODEL] || need[CS_LEAF_CAKE]) {
 		if ((err = tc_kind_present(sk, s->lan_ix, CS_LEAF_FQ_CODEL)) < 0)
