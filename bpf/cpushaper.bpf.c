@@ -136,13 +136,18 @@ struct {
 	__type(value, struct cs_circuit_rtt);
 } cs_rtt SEC(".maps");
 
-/* The TCP segments being timed, per CPU: fixed memory, no locks (bpf/rtt.h). */
+/*
+ * The TCP segments being timed, per CPU: fixed memory, no locks (bpf/rtt.h).
+ * Its size is set before the maps are made, and cs_flow_mask with it (a
+ * program loaded later on the running maps gets the running map's).
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, CS_FLOW_SETS);
 	__type(key, __u32);
 	__type(value, struct cs_flow_set);
 } cs_flows SEC(".maps");
+const volatile __u32 cs_flow_mask = CS_FLOW_SETS - 1;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -420,7 +425,8 @@ static __always_inline void cs_tcp_track(struct __sk_buff *skb, __u32 circuit, i
 
 	if (t.tsecr) {
 		key = cs_flow_key(t.dst, t.src, t.ports >> 16 | t.ports << 16);
-		idx = cs_flow_set_of(key);
+		/* the lookup checks the bound: a mask too wide finds no set, never memory past it */
+		idx = cs_flow_set_of(key, cs_flow_mask);
 		set = bpf_map_lookup_elem(&cs_flows, &idx);
 		rtt = set ? cs_flow_echo(set, key, t.tsecr, now) : 0;
 		if (rtt) {
@@ -435,10 +441,12 @@ static __always_inline void cs_tcp_track(struct __sk_buff *skb, __u32 circuit, i
 				cs_rtt_total_add(all, side, rtt / 1000);
 		}
 	}
+	if (!payload && !t.syn)
+		return; /* a pure ACK is not timed (cs_flow_sent): no lookup */
 	key = cs_flow_key(t.src, t.dst, t.ports);
-	idx = cs_flow_set_of(key);
+	idx = cs_flow_set_of(key, cs_flow_mask);
 	set = bpf_map_lookup_elem(&cs_flows, &idx);
-	if (set && cs_flow_sent(set, key, t.tsval, t.seq + payload, payload, now)) {
+	if (set && cs_flow_sent(set, key, t.tsval, t.seq + payload, payload, (int)t.syn, now)) {
 		struct cs_circuit_rtt *r = cs_rtt_of(circuit);
 
 		if (r)

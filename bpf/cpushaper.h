@@ -292,11 +292,15 @@ struct cs_rtt_total {
 
 /*
  * The flow table that times TCP segments, per CPU (a circuit's flows all pass
- * its CPU): CS_FLOW_SETS sets of CS_FLOW_WAYS flows. A flow direction is keyed
- * by a 64-bit fingerprint of its addresses and ports (0: a free way). A full
- * set gives up the way that times nothing, else the one timing longest.
+ * its CPU): a power of two of sets (CS_FLOW_SETS unless load --rtt-flows says,
+ * fixed when the maps are made) of CS_FLOW_WAYS flows, 32 bytes each, on every
+ * possible CPU. A flow direction is keyed by a 64-bit fingerprint of its
+ * addresses and ports (0: a free way). A full set gives up the way that times
+ * nothing, else the one timing longest.
  */
-#define CS_FLOW_SETS 8192
+#define CS_FLOW_SETS 8192          /* 32768 flows: 1 MiB a CPU */
+#define CS_FLOW_SETS_MIN 16        /* 64 flows */
+#define CS_FLOW_SETS_MAX (1u << 20) /* 4 Mi flows: 128 MiB a CPU */
 #define CS_FLOW_WAYS 4
 struct cs_flow {
 	__u64 key;

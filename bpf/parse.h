@@ -101,6 +101,7 @@ struct cs_tcp_seg {
 	__u32 ports;          /* source port << 16 | destination port, host order */
 	__u32 seq, tsval, tsecr;
 	__u32 hdr_len;        /* of everything up to the TCP payload */
+	__u32 syn;            /* a SYN (or SYN-ACK): no payload, but timed */
 };
 
 /*
@@ -143,6 +144,7 @@ static __always_inline int cs_parse_tcp(void *data, void *data_end, struct cs_tc
 		return -1;
 	t->ports = (__u32)bpf_ntohs(th->source) << 16 | bpf_ntohs(th->dest);
 	t->seq = bpf_ntohl(th->seq);
+	t->syn = th->syn;
 	opt = (__u8 *)(th + 1);
 	end = (__u8 *)th + th->doff * 4;
 	if ((void *)end > data_end)

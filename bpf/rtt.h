@@ -102,12 +102,21 @@ static __always_inline int cs_ts_after(__u32 a, __u32 b)
  * the flow times nothing else. @seq_end (sequence number + payload) and
  * @payload find retransmissions. Returns 1 if the segment resent only data
  * already seen, else 0.
+ *
+ * A segment with no payload that is no SYN (a pure ACK) is not timed and takes
+ * no way, as in ePPing: the peer echoes its TSval only with its next data, so
+ * the time measured would include the peer's application waiting (a download's
+ * ACKs toward the server wait for the server's next data). A handshake's SYN
+ * and SYN-ACK are timed: each is answered at once.
  */
 static __always_inline int cs_flow_sent(struct cs_flow_set *set, __u64 key, __u32 tsval,
-					__u32 seq_end, __u32 payload, __u64 now)
+					__u32 seq_end, __u32 payload, int syn, __u64 now)
 {
 	struct cs_flow *f = 0, *victim = 0;
 	int i, resent = 0;
+
+	if (!payload && !syn)
+		return 0;
 
 	for (i = 0; i < CS_FLOW_WAYS; i++) {
 		struct cs_flow *w = &set->way[i];
@@ -195,9 +204,20 @@ static __always_inline __u64 cs_flow_key(const __u32 *src, const __u32 *dst, __u
 	return h ? h : 1;
 }
 
-static __always_inline __u32 cs_flow_set_of(__u64 key)
+/* The set of flow @key in a table of @mask + 1 sets (a power of two: load --rtt-flows). */
+static __always_inline __u32 cs_flow_set_of(__u64 key, __u32 mask)
 {
-	return (__u32)(key >> 40) & (CS_FLOW_SETS - 1);
+	return (__u32)(key >> 40) & mask;
+}
+
+/* Sets for a table of at least @flows flows (at most CS_FLOW_SETS_MAX sets): a power of two. */
+static __always_inline __u32 cs_flow_sets_for(__u64 flows)
+{
+	__u32 sets = CS_FLOW_SETS_MIN;
+
+	while (sets < CS_FLOW_SETS_MAX && (__u64)sets * CS_FLOW_WAYS < flows)
+		sets <<= 1;
+	return sets;
 }
 
 #endif

@@ -85,6 +85,11 @@ static const char help[] =
 	"  --no-rtt           TC stops timing TCP round trips (on by default: about\n"
 	"                     100 ns per TCP segment here, see bench/; '--rtt' turns\n"
 	"                     it on again). show, top and metrics then have no RTT\n"
+	"  --rtt-flows N      TCP flows the round-trip table holds per CPU (default\n"
+	"                     32768; 64 to 4194304, rounded up to a power of two):\n"
+	"                     32 bytes each on every possible CPU (the default: 1 MiB\n"
+	"                     a CPU). Fixed when the maps are made, at the first load:\n"
+	"                     another value takes effect after unload and a new load\n"
 	"  --network FILE     the network above the circuits: LibreQoS's network.json\n"
 	"                     (default: network.json beside FILE, when there is one;\n"
 	"                     'none': no network, its nodes are removed if running).\n"
@@ -108,7 +113,9 @@ static const char help[] =
 	"                     from it (a removed circuit's addresses fall to the\n"
 	"                     default class :2, at up to --default-mbps)\n"
 	"  --force            apply such a load anyway\n"
-	"  -n, --dry-run      validate and print what would change, change nothing\n"
+	"  -n, --dry-run      validate and print what would change, change nothing (it\n"
+	"                     asks the kernel which leaf qdiscs it has: a request it\n"
+	"                     refuses, which creates nothing)\n"
 	"\n"
 	"Devices, --cpus and the rates of :1/:2 given on a later load change the running\n"
 	"shaper, and so do --leaf and --queue-ms (leaves are resized in place); --xdp-mode\n"
@@ -147,6 +154,7 @@ static int parse_args(int argc, char **argv, struct load_opts *o)
 		{ "force", no_argument, NULL, 'F' },
 		{ "max-remove", required_argument, NULL, 'X' },
 		{ "queue-ms", required_argument, NULL, 'B' },
+		{ "rtt-flows", required_argument, NULL, 'O' },
 		{ "no-skip-invalid", no_argument, NULL, 'i' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -281,6 +289,11 @@ static int parse_args(int argc, char **argv, struct load_opts *o)
 			break;
 		case 'X':
 			if (cli_uint("--max-remove", optarg, 0, 100, &o->max_remove))
+				return -1;
+			break;
+		case 'O':
+			if (cli_uint("--rtt-flows", optarg, CS_FLOW_SETS_MIN * CS_FLOW_WAYS,
+				     CS_FLOW_SETS_MAX * CS_FLOW_WAYS, &o->rtt_flows))
 				return -1;
 			break;
 		default:

@@ -31,11 +31,16 @@ static const char help[] =
 	"class), then the TCP round trips of its subscriber side (its download queue\n"
 	"included) and internet side (its upload queue included), p50 and p95 over the\n"
 	"last 4.3 to 8.6 s, and its\n"
-	"retransmitted segments (load --rtt). Everything is read from the kernel, not from a\n"
+	"retransmitted segments (load --rtt), and its leaf qdiscs, as recorded and as\n"
+	"the kernel has them (one request per class and device; a leaf deleted, of\n"
+	"another kind or handle is named; with more than 2000 circuits shown at once,\n"
+	"as recorded only: show CIRCUIT asks). Everything is read from the kernel, not from a\n"
 	"file. With -j: {\"lan_dev\":...,\"circuits\":[{\"id\":...,\"name\":...,\"cpu\":0,\n"
 	"\"addresses\":[...],\"down\":{\"classid\":\"1:3\",\"min_mbps\":5,\"max_mbps\":12},\n"
 	"\"up\":{...},\"rtt\":{\"samples\":40,\"p50_ms\":18.5,\"p95_ms\":24.1},\"rtt_internet\":{...},\n"
-	"\"retransmits\":{\"down\":0,\"up\":0},\"parent\":null}],\"nodes\":[{\"name\":...,\"parent\":...,\"cpu\":0,\"down\":{...},\n"
+	"\"retransmits\":{\"down\":0,\"up\":0},\"leaf\":{\"down\":\"fifo\",\"up\":\"fifo\",\"kernel\":\n"
+	"{\"down\":{\"kind\":\"fifo\",\"handle\":\"5:\",\"as_recorded\":true},\"up\":{...}}},\n"
+	"\"parent\":null}],\"nodes\":[{\"name\":...,\"parent\":...,\"cpu\":0,\"down\":{...},\n"
 	"\"up\":{...}}]}: with a network (load --network), each circuit's parent node and\n"
 	"each node's classes, their rate (what is guaranteed below it) and ceil (its\n"
 	"bandwidth) and counters.\n"
@@ -127,8 +132,39 @@ static void print_rtt(const char *key, const char *label, const struct cs_rtt *h
 	out_close_obj();
 }
 
-/* A circuit's leaves, down and up: what it has, and what it wanted where the kernel lacked that. */
-static void print_leaf(const struct circuit *c)
+/* What the kernel has as a circuit's leaf in one direction (one get by the class, tc_leaf_get). */
+struct leaf_seen {
+	bool class_there;  /* else the class is gone (or its device) */
+	char kind[16];     /* "": the kernel hides it (HTB's own pfifo of a new class) */
+	uint32_t handle;   /* 0: HTB's own pfifo */
+};
+
+/* Is @k the leaf the record says, @kind on handle @major:? */
+static bool leaf_as_recorded(const struct leaf_seen *k, enum cs_leaf kind, uint32_t major)
+{
+	if (!k->class_there)
+		return false;
+	if (kind == CS_LEAF_DEFAULT)
+		return !k->handle;
+	return k->handle == major << 16 && !strcmp(k->kind, tc_leaf_name(kind));
+}
+
+/* The kernel's leaf by our names: fifo (a pfifo of ours), pfifo (HTB's own), or its kind. */
+static const char *leaf_seen_name(const struct leaf_seen *k, uint32_t major)
+{
+	if (!k->handle)
+		return leaf_name(CS_LEAF_DEFAULT);
+	if (!strcmp(k->kind, "pfifo") && k->handle == major << 16 && major)
+		return leaf_name(CS_LEAF_FIFO);
+	return k->kind;
+}
+
+/*
+ * A circuit's leaves, down and up: what it has, and what it wanted where the
+ * kernel lacked that; with @seen (NULL: not asked), what the kernel really has
+ * where that is not what was recorded.
+ */
+static void print_leaf(const struct circuit *c, const struct leaf_seen *seen)
 {
 	bool fell = c->leaf[0] != c->leaf_want[0] || c->leaf[1] != c->leaf_want[1];
 
@@ -139,13 +175,93 @@ static void print_leaf(const struct circuit *c)
 		print_str(PRINT_ANY, "down_wanted", " (wanted %s", leaf_name((enum cs_leaf)c->leaf_want[0]));
 		print_str(PRINT_ANY, "up_wanted", "/%s: not in this kernel)", leaf_name((enum cs_leaf)c->leaf_want[1]));
 	}
+	if (!seen)
+		print_null(PRINT_JSON, "kernel");
+	else
+		out_open_obj("kernel");
+	for (int dir = 0; seen && dir < 2; dir++) {
+		const struct leaf_seen *k = &seen[dir];
+		bool ok = leaf_as_recorded(k, (enum cs_leaf)c->leaf[dir], c->leaf_major);
+		char h[16];
+
+		snprintf(h, sizeof(h), "%x:", k->handle >> 16);
+		out_open_obj(dir ? "up" : "down");
+		if (k->class_there) {
+			print_str(PRINT_JSON, "kind", NULL, leaf_seen_name(k, c->leaf_major));
+			print_str(PRINT_JSON, "handle", NULL, h);
+		} else {
+			print_null(PRINT_JSON, "kind");
+			print_null(PRINT_JSON, "handle");
+		}
+		print_bool(PRINT_JSON, "as_recorded", NULL, ok);
+		if (!ok && !k->class_there)
+			print_fp("; %s: no class in the kernel", dir ? "up" : "down");
+		else if (!ok)
+			print_fp("; %s: the kernel has %s %s instead", dir ? "up" : "down",
+				 leaf_seen_name(k, c->leaf_major), k->handle ? h : "(HTB's own)");
+		out_close_obj();
+	}
+	if (seen)
+		out_close_obj();
 	print_fp("\n");
 	out_close_obj();
 }
 
+/*
+ * The leaves the kernel has for the circuits of @view: seen[2 * i + dir].
+ * Up to STATS_SINGLE_MAX circuits, one get per class and device (pipelined);
+ * beyond, none (*out NULL): show prints the record.
+ */
+static int read_leaves(const struct cs_state *s, const struct circuit_set *view, struct leaf_seen **out)
+{
+	size_t n = view->n;
+	uint32_t *ids = NULL;
+	struct tc_stat *got = NULL;
+	bool *found = NULL;
+	struct leaf_seen *seen = NULL;
+	int err = 0;
+
+	*out = NULL;
+	if (!s->loaded || n > STATS_SINGLE_MAX)
+		return 0;
+	ids = calloc(n + 1, sizeof(*ids));
+	got = calloc(n + 1, sizeof(*got));
+	found = calloc(n + 1, sizeof(*found));
+	seen = calloc(2 * n + 1, sizeof(*seen));
+	if (!ids || !got || !found || !seen) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		ids[i] = circuit_classid(&view->v[i]);
+	for (int dir = 0; dir < 2; dir++) {
+		int ix = dir ? s->wan_ix : s->lan_ix;
+
+		if (ix < 0)
+			continue; /* the device is gone: no class */
+		if ((err = tc_leaf_get(ix, ids, n, got, found)))
+			goto out;
+		for (size_t i = 0; i < n; i++) {
+			struct leaf_seen *k = &seen[2 * i + dir];
+
+			k->class_there = found[i];
+			k->handle = got[i].handle;
+			memcpy(k->kind, got[i].kind, sizeof(k->kind));
+		}
+	}
+	*out = seen;
+	seen = NULL;
+out:
+	free(ids);
+	free(got);
+	free(found);
+	free(seen);
+	return err;
+}
+
 static void print_circuit(const struct cs_state *s, const struct circuit *c,
 			  const struct dir_stats *down, const struct dir_stats *up,
-			  const struct cs_circuit_rtt *r, uint64_t now)
+			  const struct cs_circuit_rtt *r, const struct leaf_seen *seen, uint64_t now)
 {
 	const struct node_rec *parent = node_of(s, c->major, c->parent_minor);
 	char buf[64];
@@ -174,7 +290,7 @@ static void print_circuit(const struct cs_state *s, const struct circuit *c,
 		print_u64(PRINT_ANY, "up", " up %llu\n", r->retrans[CS_UP]);
 		out_close_obj();
 	}
-	print_leaf(c);
+	print_leaf(c, seen);
 	if (parent)
 		print_str(PRINT_ANY, "parent", "    under node %s\n", parent->name);
 	else
@@ -380,6 +496,7 @@ int cmd_show(int argc, char **argv)
 	struct cli_common c = { 0 };
 	struct circuit_set have = { 0 }, view = { 0 };
 	struct cs_circuit_rtt *rtt = NULL;
+	struct leaf_seen *leaves = NULL;
 	uint64_t now = rtt_now_ns();
 	struct cs_stats st = { 0 };
 	struct lpm_entry *lpm = NULL;
@@ -473,6 +590,10 @@ int cmd_show(int argc, char **argv)
 		fprintf(stderr, "cpushaper: cannot read the statistics: %s\n", strerror(-err));
 		goto out;
 	}
+	if (!tree && (err = read_leaves(&s, &view, &leaves))) {
+		fprintf(stderr, "cpushaper: cannot read the circuits' leaves: %s\n", strerror(-err));
+		goto out;
+	}
 
 	out_open_obj(NULL);
 	print_str(PRINT_JSON, "lan_dev", NULL, c.lan);
@@ -497,6 +618,12 @@ int cmd_show(int argc, char **argv)
 				  s.cfg.unknown_policy == CS_UNKNOWN_CPU ? pol : "pass");
 		}
 		print_u64(PRINT_JSON, "cpumap_qsize", NULL, s.cfg.cpumap_qsize);
+		{
+			int sets = maps_flow_sets(&s.maps);
+
+			/* the RTT flow table's size, per CPU (load --rtt-flows) */
+			print_u64(PRINT_JSON, "rtt_flows", NULL, sets > 0 ? (uint64_t)sets * CS_FLOW_WAYS : 0);
+		}
 		{
 			char link[32], def[32];
 
@@ -570,8 +697,12 @@ int cmd_show(int argc, char **argv)
 	}
 	out_open_arr("circuits");
 	for (size_t i = 0; i < view.n; i++)
-		print_circuit(&s, &view.v[i], &st.down[i], &st.up[i], rtt ? &rtt[i] : NULL, now);
+		print_circuit(&s, &view.v[i], &st.down[i], &st.up[i], rtt ? &rtt[i] : NULL,
+			      leaves ? &leaves[2 * i] : NULL, now);
 	out_close_arr();
+	if (s.loaded && !leaves && view.n)
+		print_fp("(leaves as recorded: the kernel is asked for them up to %d circuits; show CIRCUIT asks it)\n",
+			 STATS_SINGLE_MAX);
 	out_close_obj();
 	out_finish();
 out:
@@ -580,6 +711,7 @@ out:
 	if (view.v != have.v)
 		free(view.v);
 	free(rtt);
+	free(leaves);
 	circuit_set_free(&have);
 	free(lpm);
 	free(sel);

@@ -62,6 +62,8 @@ static const struct key {
 	{ .name = "skip-local", .kind = K_BOOL, .cmds = C_LOAD },
 	{ .name = "xdp-meta", .kind = K_BOOL, .cmds = C_LOAD },
 	{ .name = "rtt", .kind = K_BOOL, .cmds = C_LOAD },
+	{ .name = "rtt-flows", .kind = K_UINT, .cmds = C_LOAD, .lo = CS_FLOW_SETS_MIN * CS_FLOW_WAYS,
+	  .hi = CS_FLOW_SETS_MAX * CS_FLOW_WAYS },
 	{ .name = "skip-invalid", .kind = K_BOOL, .cmds = C_LOAD | C_CHECK },
 	{ .name = "max-remove", .kind = K_UINT, .cmds = C_LOAD, .lo = 0, .hi = 100 },
 	{ .name = "listen", .kind = K_LISTEN, .cmds = C_METRICS },

@@ -51,6 +51,12 @@ static int dup_fd(int fd)
 
 int dp_load(const struct cs_maps *reuse, struct cpushaper **out, struct cs_maps *m)
 {
+	return dp_load_sized(reuse, 0, out, m);
+}
+
+int dp_load_sized(const struct cs_maps *reuse, __u32 flow_sets, struct cpushaper **out,
+		  struct cs_maps *m)
+{
 	struct cpushaper *skel;
 	int err;
 
@@ -79,7 +85,24 @@ int dp_load(const struct cs_maps *reuse, struct cpushaper **out, struct cs_maps 
 		if ((err = bpf_map__set_max_entries(skel->maps.cs_cpumap, n)) ||
 		    (err = bpf_map__set_max_entries(skel->maps.cs_cpu_stats, n)))
 			goto err;
+		if (!flow_sets)
+			flow_sets = CS_FLOW_SETS;
+		if ((flow_sets & (flow_sets - 1)) ||
+		    (err = bpf_map__set_max_entries(skel->maps.cs_flows, flow_sets))) {
+			err = err ? err : -EINVAL; /* the mask needs a power of two */
+			goto err;
+		}
+	} else {
+		/* the running table's size: the new program masks with it */
+		int sets = maps_flow_sets(reuse);
+
+		if (sets <= 0 || (sets & (sets - 1))) {
+			err = sets < 0 ? sets : -EPROTO;
+			goto err;
+		}
+		flow_sets = (__u32)sets;
 	}
+	skel->rodata->cs_flow_mask = flow_sets - 1;
 	if ((err = cpushaper__load(skel)))
 		goto err;
 	/*

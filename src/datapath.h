@@ -20,6 +20,9 @@ void dp_setup_logging(void);
  * @m holds duplicates of the map fds.
  */
 int dp_load(const struct cs_maps *reuse, struct cpushaper **skel, struct cs_maps *m);
+/* The same with an RTT flow table of @flow_sets sets (a power of two; 0: CS_FLOW_SETS) when the maps are made. */
+int dp_load_sized(const struct cs_maps *reuse, __u32 flow_sets, struct cpushaper **skel,
+		  struct cs_maps *m);
 void dp_unload(struct cpushaper *skel);
 /*
  * A copy of the steering program on the maps of @m, bound to @ifindex, that

@@ -17,6 +17,7 @@
 #include "netdev.h"
 #include "qdisc.h"
 #include "rate.h"
+#include "rtt.h"
 #include <bpf/bpf.h>
 #include <linux/pkt_sched.h>
 
@@ -218,25 +219,33 @@ static int xps_save(unsigned int queue, bool rxqs, const char *text, void *arg)
 	return 0;
 }
 
-static int ensure_trees(struct nl_sock *sk, struct cs_state *s, struct cs_config *cfg,
-			const bool cpus[CS_MAX_CPUS], struct tc_stat *const *cls, const size_t *ncls,
-			const struct leaf_avail *avail, struct cs_repairs *r)
+/* The trees @cfg describes on @cpus: classes :1 and :2 and the leaves of :2 (re)sent. */
+static struct tc_tree_opts tree_opts(const struct cs_config *cfg, const bool cpus[CS_MAX_CPUS],
+				     const struct leaf_avail *avail, bool set_classes)
 {
-	struct tc_tree_opts t = {
+	return (struct tc_tree_opts){
 		.cpus = cpus,
 		.link_bps = cfg->link_bps,
 		.default_bps = cfg->default_bps,
 		.htbs_per_cpu = cfg->htbs_per_cpu,
 		.stride = cfg->htb_stride,
 		.leaf = leaf_for((enum cs_leaf)cfg->leaf, avail),
-		.queue_ms = cfg->queue_ms,
+		.queue_ms = cfg->queue_ms ? cfg->queue_ms : CS_DEFAULT_QUEUE_MS,
 		.htb_majors = cfg->htb_stride * cfg->htbs_per_cpu,
 		/* every load: the kernel may have gained (a module) what it lacked */
 		.set_leaf = true,
-		/* a reload with the same rates sends no class message at all */
-		.set_classes = !s->loaded || cfg->link_bps != s->cfg.link_bps ||
-			       cfg->default_bps != s->cfg.default_bps,
+		.set_classes = set_classes,
 	};
+}
+
+static int ensure_trees(struct nl_sock *sk, struct cs_state *s, struct cs_config *cfg,
+			const bool cpus[CS_MAX_CPUS], struct tc_stat *const *cls, const size_t *ncls,
+			const struct leaf_avail *avail, struct cs_repairs *r)
+{
+	/* a reload with the same rates sends no class message at all */
+	struct tc_tree_opts t = tree_opts(cfg, cpus, avail,
+					  !s->loaded || cfg->link_bps != s->cfg.link_bps ||
+					  cfg->default_bps != s->cfg.default_bps);
 	int err;
 
 	for (int i = 0; i < 2; i++) {
@@ -280,6 +289,35 @@ static int ensure_trees(struct nl_sock *sk, struct cs_state *s, struct cs_config
 }
 
 /*
+ * A load of a running shaper failed before its plan was applied: the HTBs
+ * that shaped before get classes :1 and :2 and the leaves of :2 as @was had
+ * them (ensure_trees sent @cfg's: other rates, --leaf or --queue-ms). 0 when
+ * all went back.
+ */
+static int trees_put_back(struct nl_sock *sk, const struct cs_state *s, const struct cs_config *was,
+			  const struct cs_config *cfg, const struct leaf_avail *avail)
+{
+	bool cpus[CS_MAX_CPUS];
+	struct tc_tree_opts t;
+	int err = 0;
+
+	for (__u32 c = 0; c < CS_MAX_CPUS; c++)
+		cpus[c] = cs_cpu_on(was, c);
+	t = tree_opts(was, cpus, avail,
+		      cfg->link_bps != was->link_bps || cfg->default_bps != was->default_bps);
+	for (int i = 0; i < 2 && !err; i++) {
+		if ((i ? s->wan_ix : s->lan_ix) >= 0)
+			err = tc_tree_ensure(sk, i ? s->wan_ix : s->lan_ix, &t);
+		free(t.created);
+		t.created = NULL;
+	}
+	if (err)
+		fprintf(stderr, "cpushaper: cannot put the link and default classes back as they were: %s\n",
+			strerror(-err));
+	return err;
+}
+
+/*
  * May the devices hold circuit classes no record names (an interrupted run)?
  * A tree without a running shaper, or more circuit classes in the dumps @cls
  * than running circuits and nodes.
@@ -318,7 +356,12 @@ static int choose_leaves(struct nl_sock *sk, const struct cs_state *s, struct ci
 	for (size_t i = 0; i < want->n; i++)
 		for (int dir = 0; dir < 2; dir++)
 			need[leaf_wanted(want->v[i].sqm[dir], CS_LEAF_DEFAULT) % 3] = true;
-	/* cake falls back on fq_codel: ask for that too */
+	/*
+	 * cake falls back on fq_codel: ask for that too. Also on a dry run: the
+	 * probe creates and changes nothing (the kernel refuses its one-byte
+	 * option when it validates the attributes, after looking the kind up,
+	 * which may load the qdisc's module).
+	 */
 	a->fq_codel = a->cake = false;
 	if (need[CS_LEAF_FQ_CODEL] || need[CS_LEAF_CAKE]) {
 		if ((err = tc_kind_present(sk, s->lan_ix, CS_LEAF_FQ_CODEL)) < 0)
@@ -568,6 +611,22 @@ static void capacity_warn(const struct circuit_set *want, const struct cs_config
 	free(min);
 }
 
+/*
+ * The RTT flow table is sized when the maps are made: a --rtt-flows (or
+ * rtt-flows =) of another size than the running table's is said, not
+ * applied (nothing else of the load depends on it).
+ */
+static void rtt_flows_note(const struct load_opts *o, const struct cs_state *s)
+{
+	int sets = s->loaded && o->rtt_flows ? maps_flow_sets(&s->maps) : 0;
+	uint32_t want = o->rtt_flows ? cs_flow_sets_for(o->rtt_flows) : 0;
+
+	if (sets > 0 && want != (uint32_t)sets)
+		fprintf(stderr, "cpushaper: note: --rtt-flows %u (%u flows) takes effect at the next cold start, after 'cpushaper unload': the running table holds %u flows (%u KiB a CPU)\n",
+			o->rtt_flows, want * CS_FLOW_WAYS, (unsigned)sets * CS_FLOW_WAYS,
+			(unsigned)(sets * sizeof(struct cs_flow_set) / 1024));
+}
+
 /* How a load ended, in the running shaper's configuration (the exporter shows it). */
 static void record_result(const struct cs_state *s, uint32_t result)
 {
@@ -705,6 +764,7 @@ int load_run(const struct load_opts *o, void (*summary)(const struct load_opts *
 		err = top < 0 ? top : err;
 		goto out_state;
 	}
+	rtt_flows_note(o, &s);
 	if (s.loaded && (err = maps_read_state(&s.maps, &have, &have_lpm, &n_have_lpm))) {
 		fprintf(stderr, "cpushaper: cannot read the running circuits: %s\n", strerror(-err));
 		goto out_state;
@@ -790,7 +850,7 @@ int load_run(const struct load_opts *o, void (*summary)(const struct load_opts *
 
 	/* 2. Apply. */
 	if (!s.loaded) {
-		err = dp_load(NULL, &skel, &s.maps);
+		err = dp_load_sized(NULL, o->rtt_flows ? cs_flow_sets_for(o->rtt_flows) : 0, &skel, &s.maps);
 		if (err) {
 			fprintf(stderr, "cpushaper: cannot load the BPF programs: %s%s\n", strerror(-err),
 				err == -EPERM ? " (needs CAP_BPF and CAP_NET_ADMIN: run as root)" : "");
@@ -830,6 +890,7 @@ int load_run(const struct load_opts *o, void (*summary)(const struct load_opts *
 	if (skel)
 		arrive_fd = dp_cpumap_fd(skel);
 	bridge.leaf = cfg.leaf;
+	s.was_queue_ms = orig.queue_ms ? orig.queue_ms : CS_DEFAULT_QUEUE_MS;
 	s.cfg = cfg;
 	if (reconcile && ((err = state_repair_nodes(&s, sk, &net, cls, ncls, &rep)) ||
 			  (err = state_repair_classes(&s, sk, &have, &want, cls, ncls, &rep))))
@@ -894,10 +955,10 @@ fail:
 		if (maps_config_write(&s.maps, &orig) ||
 		    (arrive_fd >= 0 && maps_cpumap_sync(&s.maps, was, orig.cpumap_qsize, arrive_fd)))
 			partial = true;
+		/* :1/:2 and the leaves of :2 as they were: ensure_trees sent the new options' */
+		if (trees_put_back(sk, &s, &orig, &cfg, &avail))
+			partial = true;
 	}
-	/* :1/:2 were re-sent with new rates by ensure_trees: that is a change too */
-	if (!created && s.loaded && (cfg.link_bps != orig.link_bps || cfg.default_bps != orig.default_bps))
-		partial = true;
 	if (!created && (applied || rep.classes[0] + rep.classes[1] + rep.rates[0] + rep.rates[1] + rep.htbs +
 			 rep.nodes))
 		/* the kernel changed and was not put back: say so, and with its own exit status */

@@ -47,6 +47,7 @@ struct load_opts {
 	int skip_local; /* -1 not given */
 	int xdp_meta;   /* -1 not given */
 	int rtt;        /* -1 not given */
+	uint32_t rtt_flows; /* 0: not given */
 };
 
 /* What a load did (or, with --dry-run, would do): for its summary. */

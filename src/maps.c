@@ -235,6 +235,16 @@ __u32 maps_id(int fd)
 	return bpf_obj_get_info_by_fd(fd, &mi, &len) ? 0 : mi.id;
 }
 
+int maps_flow_sets(const struct cs_maps *m)
+{
+	struct bpf_map_info mi = { 0 };
+	__u32 len = sizeof(mi);
+
+	if (bpf_obj_get_info_by_fd(m->flows, &mi, &len))
+		return -errno;
+	return (int)mi.max_entries;
+}
+
 bool maps_same(int a, int b)
 {
 	__u32 x = maps_id(a);

@@ -62,6 +62,8 @@ int maps_cpumap_clear(int fd);
 int maps_cpumap_sweep_orphans(void);
 /* The id of the map @fd, 0 if it cannot be read. */
 __u32 maps_id(int fd);
+/* Sets of the RTT flow table (cs_flows, CS_FLOW_WAYS flows each), or -errno. */
+int maps_flow_sets(const struct cs_maps *m);
 /* Are map fds @a and @b the same map? */
 bool maps_same(int a, int b);
 

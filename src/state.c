@@ -325,37 +325,59 @@ static struct tc_leaf circuit_leaf(const struct cs_state *s, const struct circui
 				 .ceil_bps = dir ? c->up_max : c->down_max, .queue_ms = s->cfg.queue_ms };
 }
 
-/* The leaves of circuit @c, where they were @old's (NULL: a new class). */
+/* The leaf @c has while the apply runs: sized with the queue time the running FIFOs have. */
+static struct tc_leaf circuit_leaf_was(const struct cs_state *s, const struct circuit *c, int dir)
+{
+	struct tc_leaf l = circuit_leaf(s, c, dir);
+
+	if (s->was_queue_ms)
+		l.queue_ms = s->was_queue_ms;
+	return l;
+}
+
+/*
+ * The leaves of circuit @c, where they were @old's (NULL: a new class). A
+ * failure in one direction puts the other back: no half is left.
+ */
 static int circuit_leaves_set(struct cs_state *s, struct nl_sock *sk, const struct circuit *c,
 			      const struct circuit *old)
 {
-	int err = 0;
+	int err = 0, dir;
 
-	for (int dir = 0; dir < 2 && !err; dir++) {
+	for (dir = 0; dir < 2; dir++) {
 		struct tc_leaf w = circuit_leaf(s, c, dir), h;
 
 		if (old)
-			h = circuit_leaf(s, old, dir);
-		err = tc_leaf_set(sk, dir ? s->wan_ix : s->lan_ix, circuit_classid(c), &w, old ? &h : NULL);
+			h = circuit_leaf_was(s, old, dir);
+		if ((err = tc_leaf_set(sk, dir ? s->wan_ix : s->lan_ix, circuit_classid(c), &w,
+				       old ? &h : NULL)))
+			break;
+	}
+	/* tc_leaf_set put back the failing direction's own leaf */
+	while (err && old && dir-- > 0) {
+		struct tc_leaf w = circuit_leaf(s, c, dir), h = circuit_leaf_was(s, old, dir);
+
+		tc_leaf_set(sk, dir ? s->wan_ix : s->lan_ix, circuit_classid(c), &h, &w);
 	}
 	return err;
 }
 
 /*
- * Create (or change in place) both directions of a class under
- * @parent_minor; a circuit's class (@c, which had @old's leaves) gets its
- * leaves, sized from its plan; a node's none (circuits hang below it). A
- * failed create leaves no half.
+ * Create (or change in place, from the rates @was) both directions of a
+ * class under @parent_minor; a circuit's class (@c, which had @old's leaves)
+ * gets its leaves, sized from its plan; a node's none (circuits hang below
+ * it). A failure in either direction leaves no half: a created class goes
+ * from both devices, a changed one gets its rates and leaves back on both.
  */
 static int classes_set(struct cs_state *s, struct nl_sock *sk, uint32_t classid,
 		       uint32_t parent_minor, const struct rates *r, bool create,
-		       const struct circuit *c, const struct circuit *old)
+		       const struct rates *was, const struct circuit *c, const struct circuit *old)
 {
-	int err;
+	int err, dir;
 
 	if ((err = fault_point()))
 		return err;
-	for (int dir = 0; dir < 2; dir++) {
+	for (dir = 0; dir < 2; dir++) {
 		int ix = dir ? s->wan_ix : s->lan_ix;
 
 		err = tc_class_set_under(sk, ix, classid, parent_minor, r->v[2 * dir],
@@ -364,32 +386,49 @@ static int classes_set(struct cs_state *s, struct nl_sock *sk, uint32_t classid,
 			struct tc_leaf w = circuit_leaf(s, c, dir), h;
 
 			if (old)
-				h = circuit_leaf(s, old, dir);
+				h = circuit_leaf_was(s, old, dir);
 			err = tc_leaf_set(sk, ix, classid, &w, create || !old ? NULL : &h);
 		}
-		if (err) {
-			if (dir && create)
-				tc_class_del(sk, s->lan_ix, classid);
-			return err;
+		if (err)
+			break;
+	}
+	for (int d = 0; err && d <= dir; d++) {
+		int ix = d ? s->wan_ix : s->lan_ix;
+
+		if (create) {
+			tc_class_del(sk, ix, classid); /* its leaf with it */
+			continue;
+		}
+		if (was)
+			tc_class_set_under(sk, ix, classid, parent_minor, was->v[2 * d],
+					   was->v[2 * d + 1], false);
+		/* the failing direction's leaf: tc_leaf_set put it back */
+		if (c && old && d < dir) {
+			struct tc_leaf w = circuit_leaf(s, c, d), h = circuit_leaf_was(s, old, d);
+
+			tc_leaf_set(sk, ix, classid, &h, &w);
 		}
 	}
-	return 0;
+	return err;
 }
 
 static int circuit_classes_set(struct cs_state *s, struct nl_sock *sk, const struct circuit *c,
 			       bool create, const struct circuit *old)
 {
-	struct rates r = circuit_rates(c);
+	struct rates r = circuit_rates(c), w = old ? circuit_rates(old) : r;
 
-	return classes_set(s, sk, circuit_classid(c), c->parent_minor, &r, create, c, old);
+	return classes_set(s, sk, circuit_classid(c), c->parent_minor, &r, create, old ? &w : NULL,
+			   c, old);
 }
 
+/* A node's classes; a change puts @old's rates back where it fails (NULL: not known). */
 static int node_classes_set(struct cs_state *s, struct nl_sock *sk, const struct node_rec *n,
-			    bool create)
+			    bool create, const struct node_rec *old)
 {
-	struct rates r = node_rates(n);
+	struct rates r = node_rates(n), w = old ? node_rates(old) : r;
 
-	return classes_set(s, sk, node_classid(n), n->parent_minor, &r, create, NULL, NULL);
+	return classes_set(s, sk, node_classid(n), n->parent_minor, &r, create, old ? &w : NULL,
+			   NULL, NULL);
 }
 
 static int classes_del(struct cs_state *s, struct nl_sock *sk, uint32_t classid);
@@ -464,12 +503,13 @@ int state_apply(struct cs_state *s, struct nl_sock *sk, const struct plan *p,
 
 	/* nodes first, parents before children: circuit classes hang below them */
 	for (; nadd < p->n_node_add; nadd++)
-		if ((err = node_classes_set(s, sk, &p->node_add[nadd], true))) {
+		if ((err = node_classes_set(s, sk, &p->node_add[nadd], true, NULL))) {
 			what = p->node_add[nadd].name;
 			goto undo;
 		}
 	for (; nchg < p->n_node_change; nchg++)
-		if ((err = node_classes_set(s, sk, &p->node_change[nchg], false))) {
+		if ((err = node_classes_set(s, sk, &p->node_change[nchg], false,
+					    node_rec_find(s->nodes, s->n_nodes, p->node_change[nchg].name)))) {
 			what = p->node_change[nchg].name;
 			goto undo;
 		}
@@ -573,6 +613,11 @@ int state_apply(struct cs_state *s, struct nl_sock *sk, const struct plan *p,
 undo:
 	pr_warn("cpushaper: applying \"%s\" failed: %s; restoring the previous state\n", what,
 		strerror(-err));
+	/* what goes back is sized as it was: with the queue time the running FIFOs have */
+	uint32_t queue_ms = s->cfg.queue_ms;
+
+	if (s->was_queue_ms)
+		s->cfg.queue_ms = s->was_queue_ms;
 	while (del--) {
 		const struct lpm_entry *old = lpm_find(hl, nhl, &p->lpm_del[del]);
 
@@ -622,9 +667,10 @@ undo:
 		const struct node_rec *old = node_rec_find(s->nodes, s->n_nodes, p->node_change[nchg].name);
 
 		if (old)
-			node_classes_set(s, sk, old, false);
+			node_classes_set(s, sk, old, false, &p->node_change[nchg]);
 	}
 	node_classes_del(s, sk, p->node_add, nadd, false, NULL);
+	s->cfg.queue_ms = queue_ms;
 	return err;
 }
 

@@ -28,6 +28,11 @@ struct cs_state {
 	bool loaded;         /* our programs and maps were found */
 	struct cs_maps maps; /* valid when loaded */
 	struct cs_config cfg;
+	/*
+	 * The queue time (ms) the running FIFO leaves have while a load applies a
+	 * new one in cfg: what a failed apply sizes them back to (0: cfg's).
+	 */
+	__u32 was_queue_ms;
 	__u32 config_id;     /* of the running state's cs_config map */
 	struct cs_attach at[CS_AT_N];
 	struct node_rec *nodes; /* the running network's nodes, sorted by name (state_read_nodes) */

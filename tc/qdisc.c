@@ -89,14 +89,6 @@ void tc_close(struct nl_sock *sk)
 		nl_socket_free(sk);
 }
 
-/* What one RTM_GETQDISC found. */
-struct qdisc_one {
-	bool found;
-	char kind[16];
-	uint32_t handle, parent;
-	struct tc_stat st;
-};
-
 /* The counters libnl parsed from a class or qdisc message. */
 static struct tc_stat tc_stat_of(struct rtnl_tc *tc)
 {
@@ -111,85 +103,25 @@ static struct tc_stat tc_stat_of(struct rtnl_tc *tc)
 	};
 }
 
-static void one_parsed(struct nl_object *obj, void *arg)
-{
-	struct rtnl_tc *tc = (struct rtnl_tc *)obj;
-	struct qdisc_one *o = arg;
-	const char *k = rtnl_tc_get_kind(tc);
-
-	o->found = true;
-	snprintf(o->kind, sizeof(o->kind), "%s", k ? k : "");
-	o->handle = rtnl_tc_get_handle(tc);
-	o->parent = rtnl_tc_get_parent(tc);
-	o->st = tc_stat_of(tc);
-}
-
-struct get_ctx {
-	struct qdisc_one *o;
-	bool acked;
-	int err;
-};
-
-static int get_valid(struct nl_msg *msg, void *arg)
-{
-	struct get_ctx *g = arg;
-	int err = nl_msg_parse(msg, one_parsed, g->o);
-
-	if (err < 0 && !g->err)
-		g->err = nlerr(err);
-	return NL_OK;
-}
-
-static int get_ack(struct nl_msg *msg, void *arg)
-{
-	(void)msg;
-	((struct get_ctx *)arg)->acked = true;
-	return NL_STOP;
-}
-
 /*
  * One qdisc of @ifindex, asked for by itself (no dump: a dump walks every
  * qdisc of the device, one leaf per circuit class): by @handle with @parent 0,
  * or the one on @parent (TC_H_ROOT: the root; a class: its leaf). -ENOENT: none.
  */
 static int qdisc_get(struct nl_sock *sk, int ifindex, uint32_t parent, uint32_t handle,
-		     struct qdisc_one *o)
+		     struct tc_stat *o)
 {
-	struct tcmsg t = { .tcm_family = AF_UNSPEC, .tcm_ifindex = ifindex, .tcm_parent = parent,
-			   .tcm_handle = handle };
-	struct nl_cb *own = nl_socket_get_cb(sk);
-	struct nl_cb *cb = own ? nl_cb_clone(own) : NULL;
-	struct get_ctx g = { .o = o };
-	int err;
-
-	nl_cb_put(own);
-	if (!cb)
-		return -ENOMEM;
-	memset(o, 0, sizeof(*o));
-	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, get_valid, &g);
-	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, get_ack, &g);
-	/*
-	 * The kernel answers a get as it notifies a change: to the asker only
-	 * with NLM_F_ECHO. Then comes the ack the request asked for (an error is the ack).
-	 */
-	err = nl_send_simple(sk, RTM_GETQDISC, NLM_F_ECHO, &t, sizeof(t));
-	while (err >= 0 && !g.acked)
-		err = nl_recvmsgs(sk, cb);
-	nl_cb_put(cb);
-	err = err < 0 ? nlerr(err) : g.err;
-	if (!err && !o->found)
-		err = -ENOENT;
-	return err == -EINVAL && parent ? -ENOENT : err; /* a parent that is not a class */
+	return tc_qdisc_get_one(nl_socket_get_fd(sk), ifindex, parent, handle, o);
 }
 
 static bool root_is_ours(struct nl_sock *sk, int ifindex, int *err)
 {
-	struct qdisc_one o;
+	struct tc_stat o;
 
 	*err = qdisc_get(sk, ifindex, TC_H_ROOT, 0, &o);
 	if (*err == -ENOENT)
-		*err = 0;
-	return !*err && o.found && !strcmp(o.kind, "mq") && o.handle == MQ_HANDLE;
+		return false;
+	return !*err && !strcmp(o.kind, "mq") && o.handle == MQ_HANDLE;
 }
 
 int tc_tree_present(struct nl_sock *sk, int ifindex)
@@ -334,7 +266,7 @@ int tc_leaf_set(struct nl_sock *sk, int ifindex, uint32_t classid, const struct 
 		const struct tc_leaf *have)
 {
 	struct tc_leaf was, *gone = NULL;
-	struct qdisc_one o;
+	struct tc_stat o;
 	int err;
 
 	if (have && have->kind != CS_LEAF_DEFAULT && have->major &&
@@ -440,7 +372,7 @@ static int htb_ensure(struct nl_sock *sk, int ifindex, struct tc_tree_opts *o, u
 		      uint32_t q)
 {
 	uint32_t m = handle_major(q), major = m << 16;
-	struct qdisc_one h;
+	struct tc_stat h;
 	bool fresh;
 	int err = qdisc_get(sk, ifindex, 0, major, &h);
 
@@ -477,7 +409,7 @@ static int htb_ensure(struct nl_sock *sk, int ifindex, struct tc_tree_opts *o, u
 		struct tc_leaf want = { .kind = o->leaf, .major = handle_major(o->htb_majors + q),
 					.ceil_bps = o->default_bps, .queue_ms = o->queue_ms };
 		struct tc_leaf have = want;
-		struct qdisc_one cur;
+		struct tc_stat cur;
 
 		/* what :2 has, as the kernel says: --leaf may have changed since */
 		have.kind = CS_LEAF_DEFAULT;
@@ -743,16 +675,16 @@ int tc_qdisc_stats(struct nl_sock *sk, const int *ifindex, int n_dev, struct tc_
 		out[i] = NULL, n[i] = 0;
 	for (int i = 0; i < n_dev && !err; i++) {
 		struct collect c = { .ifindex = ifindex[i] };
-		struct qdisc_one o;
+		struct tc_stat o;
 
 		if (ifindex[i] < 0)
 			continue;
 		/* the root, and under our MQ the qdisc of each TX queue (the HTBs): never the leaves */
 		err = qdisc_get(sk, ifindex[i], TC_H_ROOT, 0, &o);
 		if (!err)
-			err = collect_add(&c, &o.st);
+			err = collect_add(&c, &o);
 		for (uint32_t q = 1; !err && o.handle == MQ_HANDLE && q < 0xffff; q++) {
-			struct qdisc_one l;
+			struct tc_stat l;
 
 			err = qdisc_get(sk, ifindex[i], TC_H_MAKE(MQ_HANDLE, q), 0, &l);
 			if (err == -ENOENT) {
@@ -760,7 +692,7 @@ int tc_qdisc_stats(struct nl_sock *sk, const int *ifindex, int n_dev, struct tc_
 				break;
 			}
 			if (!err)
-				err = collect_add(&c, &l.st);
+				err = collect_add(&c, &l);
 		}
 		if (err == -ENOENT)
 			err = 0;

@@ -91,6 +91,8 @@ const char *tc_leaf_name(enum cs_leaf leaf);
 /* Counters of one class or qdisc, as the kernel dumps them. */
 struct tc_stat {
 	uint32_t handle;
+	uint32_t parent; /* single gets (tc/tcget.c) only */
+	char kind[16];   /* single gets only: "htb", "pfifo", ... */
 	uint64_t bytes, packets, drops, overlimits, backlog, qlen;
 	uint64_t rate_Bps, ceil_Bps; /* of an HTB class, in bytes/s as the kernel holds them */
 };
@@ -117,6 +119,14 @@ int tc_qdisc_stats(struct nl_sock *sk, const int *ifindex, int n_dev, struct tc_
  */
 int tc_class_get(int ifindex, const uint32_t *classids, size_t n, struct tc_stat *out, bool *found);
 int tc_qdisc_get(int ifindex, const uint32_t *handles, size_t n, struct tc_stat *out, bool *found);
+/* The same for the leaf qdisc of each class @classids[i] (HTB's own pfifo: handle 0). */
+int tc_leaf_get(int ifindex, const uint32_t *classids, size_t n, struct tc_stat *out, bool *found);
+/*
+ * One qdisc, on the netlink socket @fd (-1: a socket of its own): by @handle
+ * with @parent 0, or the one on @parent (TC_H_ROOT: the root; a class: its
+ * leaf). -ENOENT: none.
+ */
+int tc_qdisc_get_one(int fd, int ifindex, uint32_t parent, uint32_t handle, struct tc_stat *out);
 /* Binary search in a sorted list. */
 const struct tc_stat *tc_stat_find(const struct tc_stat *v, size_t n, uint32_t handle);
 

@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * Classes and qdiscs asked for one by one, many requests in flight: the
- * kernel finds each by its handle, where a dump walks every qdisc of the
- * device for every message it sends (seconds at 40 000 circuits). Plain
- * rtnetlink: a request is a header and a tcmsg, a reply one message each.
+ * kernel finds each by its handle (or a qdisc by its parent), where a dump
+ * walks every qdisc of the device for every message it sends (seconds at
+ * 40 000 circuits). Plain rtnetlink: a request is a header and a tcmsg, a
+ * reply one message each. The only way cpushaper asks for single objects:
+ * batches on a socket of their own, tc/qdisc.c's one at a time on its libnl socket.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -86,26 +89,27 @@ static void read_stats2(const struct rtattr *st, struct tc_stat *t)
 	}
 }
 
-/* A reply: the object's counters (and an HTB class's rates). */
+/* A reply: the object's kind, place and counters (and an HTB class's rates). */
 static void read_reply(const struct nlmsghdr *h, struct tc_stat *t)
 {
 	const struct tcmsg *tm = NLMSG_DATA(h);
 	const struct rtattr *a, *opts = NULL;
-	bool htb = false;
 	int rem;
 
 	memset(t, 0, sizeof(*t));
 	t->handle = tm->tcm_handle;
+	t->parent = tm->tcm_parent;
 	for_each_attr(a, (const struct rtattr *)((const char *)tm + NLMSG_ALIGN(sizeof(*tm))),
 		      (int)(h->nlmsg_len - NLMSG_LENGTH(sizeof(*tm))), rem) {
 		if (a->rta_type == TCA_KIND)
-			htb = RTA_PAYLOAD(a) >= 4 && !memcmp(RTA_DATA(a), "htb", 4);
+			snprintf(t->kind, sizeof(t->kind), "%.*s", (int)strnlen(RTA_DATA(a), RTA_PAYLOAD(a)),
+				 (const char *)RTA_DATA(a));
 		else if (a->rta_type == TCA_OPTIONS)
 			opts = a;
 		else if (a->rta_type == TCA_STATS2)
 			read_stats2(a, t);
 	}
-	if (htb && opts && h->nlmsg_type == RTM_NEWTCLASS)
+	if (!strcmp(t->kind, "htb") && opts && h->nlmsg_type == RTM_NEWTCLASS)
 		read_htb(opts, t);
 }
 
@@ -131,9 +135,16 @@ static int open_sock(void)
 	return fd;
 }
 
+/* What to ask for: parents[i] (NULL: 0) and handles[i] (NULL: 0) of one device. */
+struct ask {
+	uint16_t type;
+	int ifindex;
+	const uint32_t *parents, *handles;
+};
+
 /* Send requests [from, to) and read one answer for each. */
-static int ask_window(int fd, uint16_t type, int ifindex, const uint32_t *handles, size_t from,
-		      size_t to, struct tc_stat *out, bool *found, void *buf, size_t bufsz)
+static int ask_window(int fd, const struct ask *a, size_t from, size_t to, struct tc_stat *out,
+		      bool *found, void *buf, size_t bufsz)
 {
 	struct req *r = calloc(to - from, sizeof(*r));
 	bool *answered = calloc(to - from, sizeof(*answered));
@@ -149,14 +160,22 @@ static int ask_window(int fd, uint16_t type, int ifindex, const uint32_t *handle
 		struct req *q = &r[i - from];
 
 		q->h.nlmsg_len = NLMSG_LENGTH(sizeof(q->t));
-		q->h.nlmsg_type = type;
-		/* without ECHO the kernel only tells the TC multicast group: no answer to us */
-		q->h.nlmsg_flags = NLM_F_REQUEST | NLM_F_ECHO;
+		q->h.nlmsg_type = a->type;
+		/*
+		 * Without ECHO the kernel only tells the TC multicast group: no answer
+		 * to us. ACK: the last answer to every request, also where the kernel
+		 * sends no object (a qdisc it hides: HTB's own leaf of a class, noop).
+		 */
+		q->h.nlmsg_flags = NLM_F_REQUEST | NLM_F_ECHO | NLM_F_ACK;
 		q->h.nlmsg_seq = (uint32_t)i + 1;
 		q->t.tcm_family = AF_UNSPEC;
-		q->t.tcm_ifindex = ifindex;
-		q->t.tcm_handle = handles[i];
-		/* parent 0: the kernel finds a class in the qdisc of its major, a qdisc by its handle */
+		q->t.tcm_ifindex = a->ifindex;
+		/*
+		 * parent 0: the kernel finds a class in the qdisc of its major, a
+		 * qdisc by its handle; a qdisc's parent: the one there (a class's leaf)
+		 */
+		q->t.tcm_parent = a->parents ? a->parents[i] : 0;
+		q->t.tcm_handle = a->handles ? a->handles[i] : 0;
 	}
 	if (send(fd, r, (to - from) * sizeof(*r), 0) < 0)
 		err = -errno;
@@ -175,61 +194,80 @@ static int ask_window(int fd, uint16_t type, int ifindex, const uint32_t *handle
 		for (h = buf; NLMSG_OK(h, (size_t)len); h = NLMSG_NEXT(h, len)) {
 			size_t i = h->nlmsg_seq - 1;
 
-			/* not ours (an earlier round's), or a second answer to one request */
+			/* not ours (an earlier round's), or an answer after the ack */
 			if (i < from || i >= to || answered[i - from])
 				continue;
-			answered[i - from] = true;
-			left--;
 			if (h->nlmsg_type == NLMSG_ERROR) {
 				const struct nlmsgerr *e = NLMSG_DATA(h);
 
+				answered[i - from] = true;
+				left--;
+				/* an ack: there, also when hidden (no object sent: kind "", handle 0) */
+				found[i] = !e->error;
 				/* gone, or its HTB gone: not found; anything else is an error */
 				if (e->error && e->error != -ENOENT && e->error != -EINVAL && !err)
 					err = e->error;
 				continue;
 			}
 			read_reply(h, &out[i]);
-			found[i] = true;
 		}
 	}
 	free(answered);
 	return err;
 }
 
-static int tc_get(uint16_t type, int ifindex, const uint32_t *handles, size_t n,
-		  struct tc_stat *out, bool *found)
+/* @fd: a netlink socket of the caller's (no request of its own pending), or -1: one of ours. */
+static int tc_get(int fd, const struct ask *a, size_t n, struct tc_stat *out, bool *found)
 {
-	size_t bufsz = 1 << 20;
+	/* the replies of a window must fit: a few hundred bytes each */
+	size_t bufsz = n > 8 ? 1 << 20 : 64 << 10;
+	int own = -1, err = 0;
 	void *buf;
-	int fd, err = 0;
 
 	memset(out, 0, n * sizeof(*out));
 	memset(found, 0, n * sizeof(*found));
 	if (!n)
 		return 0;
-	if ((fd = open_sock()) < 0)
+	if (fd < 0 && (fd = own = open_sock()) < 0)
 		return fd;
 	buf = malloc(bufsz);
-	if (!buf) {
-		close(fd);
-		return -ENOMEM;
-	}
 	for (size_t from = 0; from < n && !err; from += WINDOW) {
 		size_t to = from + WINDOW < n ? from + WINDOW : n;
 
-		err = ask_window(fd, type, ifindex, handles, from, to, out, found, buf, bufsz);
+		err = buf ? ask_window(fd, a, from, to, out, found, buf, bufsz) : -ENOMEM;
 	}
 	free(buf);
-	close(fd);
+	if (own >= 0)
+		close(own);
 	return err;
 }
 
 int tc_class_get(int ifindex, const uint32_t *classids, size_t n, struct tc_stat *out, bool *found)
 {
-	return tc_get(RTM_GETTCLASS, ifindex, classids, n, out, found);
+	struct ask a = { RTM_GETTCLASS, ifindex, NULL, classids };
+
+	return tc_get(-1, &a, n, out, found);
 }
 
 int tc_qdisc_get(int ifindex, const uint32_t *handles, size_t n, struct tc_stat *out, bool *found)
 {
-	return tc_get(RTM_GETQDISC, ifindex, handles, n, out, found);
+	struct ask a = { RTM_GETQDISC, ifindex, NULL, handles };
+
+	return tc_get(-1, &a, n, out, found);
+}
+
+int tc_leaf_get(int ifindex, const uint32_t *classids, size_t n, struct tc_stat *out, bool *found)
+{
+	struct ask a = { RTM_GETQDISC, ifindex, classids, NULL };
+
+	return tc_get(-1, &a, n, out, found);
+}
+
+int tc_qdisc_get_one(int fd, int ifindex, uint32_t parent, uint32_t handle, struct tc_stat *out)
+{
+	struct ask a = { RTM_GETQDISC, ifindex, &parent, &handle };
+	bool found;
+	int err = tc_get(fd, &a, 1, out, &found);
+
+	return err ? err : found ? 0 : -ENOENT;
 }

@@ -22,11 +22,18 @@ static int t_pass, t_fail;
 		}                                                          \
 	} while (0)
 
-#define ASSERT_EQ(got, want, what)                                                     \
-	CHECK((long long)(got) == (long long)(want), "%s: got %lld, want %lld", what, \
-	      (long long)(got), (long long)(want))
-#define ASSERT_STR(got, want, what)                                                 \
-	CHECK(!strcmp((got), (want)), "%s: got \"%s\", want \"%s\"", what, (got), (want))
+/* each argument evaluated once: a call with a side effect (a read, a counter) runs once */
+#define ASSERT_EQ(got, want, what)                                                   \
+	do {                                                                         \
+		long long got_ = (long long)(got), want_ = (long long)(want);        \
+		CHECK(got_ == want_, "%s: got %lld, want %lld", what, got_, want_); \
+	} while (0)
+#define ASSERT_STR(got, want, what)                                                   \
+	do {                                                                          \
+		const char *got_ = (got), *want_ = (want);                            \
+		CHECK(!strcmp(got_, want_), "%s: got \"%s\", want \"%s\"", what, got_, \
+		      want_);                                                         \
+	} while (0)
 #define ASSERT_TRUE(cond, what) CHECK((cond), "%s", what)
 
 static inline int test_done(const char *suite)

@@ -10,6 +10,7 @@
  */
 #include <arpa/inet.h>
 #include <sched.h>
+#include <stdlib.h>
 #include <unistd.h>
 #include <linux/if_ether.h>
 #include <linux/ip.h>
@@ -471,6 +472,7 @@ struct seg {
 	uint32_t seq, tsval, tsecr;
 	uint16_t payload;
 	int ts_late; /* the timestamp after a window-scale and SACK-permitted option: the walk */
+	int syn;     /* a SYN (with ack: a SYN-ACK) */
 };
 
 static size_t build_seg(const struct seg *g, uint8_t *buf)
@@ -478,7 +480,8 @@ static size_t build_seg(const struct seg *g, uint8_t *buf)
 	struct ethhdr eth = { .h_dest = { 2, 0, 0, 0, 0, 1 }, .h_source = { 2, 0, 0, 0, 0, 2 } };
 	uint8_t opts[20] = { 0 }, *p = buf + sizeof(eth);
 	size_t olen = g->ts_late ? 20 : 12, l4 = sizeof(struct tcphdr) + olen + g->payload;
-	struct tcphdr tcp = { .doff = (uint16_t)((sizeof(tcp) + olen) / 4), .ack = 1 };
+	struct tcphdr tcp = { .doff = (uint16_t)((sizeof(tcp) + olen) / 4), .ack = !g->syn || g->tsecr,
+			      .syn = !!g->syn };
 	uint8_t *ts;
 
 	memset(buf, 0, 1600);
@@ -655,6 +658,115 @@ static void test_rtt(void)
 	sched_setaffinity(0, sizeof(one), &one);
 }
 
+/*
+ * A download that waits for its application: the subscriber's pure ACK is
+ * echoed by the server's next data 30 ms later. That wait is no round trip:
+ * pure ACKs are not timed (ePPing's rule). The subscriber's own data and the
+ * handshake still give internet-side samples.
+ */
+static void test_pure_ack(void)
+{
+	struct seg data = { AF_INET, "198.19.0.2", "198.18.1.10", 443, 41000, 5000, 2000, 0, 1400 };
+	struct seg ack = { AF_INET, "198.18.1.10", "198.19.0.2", 41000, 443, 77, 3000, 2000, 0 };
+	struct seg syn = { AF_INET, "198.18.1.10", "198.19.0.2", 41001, 443, 9, 4000, 0, 0, 0, 1 };
+	struct seg synack = { AF_INET, "198.19.0.2", "198.18.1.10", 443, 41001, 90, 2100, 4000, 0, 0, 1 };
+	uint64_t sub0, net0, n;
+	cpu_set_t one;
+
+	CPU_ZERO(&one);
+	CPU_SET(0, &one);
+	sched_setaffinity(0, sizeof(one), &one);
+	rtt_ms(1, CS_SIDE_SUB, &sub0);
+	rtt_ms(1, CS_SIDE_NET, &net0);
+	run_seg(&data, true, CS_F_RTT, 0);
+	usleep(5000);
+	run_seg(&ack, false, CS_F_RTT, 0);   /* echoes 2000: a subscriber-side sample */
+	usleep(30000);
+	data.seq += 1400, data.tsval = 2035, data.tsecr = 3000;
+	run_seg(&data, true, CS_F_RTT, 0);   /* echoes the pure ACK's 3000, 30 ms on */
+	rtt_ms(1, CS_SIDE_SUB, &n);
+	ASSERT_EQ(n - sub0, 1, "the server's data, echoed by the subscriber's ACK: one subscriber-side sample");
+	rtt_ms(1, CS_SIDE_NET, &n);
+	ASSERT_EQ(n - net0, 0, "the server's echo of a pure ACK: no internet-side sample");
+
+	/* the subscriber's data is timed; so is its SYN, answered by the SYN-ACK */
+	ack.seq += 1, ack.tsval = 3040, ack.tsecr = 2035, ack.payload = 200;
+	run_seg(&ack, false, CS_F_RTT, 0);
+	usleep(8000);
+	data.seq += 1400, data.tsval = 2050, data.tsecr = 3040;
+	run_seg(&data, true, CS_F_RTT, 0);
+	rtt_ms(1, CS_SIDE_NET, &n);
+	ASSERT_EQ(n - net0, 1, "the subscriber's data, echoed: one internet-side sample");
+	run_seg(&syn, false, CS_F_RTT, 0);
+	usleep(3000);
+	run_seg(&synack, true, CS_F_RTT, 0);
+	rtt_ms(1, CS_SIDE_NET, &n);
+	ASSERT_EQ(n - net0, 2, "a SYN answered by its SYN-ACK: another");
+	CPU_SET(1, &one);
+	sched_setaffinity(0, sizeof(one), &one);
+}
+
+/*
+ * load --rtt-flows 64: an object whose flow table has 16 sets. The program
+ * masks with the table's size: 64 flows, each echoed right after its
+ * segment, are all timed, and they use every set and no other.
+ */
+static void test_small_table(void)
+{
+	struct cs_maps saved = maps, m;
+	int saved_tc = tc_fd, ncpu = libbpf_num_possible_cpus(), used = 0;
+	struct cs_flow_set *per_cpu = calloc(ncpu > 0 ? (size_t)ncpu : 1, sizeof(*per_cpu));
+	struct cpushaper *skel;
+	cpu_set_t one;
+	uint64_t n;
+
+	if (!per_cpu || dp_load_sized(NULL, 16, &skel, &m)) {
+		ASSERT_TRUE(false, "load an object with a flow table of 16 sets");
+		free(per_cpu);
+		return;
+	}
+	ASSERT_EQ(maps_flow_sets(&m), 16, "the table has 16 sets (64 flows)");
+	maps = m;
+	tc_fd = dp_tc_fd(skel);
+	add("198.18.1.10", true, 0, 3, 1);
+	CPU_ZERO(&one);
+	CPU_SET(0, &one);
+	sched_setaffinity(0, sizeof(one), &one);
+	for (uint16_t i = 0; i < 64; i++) {
+		struct seg down = { AF_INET, "198.19.0.2", "198.18.1.10", 443, (uint16_t)(20000 + i), 1000,
+				    7000u + i, 0, 1400 };
+		struct seg ack = { AF_INET, "198.18.1.10", "198.19.0.2", (uint16_t)(20000 + i), 443, 1, 900,
+				   7000u + i, 0 };
+
+		run_seg(&down, true, CS_F_RTT, 0);
+		run_seg(&ack, false, CS_F_RTT, 0);
+	}
+	rtt_ms(1, CS_SIDE_SUB, &n);
+	ASSERT_EQ(n, 64, "a table of 16 sets: every one of 64 flows timed");
+	for (__u32 k = 0; k < 16; k++) {
+		bool any = false;
+
+		if (bpf_map_lookup_elem(m.flows, &k, per_cpu))
+			continue;
+		for (int w = 0; w < CS_FLOW_WAYS; w++)
+			any |= per_cpu[0].way[w].key != 0; /* CPU 0's: the test ran there */
+		used += any;
+	}
+	ASSERT_EQ(used, 16, "the flows are spread over all 16 sets");
+	{
+		__u32 k = 16;
+
+		ASSERT_TRUE(bpf_map_lookup_elem(m.flows, &k, per_cpu) != 0, "and there is no 17th");
+	}
+	CPU_SET(1, &one);
+	sched_setaffinity(0, sizeof(one), &one);
+	maps = saved;
+	tc_fd = saved_tc;
+	maps_close(&m);
+	dp_unload(skel);
+	free(per_cpu);
+}
+
 /* A host entry lives in the hash, a prefix in the trie: each is found, and removed. */
 static void test_host_hash(void)
 {
@@ -777,6 +889,8 @@ int main(void)
 	test_meta();
 	test_host_hash();
 	test_rtt();
+	test_pure_ack();
+	test_small_table();
 	test_no_cycle(false);
 	test_no_cycle(true);
 

@@ -98,7 +98,14 @@ expect_eq "$(cs show -j | jq '[.circuits[] | select(.id=="c-8")] | length')" 0 "
 tb_rtr ip link set dev wan0 xdp off
 out=$(cs load "$WORK/edit.csv") || fail "repair load"
 expect_contains "$(tb_rtr ip link show dev wan0)" "cs_xdp_steer" "missing XDP program re-attached"
-xdp_maps=$(bpftool prog show name cs_xdp_steer -j | jq -r '[.[].map_ids] | map(sort) | unique | length')
+# (the programs on this bed's devices: other shapers may run on the machine)
+xdp_ids=$(for d in lan0 wan0; do tb_rtr ip -j link show dev $d | jq -r '.[0].xdp | .prog.id // .attached[0].prog.id'; done)
+expect_eq "$(echo $xdp_ids | wc -w)" 2 "both devices run an XDP program"
+# our maps, cs_*: a program loaded again has a .rodata of its own (the flow table's mask)
+xdp_maps=$(for id in $xdp_ids; do
+	bpftool prog show id "$id" -j | jq -r '.map_ids[]' | while read -r m; do
+		bpftool map show id "$m" -j | jq -r 'select(.name | startswith("cs_")) | .id'; done | sort -n | tr '\n' ' '
+	echo; done | sort -u | wc -l)
 expect_eq "$xdp_maps" 1 "both XDP programs use the same maps"
 
 # a different device pair is refused
@@ -119,6 +126,18 @@ expect_contains "$out" "failed: Input/output error; restoring the previous state
 snap > "$WORK/after"
 if cmp -s "$WORK/before" "$WORK/after"; then pass "the failed apply left classes and maps as they were"
 else flunk "state changed by a failed apply: $(diff "$WORK/before" "$WORK/after")"; fi
+# ... and the counters of a circuit whose record the failed apply wrote and put back:
+# c-1's plan changes, its record is written (5th operation), the 6th fails
+tb_subscriber 198.18.1.11 || fail "subscriber address"
+tb_sub ping -c 5 -i 0.2 -W 1 -I 198.18.1.11 198.19.0.2 >/dev/null || flunk "ping through c-1"
+counters() { cs show -j c-1 | jq -c '.circuits[0] | [.down.bytes, .down.packets, .up.bytes, .up.packets]'; }
+c1=$(counters)
+expect_ge "$(echo "$c1" | jq '.[1]')" 5 "c-1 counted the pings (down packets)"
+sed 's/^c-1,Customer 1,\(.*\),5,2,10,4,$/c-1,Customer 1,\1,5,2,11,4,/' "$WORK/nine.csv" > "$WORK/nine-c1.csv"
+out=$(CS_TEST_FAIL_AFTER=5 cs load "$WORK/nine-c1.csv" 2>&1); st=$?
+expect_eq "$st/$(echo "$out" | grep -c 'applying "c-7" failed')" "1/1" "a load whose records fail after c-1's: exit 1"
+expect_eq "$(counters)" "$c1" "c-1's record written and put back: its counters kept"
+expect_contains "$(cs show c-1)" "max 10Mbit" "and its plan"
 
 # a foreign class at a free minor of our HTB is adopted, and an orphan is collected
 tb_rtr tc class add dev wan0 parent 1:1 classid 1:77 htb rate 1mbit || fail "foreign class"
@@ -129,6 +148,95 @@ expect_eq "$(tb_rtr tc class show dev wan0 classid 1:77)" "" "and gone"
 # a reload of the same file is a no-op
 out=$(cs load "$WORK/six.csv") || fail "reload six"
 expect_contains "$out" "0 added, 0 changed, 0 moved, 0 removed, 0 address updates" "reload is a no-op"
+
+# A kernel refusal in one direction of a circuit: what was made or changed in the
+# other direction goes back too. A foreign qdisc on CPU 1's free TX queue (--cpus 0)
+# of one device holds the leaf handle the next new circuit (or leaf) gets.
+leafsnap() { for d in lan0 wan0; do tb_rtr tc class show dev $d; tb_rtr tc qdisc show dev $d | grep -v 'parent 7fff:2 '; done; cs show -j | config_only; }
+# the leaf handle after the highest one the circuits' leaves hold
+next_leaf() {
+	local h m=0
+	for h in $(tb_rtr tc qdisc show dev lan0 | awk '$2 == "pfifo" && $4 == "parent" { split($5, p, ":"); if (p[2] + 0 > 2) print $3 }'); do
+		h=$((16#${h%:})); [ "$h" -gt "$m" ] && m=$h
+	done
+	printf '%x' $((m + 1))
+}
+# hold DEV HANDLE: the foreign qdisc on DEV, and none with that handle on the other
+unhold() { local d; for d in lan0 wan0; do tb_rtr tc qdisc replace dev $d parent 7fff:2 pfifo_fast; done; }
+hold() {
+	unhold
+	tb_rtr tc qdisc replace dev "$1" parent 7fff:2 handle "$2": pfifo || fail "foreign qdisc $2: on $1"
+}
+{ echo "$HDR,sqm"; sed '1d; s/$/,/' "$WORK/six.csv" | sed '$s/,$/,none/'; } > "$WORK/six-none.csv"
+cs unload >/dev/null
+cs load --cpus 0 "$WORK/six.csv" >/dev/null 2>&1 || fail "load six on CPU 0"
+for dev in wan0 lan0; do
+	hold "$dev" "$(next_leaf)"
+	leafsnap > "$WORK/before"
+	out=$(cs load "$WORK/nine.csv" 2>&1); st=$?
+	expect_eq "$st" 1 "a new circuit whose leaf $dev refuses: exit 1"
+	expect_contains "$out" "applying \"c-7\" failed" "says which circuit failed ($dev)"
+	leafsnap > "$WORK/after"
+	if cmp -s "$WORK/before" "$WORK/after"; then pass "refused on $dev: no class or leaf of c-7 left on either device"
+	else flunk "refused on $dev: state changed: $(diff "$WORK/before" "$WORK/after")"; fi
+done
+# a leaf change (sqm none to the FIFO) refused on wan0: lan0's new leaf goes back
+cs load "$WORK/six-none.csv" >/dev/null 2>&1 || fail "load six, c-6 without a leaf"
+hold wan0 "$(next_leaf)"
+leafsnap > "$WORK/before"
+out=$(cs load "$WORK/six.csv" 2>&1); st=$?
+expect_eq "$st" 1 "a leaf change wan0 refuses: exit 1"
+expect_contains "$out" "applying \"c-6\" failed" "says which circuit failed (leaf change)"
+leafsnap > "$WORK/after"
+if cmp -s "$WORK/before" "$WORK/after"; then pass "leaf change refused on wan0: lan0 has HTB's own leaf again"
+else flunk "leaf change refused on wan0: state changed: $(diff "$WORK/before" "$WORK/after")"; fi
+unhold
+
+# A failed load --queue-ms: every FIFO and the leaves of :2 come back to their size.
+cs load "$WORK/six.csv" >/dev/null 2>&1 || fail "load six"
+leafsnap > "$WORK/before"
+out=$(CS_TEST_FAIL_AFTER=3 cs load --queue-ms 60 "$WORK/six.csv" 2>&1); st=$?
+expect_eq "$st" 1 "a --queue-ms load the kernel refuses midway: exit 1"
+expect_contains "$out" "restoring the previous state" "says it restores"
+leafsnap > "$WORK/after"
+if cmp -s "$WORK/before" "$WORK/after"; then pass "the failed --queue-ms load left every leaf at its size"
+else flunk "the failed --queue-ms load changed leaves: $(diff "$WORK/before" "$WORK/after")"; fi
+out=$(cs load --queue-ms 60 "$WORK/six.csv" 2>&1) || flunk "load --queue-ms 60: $out"
+expect_eq "$(cs show -j | jq .queue_ms)" 60 "and the same load without the fault applies"
+cmp -s "$WORK/before" <(leafsnap); expect_eq "$?" 1 "(the leaves' sizes do change with --queue-ms)"
+cs unload >/dev/null
+cs load "$WORK/six.csv" >/dev/null 2>&1 || fail "load six again"
+
+# show reports the leaf the kernel has (a get by the class), not the record's
+kleaf() { cs show -j c-2 | jq -c "[.circuits[0].leaf.kernel | $1]"; }
+cls=$(cs show -j c-2 | jq -r '.circuits[0].down.classid')
+h=$(cs show -j c-2 | jq -r '.circuits[0].leaf.kernel.up.handle')
+expect_eq "$(kleaf '.down.kind, .up.kind, .down.as_recorded, .up.as_recorded')" '["fifo","fifo",true,true]' "show -j: c-2's leaves as recorded"
+expect_not_contains "$(cs show c-2)" "instead" "show: nothing said of them"
+tb_rtr tc qdisc del dev lan0 parent "$cls" || fail "delete c-2's download leaf"
+expect_contains "$(cs show c-2)" "down: the kernel has pfifo (HTB's own) instead" "show c-2: its download leaf deleted"
+expect_eq "$(kleaf '.down.kind, .down.handle, .down.as_recorded, .up.as_recorded')" '["pfifo","0:",false,true]' "show -j says so"
+expect_contains "$(cs show)" "down: the kernel has pfifo (HTB's own) instead" "show of all circuits too"
+tb_rtr tc qdisc del dev wan0 parent "$cls" && tb_rtr tc qdisc add dev wan0 parent "$cls" handle "$h" bfifo limit 30000 ||
+	fail "another kind of leaf for c-2's upload"
+expect_contains "$(cs show c-2)" "up: the kernel has bfifo $h instead" "show c-2: a leaf of another kind named"
+tb_rtr tc class del dev wan0 classid "$cls" || fail "delete c-2's upload class"
+expect_contains "$(cs show c-2)" "up: no class in the kernel" "show c-2: no class, so no leaf"
+expect_eq "$(kleaf '.up.kind, .up.as_recorded')" '[null,false]' "show -j: null kind"
+
+# the RTT flow table: sized at the first load, another size said and not applied later
+cs unload >/dev/null
+cs load --rtt-flows 1000 "$WORK/six.csv" >/dev/null 2>&1 || fail "load --rtt-flows 1000"
+expect_eq "$(cs show -j | jq .rtt_flows)" 1024 "--rtt-flows 1000: a table of 1024 flows"
+out=$(cs load --rtt-flows 5000 "$WORK/six.csv" 2>&1) || flunk "load --rtt-flows 5000 on a running shaper"
+expect_contains "$out" "note: --rtt-flows 5000 (8192 flows) takes effect at the next cold start, after 'cpushaper unload': the running table holds 1024 flows (32 KiB a CPU)" \
+	"another size on a running shaper: said"
+expect_eq "$(cs show -j | jq .rtt_flows)" 1024 "and not applied"
+out=$(cs load --rtt-flows 1024 "$WORK/six.csv" 2>&1)
+expect_not_contains "$out" "rtt-flows" "the running size again: nothing said"
+cs unload >/dev/null
+cs load "$WORK/six.csv" >/dev/null 2>&1 || fail "load six"
+expect_eq "$(cs show -j | jq .rtt_flows)" 32768 "after unload, the default again: 32768"
 
 # generic XDP on request
 cs unload >/dev/null

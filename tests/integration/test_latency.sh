@@ -46,11 +46,15 @@ leaf() {
 out=$(cs load --leaf fq_codel "$WORK/c.csv" 2>&1) || fail "load ($out)"
 expect_contains "$out" "this kernel has no fq_codel: 2 of 3 circuits get the fallback leaf, a FIFO of 20 ms" \
 	"one warning says how many circuits get the fallback"
-expect_eq "$(field c-lat .leaf)" '{"down":"fifo","up":"fifo","down_wanted":"fq_codel","up_wanted":"fq_codel"}' \
+expect_eq "$(field c-lat '.leaf | del(.kernel)')" '{"down":"fifo","up":"fifo","down_wanted":"fq_codel","up_wanted":"fq_codel"}' \
 	"show -j: the leaf each direction has, and what it wanted"
-expect_eq "$(field c-none .leaf)" '{"down":"pfifo","up":"pfifo"}' "sqm none: HTB's own pfifo"
-expect_eq "$(field c-pair .leaf)" '{"down":"fifo","up":"pfifo","down_wanted":"fq_codel","up_wanted":"pfifo"}' \
+expect_eq "$(field c-none '.leaf | del(.kernel)')" '{"down":"pfifo","up":"pfifo"}' "sqm none: HTB's own pfifo"
+expect_eq "$(field c-pair '.leaf | del(.kernel)')" '{"down":"fifo","up":"pfifo","down_wanted":"fq_codel","up_wanted":"pfifo"}' \
 	"a down/up pair"
+expect_eq "$(cs show -j | jq -c '[.circuits[].leaf.kernel | .down.as_recorded, .up.as_recorded] | unique')" '[true]' \
+	"the kernel has every leaf as recorded"
+expect_eq "$(field c-pair '.leaf.kernel | [.down.kind, .up.kind, .up.handle]')" '["fifo","pfifo","0:"]' \
+	"show -j: the pair's leaves as the kernel has them"
 expect_contains "$(cs show c-lat)" "leaf fifo/fifo (wanted fq_codel/fq_codel: not in this kernel)" "show's text"
 expect_contains "$(leaf c-lat lan0)" "qdisc pfifo 6: " "the leaf has a handle of ours (HTBs 1: and 3:, default leaves 4: and 5:, then circuits: src/handles.h)"
 expect_contains "$(leaf c-lat lan0)" "limit 34p" "the fallback: 20 ms of 20 Mbit in full-size packets"

@@ -133,6 +133,7 @@ static void test_refusals(void)
 	refused("cpus", "cpus = 3-1\n", 1, "cpus \"3-1\"");
 	refused("htbs", "htbs-per-cpu = 257\n", 1, "htbs-per-cpu \"257\" takes 1 to 256");
 	refused("qsize", "cpumap-qsize = 4k\n", 1, "cpumap-qsize \"4k\" takes 8 to 16384");
+	refused("rtt-flows", "rtt-flows = 32\n", 1, "rtt-flows \"32\" takes 64 to 4194304");
 	refused("leaf", "leaf = sfq\n", 1, "leaf \"sfq\" takes one of: fq_codel cake fifo none pfifo");
 	refused("leaf prefix", "leaf = fq\n", 1, "leaf \"fq\" takes one of");
 	refused("xdp-mode", "xdp-mode = drv\n", 1, "xdp-mode \"drv\" takes one of: native skb");

@@ -14,6 +14,30 @@ static int count(const bool *c)
 	return n;
 }
 
+/* The harness itself: a failing ASSERT_EQ/ASSERT_STR runs its arguments once (a read, a counter). */
+static int calls;
+static int next_call(void) { return ++calls; }
+static const char *next_name(void) { return ++calls > 0 ? "x" : ""; }
+
+static void harness_once(void)
+{
+	FILE *err = stderr;
+	int fails = t_fail;
+
+	stderr = fopen("/dev/null", "w"); /* the two failures below are on purpose */
+	if (!stderr) {
+		stderr = err;
+		return;
+	}
+	ASSERT_EQ(next_call(), 0, "(fails on purpose)");
+	ASSERT_STR(next_name(), "y", "(fails on purpose)");
+	fclose(stderr);
+	stderr = err;
+	ASSERT_EQ(t_fail - fails, 2, "the two failures were counted");
+	t_fail = fails;
+	ASSERT_EQ(calls, 2, "a failing assertion evaluated each argument once");
+}
+
 int main(void)
 {
 	static bool cpus[CS_MAX_CPUS];
@@ -42,5 +66,6 @@ int main(void)
 	ASSERT_TRUE(cpulist_parse("a", cpus, &why) != 0, "garbage refused");
 	ASSERT_TRUE(cpulist_parse("99999999999999999999", cpus, &why) != 0, "overflow refused");
 	ASSERT_TRUE(cpulist_parse_machine("0-99999999", cpus, &why) != 0, "absurd machine list refused");
+	harness_once();
 	return test_done("cpulist");
 }
