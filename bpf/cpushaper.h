@@ -25,9 +25,11 @@
 #define CS_NAME_LEN 64
 
 /*
- * HTB layout: CPU k owns HTBs j = 0 .. htbs_per_cpu-1, HTB (k, j) being qdisc
- * M:0 with M = j * htb_stride + k + 1 on MQ leaf 7fff:M (TX queue M - 1); each
- * has class :1 = link and :2 = default. With one HTB per CPU: M = k + 1.
+ * HTB layout: CPU k owns HTBs j = 0 .. htbs_per_cpu-1, HTB (k, j) sitting on
+ * TX queue q = j * htb_stride + k (MQ leaf 7fff:q+1) with the q-th major of
+ * src/handles.h (1, 3, 4, ...: no major in the hash bucket of the kernel's
+ * default leaves), found by TC in cs_queues; each has class :1 = link and
+ * :2 = default.
  * Several HTBs per CPU (a device with more TX queues than CPUs) keep each HTB
  * small: the kernel's cost of adding a class grows with the classes of its HTB.
  */

@@ -93,7 +93,9 @@ static int choose_layout(const struct load_opts *o, const struct cs_state *s,
 		if (l->htbs_per_cpu > MAX_AUTO_HTBS)
 			l->htbs_per_cpu = MAX_AUTO_HTBS;
 	}
-	if (layout_major(l, (uint32_t)top, l->htbs_per_cpu - 1) >= CS_MQ_MAJOR) {
+	/* HTB majors stay below the MQ's (handle_major() is 0 past the order's end) */
+	if (!layout_major(l, (uint32_t)top, l->htbs_per_cpu - 1) ||
+	    layout_major(l, (uint32_t)top, l->htbs_per_cpu - 1) >= CS_MQ_MAJOR) {
 		fprintf(stderr, "cpushaper: %u HTBs per CPU on %u CPUs need more HTB handles than there are below %x:; use fewer\n",
 			l->htbs_per_cpu, l->stride, (unsigned)CS_MQ_MAJOR);
 		return -EINVAL;

@@ -4,9 +4,9 @@
  * code that includes libnl. Every function returns 0 or a negative errno.
  *
  * Per device: MQ 7fff: at the root; for each shaping CPU k and j below
- * htbs_per_cpu an HTB M: with M = j * stride + k + 1 on MQ leaf 7fff:M (TX
- * queue M - 1), with class :1 (link rate) and default class :2 below it;
- * circuit classes hang under :1.
+ * htbs_per_cpu an HTB on TX queue q = j * stride + k (MQ leaf 7fff:q+1) with
+ * the q-th major of src/handles.h, with class :1 (link rate) and default
+ * class :2 below it; circuit classes hang under :1.
  */
 #ifndef CS_QDISC_H
 #define CS_QDISC_H

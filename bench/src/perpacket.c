@@ -20,6 +20,7 @@
 #include "circuits.h"
 #include "datapath.h"
 #include "empty.skel.h"
+#include "handles.h"
 #include "maps.h"
 
 struct frame {
@@ -86,7 +87,9 @@ static double run(int fd, bool tc, const struct frame *f, int repeat)
 
 static void put(const struct cs_maps *m, bool trie_only, const char *a)
 {
-	struct cs_target t = { .cpu = 1, .classid_down = 0x20003, .classid_up = 0x20003, .circuit = 1 };
+	/* CPU 1's HTB (src/handles.h), minor 3 */
+	uint32_t cls = handle_major(1) << 16 | 3;
+	struct cs_target t = { .cpu = 1, .classid_down = cls, .classid_up = cls, .circuit = 1 };
 	struct cs_lpm_key k = { 0 };
 	struct cs_prefix p;
 	const char *why;
@@ -142,7 +145,8 @@ int main(int argc, char **argv)
 	struct cpushaper *skel[2];
 	struct empty *e;
 	struct cs_maps m[2];
-	struct cs_config cfg = { .abi = CS_ABI_VERSION, .wan_ifindex = 1, .lan_ifindex = 1 };
+	struct cs_config cfg = { .abi = CS_ABI_VERSION, .wan_ifindex = 1, .lan_ifindex = 1,
+				 .htbs_per_cpu = 1, .htb_stride = 2 };
 
 	if (argc > 2) {
 		n_sizes = 0;

@@ -298,7 +298,7 @@ static void test_unknown_policy(void)
 	ASSERT_EQ(misc().unknown - unknown, 0, "XDP does not count an unknown packet");
 	v = run_tc(pkt, len, &prio, &cpu);
 	ASSERT_TRUE(v == TC_ACT_OK && prio == (uint32_t)CLS(1, 2) && cpu == 1,
-		    "policy cpu:1 classifies unknown traffic into 2:2");
+		    "policy cpu:1 classifies unknown traffic into CPU 1's default class (3:2)");
 	ASSERT_EQ(misc().unknown - unknown, 1, "an unknown packet is counted once (by TC)");
 }
 

@@ -12,7 +12,7 @@
 #include "circuits.h"
 #include "plan.h"
 
-/* Three HTBs per CPU: majors j * 2 + cpu + 1. */
+/* Three HTBs per CPU: HTB j of CPU k on queue j * 2 + k (src/handles.h). */
 static const struct cs_layout L1 = { .htbs_per_cpu = 3, .stride = 2 };
 
 #define INVARIANT(c) \

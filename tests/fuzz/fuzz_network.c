@@ -67,7 +67,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		INVARIANT(n->depth >= 1 && n->depth <= CS_NET_MAX_DEPTH);
 		INVARIANT(n->down_min >= 1 && n->down_min <= n->down_bps && n->up_min <= n->up_bps);
 		INVARIANT(n->cpu <= 1 && n->minor >= CS_FIRST_MINOR && n->minor <= CS_LAST_MINOR);
-		INVARIANT((n->major - 1 - n->cpu) / L.stride == n->minor % L.htbs_per_cpu);
+		{
+			uint32_t cpu, htb;
+
+			INVARIANT(layout_place(&L, n->major, &cpu, &htb) && cpu == n->cpu &&
+				  htb == n->minor % L.htbs_per_cpu);
+		}
 		INVARIANT(!used[n->cpu][n->minor]);
 		used[n->cpu][n->minor] = 1;
 		if (n->real_parent >= 0) {

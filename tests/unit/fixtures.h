@@ -9,7 +9,7 @@
 #include "assign.h"
 #include "circuits.h"
 
-/* One HTB per CPU on a 2-CPU machine: majors 1 and 2. */
+/* One HTB per CPU on a 2-CPU machine: majors 1 and 3 (src/handles.h). */
 static const struct cs_layout L1 = { .htbs_per_cpu = 1, .stride = 2 };
 
 /* Circuit "c<n>" with max rates in Mbit/s and the single address 198.18.<n/256>.<n%256>. */
