@@ -355,6 +355,9 @@ static int choose_leaves(struct nl_sock *sk, const struct cs_state *s, struct ci
 	int err = 0;
 
 	need[cfg->leaf < 3 ? cfg->leaf : 0] = true;
+	/* a failed load puts the running :2 leaves back: their kind must be known too */
+	if (s->loaded)
+		need[s->cfg.leaf < 3 ? s->cfg.leaf : 0] = true;
 	for (size_t i = 0; i < want->n; i++)
 		for (int dir = 0; dir < 2; dir++)
 			need[leaf_wanted(want->v[i].sqm[dir], CS_LEAF_DEFAULT) % 3] = true;

@@ -204,8 +204,13 @@ static int ask_window(int fd, const struct ask *a, size_t from, size_t to, struc
 				left--;
 				/* an ack: there, also when hidden (no object sent: kind "", handle 0) */
 				found[i] = !e->error;
-				/* gone, or its HTB gone: not found; anything else is an error */
-				if (e->error && e->error != -ENOENT && e->error != -EINVAL && !err)
+				/*
+				 * gone, its HTB gone, or the HTB's handle held by a
+				 * classless qdisc (EOPNOTSUPP): not found; anything
+				 * else is an error
+				 */
+				if (e->error && e->error != -ENOENT && e->error != -EINVAL &&
+				    e->error != -EOPNOTSUPP && !err)
 					err = e->error;
 				continue;
 			}

@@ -295,6 +295,18 @@ exec 9>&-
 expect_eq "$st/$st2" "0/0" "show and top do not wait for a writer's lock"
 expect_not_contains "$out$out2" "another cpushaper" "and do not mention it"
 
+# an HTB's handle taken by a classless qdisc (someone's tc): show still answers, naming
+# the classes the kernel lacks (the kernel refuses a class get under it with EOPNOTSUPP)
+show=$(cs show -j)
+maj=$(echo "$show" | jq -r '.circuits[0].down.classid | split(":")[0]')
+q=$(echo "$show" | jq -r --arg h "$maj:" '.htbs[] | select(.handle == $h) | .txq + 1')
+tb_rtr tc qdisc del dev lan0 parent "7fff:$(printf %x "$q")" handle "$maj:" &&
+	tb_rtr tc qdisc add dev lan0 parent "7fff:$(printf %x "$q")" handle "$maj:" pfifo || flunk "replace HTB $maj: with a pfifo"
+out=$(cs show 2>&1); st=$?
+expect_eq "$st" 0 "show with an HTB replaced by a pfifo: exit 0 ($out)"
+expect_contains "$out" "no class in the kernel" "and names the classes the kernel lacks"
+cs show -j >/dev/null 2>&1 || flunk "show -j with an HTB replaced by a pfifo"
+
 # a device that disappears: unload cleans the other and says so
 ip -n "${TB}rtr" link del wan0
 out=$(cs unload 2>&1); st=$?
